@@ -1,0 +1,35 @@
+// Runs the pinned Directus CLI on the Node that runs this script (Node 22 under npm scripts),
+// and installs the built extension where Directus looks for it.
+import { spawn } from 'node:child_process';
+import { cpSync, mkdirSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { root } from './local-env.mjs';
+
+const require = createRequire(import.meta.url);
+export const directusCli = join(root, 'scripts', 'directus-cli.mjs');
+const pkg = require(join(root, 'package.json'));
+
+/** Copies package.json and dist/ into <extensionsPath>/<package name>/. */
+export function installExtension(extensionsPath) {
+	const target = join(extensionsPath, pkg.name);
+	rmSync(target, { recursive: true, force: true });
+	mkdirSync(target, { recursive: true });
+	cpSync(join(root, 'package.json'), join(target, 'package.json'));
+	cpSync(join(root, 'dist'), join(target, 'dist'), { recursive: true });
+	return target;
+}
+
+export function spawnDirectus(args, env, options = {}) {
+	return spawn(process.execPath, [directusCli, ...args], { env, stdio: 'inherit', ...options });
+}
+
+export function runDirectus(args, env, options = {}) {
+	return new Promise((resolvePromise, reject) => {
+		const child = spawnDirectus(args, env, options);
+		child.on('error', reject);
+		child.on('exit', (code, signal) =>
+			code === 0 ? resolvePromise() : reject(new Error(`directus ${args.join(' ')} exited with ${signal ?? code}`)),
+		);
+	});
+}
