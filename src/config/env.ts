@@ -1,0 +1,115 @@
+import { z } from 'zod';
+import { makeKeyring, type Keyring } from '../crypto/index.js';
+
+/**
+ * The extension's configuration, parsed once from Directus's env. Directus casts env values
+ * (a comma list may arrive as an array, digits as a number), so every input is normalised
+ * back to a string first.
+ */
+const text = z.preprocess((v) => {
+	if (v === undefined || v === null || v === '') return undefined;
+	if (Array.isArray(v)) return v.map(String).join(',');
+	return String(v);
+}, z.string().trim().optional());
+
+const EnvSchema = z.object({
+	CREDENTIALS_ENC_KEY_B64: text,
+	CREDENTIALS_ENC_PREVIOUS_KEYS_B64: text,
+	RBAC_SYNC_WEBHOOK_SECRET: text,
+	CREDENTIALS_ENCRYPTED_FIELDS: text,
+	CREDENTIALS_MASTER_PASSPHRASE: text,
+	CREDENTIALS_KDF_SALT_B64: text,
+	CREDENTIALS_KDF_MEMORY_KIB: text,
+	CREDENTIALS_KDF_ITERATIONS: text,
+});
+type RawEnv = z.infer<typeof EnvSchema>;
+
+/** A keyring, or the one clear reason there is none. Never both. */
+export type KeyringState = { ok: true; ring: Keyring } | { ok: false; error: string };
+
+/** Where the current key comes from: given raw, or derived from a passphrase with Argon2id. */
+export type KeySource =
+	| { kind: 'raw'; current: Buffer; previous: Buffer[] }
+	| { kind: 'passphrase'; passphrase: string; salt: Buffer; memoryKiB: number; iterations: number; previous: Buffer[] }
+	| { kind: 'invalid'; error: string };
+
+export interface CredentialsConfig {
+	keySource: KeySource;
+	/** Unset means the server-secret routes are closed with a 500, as in the seed. */
+	serverSecret: string | undefined;
+	/** Fields added by the operator, as `collection.field`. */
+	extraFields: { collection: string; field: string }[];
+	/** Problems with the configuration that do not concern keys (reported, never fatal). */
+	warnings: string[];
+}
+
+const B64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+const B64URL = /^[A-Za-z0-9_-]+$/;
+const FIELD_REF = /^([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)$/;
+
+function decodeKey(value: string): Buffer | null {
+	if (!B64.test(value) && !B64URL.test(value)) return null;
+	const raw = Buffer.from(value, B64.test(value) ? 'base64' : 'base64url');
+	return raw.length === 32 ? raw : null;
+}
+
+const DEFAULT_KDF_MEMORY_KIB = 256 * 1024; // 256 MiB, as in the seed vault
+const DEFAULT_KDF_ITERATIONS = 3;
+
+const positiveInt = (value: string | undefined, fallback: number) => {
+	if (value === undefined) return fallback;
+	return /^\d+$/.test(value) && Number(value) > 0 ? Number(value) : NaN;
+};
+
+export function loadKeySource(env: RawEnv): KeySource {
+	const previous: Buffer[] = [];
+	for (const item of (env.CREDENTIALS_ENC_PREVIOUS_KEYS_B64 ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+		const raw = decodeKey(item);
+		if (!raw) return { kind: 'invalid', error: 'CREDENTIALS_ENC_PREVIOUS_KEYS_B64 is invalid' };
+		previous.push(raw);
+	}
+	if (env.CREDENTIALS_MASTER_PASSPHRASE) {
+		// Two sources for one key is ambiguous; refusing is safer than guessing which one was meant.
+		if (env.CREDENTIALS_ENC_KEY_B64) return { kind: 'invalid', error: 'CREDENTIALS_ENC_KEY_B64 and CREDENTIALS_MASTER_PASSPHRASE are both set: set only one' };
+		if (!env.CREDENTIALS_KDF_SALT_B64) return { kind: 'invalid', error: 'CREDENTIALS_KDF_SALT_B64 not set' };
+		const salt = B64.test(env.CREDENTIALS_KDF_SALT_B64) || B64URL.test(env.CREDENTIALS_KDF_SALT_B64) ? Buffer.from(env.CREDENTIALS_KDF_SALT_B64, 'base64') : null;
+		if (!salt || salt.length < 16) return { kind: 'invalid', error: 'CREDENTIALS_KDF_SALT_B64 is invalid (at least 16 bytes, base64)' };
+		const memoryKiB = positiveInt(env.CREDENTIALS_KDF_MEMORY_KIB, DEFAULT_KDF_MEMORY_KIB);
+		const iterations = positiveInt(env.CREDENTIALS_KDF_ITERATIONS, DEFAULT_KDF_ITERATIONS);
+		if (!(memoryKiB >= 8 * 1024)) return { kind: 'invalid', error: 'CREDENTIALS_KDF_MEMORY_KIB is invalid (at least 8192)' };
+		if (!(iterations >= 1)) return { kind: 'invalid', error: 'CREDENTIALS_KDF_ITERATIONS is invalid' };
+		return { kind: 'passphrase', passphrase: env.CREDENTIALS_MASTER_PASSPHRASE, salt, memoryKiB, iterations, previous };
+	}
+	if (!env.CREDENTIALS_ENC_KEY_B64) return { kind: 'invalid', error: 'CREDENTIALS_ENC_KEY_B64 not set' };
+	const current = decodeKey(env.CREDENTIALS_ENC_KEY_B64);
+	if (!current) return { kind: 'invalid', error: 'CREDENTIALS_ENC_KEY_B64 is invalid' };
+	return { kind: 'raw', current, previous };
+}
+
+/** The keyring for a source; a passphrase is derived once here, never per value. */
+export async function buildKeyring(source: KeySource, derive: (s: Extract<KeySource, { kind: 'passphrase' }>) => Promise<Buffer>): Promise<KeyringState> {
+	if (source.kind === 'invalid') return { ok: false, error: source.error };
+	try {
+		const current = source.kind === 'raw' ? source.current : await derive(source);
+		return { ok: true, ring: makeKeyring(current, source.previous) };
+	} catch {
+		return { ok: false, error: 'CREDENTIALS_MASTER_PASSPHRASE could not be turned into a key (argon2 unavailable)' };
+	}
+}
+
+export function loadConfig(env: Record<string, unknown>): CredentialsConfig {
+	const parsed = EnvSchema.parse(env);
+	const warnings: string[] = [];
+	const extraFields: CredentialsConfig['extraFields'] = [];
+	for (const ref of (parsed.CREDENTIALS_ENCRYPTED_FIELDS ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+		const match = FIELD_REF.exec(ref);
+		if (match) extraFields.push({ collection: match[1]!, field: match[2]! });
+		else warnings.push(`CREDENTIALS_ENCRYPTED_FIELDS: "${ref}" is not collection.field; ignored`);
+	}
+	return {
+		keySource: loadKeySource(parsed),
+		serverSecret: parsed.RBAC_SYNC_WEBHOOK_SECRET,
+		extraFields,
+		warnings,
+	};
+}

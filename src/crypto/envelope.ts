@@ -1,0 +1,112 @@
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { DecryptError } from './errors.js';
+import type { Keyring } from './keyring.js';
+
+/**
+ * Envelope format, version 2 (version 1 is the seed's `{ enc: "v1:..." }`):
+ *
+ *   cred:v2:<keyId>:<iv>:<tag>:<ciphertext>        (iv, tag, ciphertext base64url, no padding)
+ *
+ * AES-256-GCM, random 96-bit IV, 128-bit tag. The additional authenticated data binds the
+ * version, the key id and the value's place (collection, field, primary key), so a ciphertext
+ * copied to another row, field or collection — or relabelled with another key id — fails.
+ * The plaintext is JSON, so any JSON value round-trips with its type.
+ */
+export const ENVELOPE_PREFIX = 'cred:v2:';
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
+const B64URL_CHARS = /^[A-Za-z0-9_-]*$/;
+const KEY_ID = /^[0-9a-f]{8}$/;
+
+/** Where a value lives. The primary key is part of it: every row gets its own binding. */
+export interface ValueContext {
+	collection: string;
+	field: string;
+	pk: string | number;
+}
+
+export interface ParsedEnvelope {
+	keyId: string;
+	iv: Buffer;
+	tag: Buffer;
+	ciphertext: Buffer;
+}
+
+export function additionalData(keyId: string, ctx: ValueContext): Buffer {
+	// JSON array encoding is unambiguous whatever characters the names contain.
+	return Buffer.from(JSON.stringify(['cred', 2, keyId, ctx.collection, ctx.field, String(ctx.pk)]), 'utf8');
+}
+
+export function isEnvelopeString(value: unknown): value is string {
+	return typeof value === 'string' && value.startsWith(ENVELOPE_PREFIX);
+}
+
+export function parseEnvelope(envelope: string): ParsedEnvelope {
+	const parts = envelope.slice(ENVELOPE_PREFIX.length).split(':');
+	if (!envelope.startsWith(ENVELOPE_PREFIX) || parts.length !== 4) {
+		throw new DecryptError('malformed', 'not a cred:v2 envelope');
+	}
+	const [keyId, iv, tag, ciphertext] = parts as [string, string, string, string];
+	if (!KEY_ID.test(keyId) || !B64URL_CHARS.test(iv) || !B64URL_CHARS.test(tag)) {
+		throw new DecryptError('malformed', 'envelope has invalid characters');
+	}
+	const parsed = {
+		keyId,
+		iv: Buffer.from(iv, 'base64url'),
+		tag: Buffer.from(tag, 'base64url'),
+		ciphertext: decodeExact(ciphertext),
+	};
+	if (parsed.iv.length !== IV_BYTES || parsed.tag.length !== TAG_BYTES) {
+		throw new DecryptError('malformed', 'envelope has a wrong IV or tag length');
+	}
+	return parsed;
+}
+
+/**
+ * Strict base64url for the (possibly large) ciphertext without a regex pass over it: Node skips
+ * characters outside the alphabet, so any such character shows as fewer decoded bytes.
+ */
+function decodeExact(part: string): Buffer {
+	const bytes = Buffer.from(part, 'base64url');
+	if (part.length % 4 === 1 || bytes.length !== Math.floor((part.length * 3) / 4)) {
+		throw new DecryptError('malformed', 'envelope has invalid characters');
+	}
+	return bytes;
+}
+
+export function sealValue(ring: Keyring, value: unknown, ctx: ValueContext): string {
+	const json = JSON.stringify(value);
+	if (json === undefined) throw new TypeError('value is not JSON-serialisable');
+	const { id, secret } = ring.current;
+	const iv = randomBytes(IV_BYTES);
+	const cipher = createCipheriv('aes-256-gcm', secret, iv, { authTagLength: TAG_BYTES });
+	cipher.setAAD(additionalData(id, ctx));
+	const ciphertext = Buffer.concat([cipher.update(json, 'utf8'), cipher.final()]);
+	const tag = cipher.getAuthTag();
+	return `${ENVELOPE_PREFIX}${id}:${iv.toString('base64url')}:${tag.toString('base64url')}:${ciphertext.toString('base64url')}`;
+}
+
+/** Opens a v2 envelope for exactly this context; throws DecryptError otherwise. */
+export function openEnvelope(ring: Keyring, envelope: string, ctx: ValueContext): unknown {
+	const parsed = parseEnvelope(envelope);
+	const key = ring.byId(parsed.keyId);
+	if (!key) throw new DecryptError('unknown-key', `value is encrypted under key ${parsed.keyId}, which is not configured`);
+	let json: string;
+	try {
+		const decipher = createDecipheriv('aes-256-gcm', key.secret, parsed.iv, { authTagLength: TAG_BYTES });
+		decipher.setAAD(additionalData(parsed.keyId, ctx));
+		decipher.setAuthTag(parsed.tag);
+		json = Buffer.concat([decipher.update(parsed.ciphertext), decipher.final()]).toString('utf8');
+	} catch {
+		throw new DecryptError('authentication-failed', 'value does not authenticate for this row and field');
+	}
+	return parseJson(json);
+}
+
+export function parseJson(json: string): unknown {
+	try {
+		return JSON.parse(json);
+	} catch {
+		throw new DecryptError('not-json', 'decrypted value is not JSON');
+	}
+}

@@ -1,0 +1,5 @@
+export * from './envelope.js';
+export * from './errors.js';
+export * from './keyring.js';
+export * from './legacy.js';
+export * from './stored-value.js';

@@ -1,0 +1,48 @@
+import { createHash, createSecretKey, type KeyObject } from 'node:crypto';
+
+/** A 256-bit AES key and the short fingerprint that names it inside envelopes. */
+export interface Key {
+	readonly id: string;
+	readonly secret: KeyObject;
+}
+
+/** One current key for writes, any number of previous keys that are only read. */
+export interface Keyring {
+	readonly current: Key;
+	readonly previous: readonly Key[];
+	byId(id: string): Key | undefined;
+	all(): readonly Key[];
+}
+
+export const KEY_BYTES = 32;
+
+/**
+ * The key id is a fingerprint, never the key: 8 hex chars of SHA-256 over a
+ * domain-separated input, so it cannot be reused as a hash of the key anywhere else.
+ */
+export function keyId(raw: Buffer): string {
+	return createHash('sha256').update('directus-extension-credentials:key-id:').update(raw).digest('hex').slice(0, 8);
+}
+
+export function makeKey(raw: Buffer): Key {
+	if (raw.length !== KEY_BYTES) throw new RangeError(`key must be ${KEY_BYTES} bytes, got ${raw.length}`);
+	return { id: keyId(raw), secret: createSecretKey(Buffer.from(raw)) };
+}
+
+export function makeKeyring(currentRaw: Buffer, previousRaw: readonly Buffer[] = []): Keyring {
+	const current = makeKey(currentRaw);
+	const previous: Key[] = [];
+	const byId = new Map<string, Key>([[current.id, current]]);
+	for (const raw of previousRaw) {
+		const key = makeKey(raw);
+		if (byId.has(key.id)) continue; // the same key listed twice is harmless
+		byId.set(key.id, key);
+		previous.push(key);
+	}
+	return {
+		current,
+		previous,
+		byId: (id) => byId.get(id),
+		all: () => [current, ...previous],
+	};
+}

@@ -1,0 +1,92 @@
+import { ENVELOPE_PREFIX, openEnvelope, parseEnvelope, sealValue, type ValueContext } from './envelope.js';
+import { DecryptError } from './errors.js';
+import type { Keyring } from './keyring.js';
+import { isLegacyObjectPayload, isLegacyString, openLegacy } from './legacy.js';
+
+/**
+ * What a protected column can hold, as read from the database. Text columns hold the bare
+ * envelope; JSON columns hold `{ "enc": envelope }` (the seed's object form), because a bare
+ * string is not valid JSON for PostgreSQL. SQLite hands JSON columns back as text, so a string
+ * that is a JSON object is looked into as well.
+ */
+export type StoredFormat = 'empty' | 'v2' | 'legacy-string' | 'legacy-object' | 'plaintext';
+
+export interface Classified {
+	format: StoredFormat;
+	/** The encrypted string inside (bare envelope or the `enc` member); absent for empty/plaintext. */
+	sealed?: string;
+	/** The key id named by a v2 envelope (legacy formats have none). */
+	keyId?: string;
+}
+
+export function classifyStored(stored: unknown): Classified {
+	if (stored === null || stored === undefined) return { format: 'empty' };
+	const enc = encMember(stored);
+	if (enc !== undefined) {
+		if (enc.startsWith(ENVELOPE_PREFIX)) return v2(enc);
+		if (isLegacyObjectPayload(enc)) return { format: 'legacy-object', sealed: enc };
+	}
+	if (typeof stored === 'string') {
+		if (stored.startsWith(ENVELOPE_PREFIX)) return v2(stored);
+		if (isLegacyString(stored)) return { format: 'legacy-string', sealed: stored };
+	}
+	return { format: 'plaintext' };
+}
+
+function v2(envelope: string): Classified {
+	try {
+		return { format: 'v2', sealed: envelope, keyId: parseEnvelope(envelope).keyId };
+	} catch {
+		// Looks like ours but is broken: it is still not plaintext, and must never be stored as such.
+		return { format: 'v2', sealed: envelope };
+	}
+}
+
+function encMember(stored: unknown): string | undefined {
+	let value = stored;
+	if (typeof value === 'string' && value.startsWith('{') && value.includes('"enc"')) {
+		try {
+			value = JSON.parse(value);
+		} catch {
+			return undefined;
+		}
+	}
+	if (value && typeof value === 'object' && !Array.isArray(value)) {
+		const keys = Object.keys(value);
+		const enc = (value as Record<string, unknown>)['enc'];
+		if (keys.length === 1 && typeof enc === 'string') return enc;
+	}
+	return undefined;
+}
+
+/** True when the stored value is ciphertext of any format we know. */
+export function isSealed(stored: unknown): boolean {
+	const { format } = classifyStored(stored);
+	return format !== 'empty' && format !== 'plaintext';
+}
+
+/**
+ * Decrypts whatever a protected column holds. v2 envelopes must match the context; legacy
+ * values carry none and are tried with every key. Plaintext is refused: a protected field
+ * that holds plaintext is a finding for `status`, not a value to hand out.
+ */
+export function openStored(ring: Keyring, stored: unknown, ctx: ValueContext): unknown {
+	const c = classifyStored(stored);
+	switch (c.format) {
+		case 'empty':
+			return null;
+		case 'v2':
+			return openEnvelope(ring, c.sealed!, ctx);
+		case 'legacy-string':
+		case 'legacy-object':
+			return openLegacy(ring, c.sealed!);
+		case 'plaintext':
+			throw new DecryptError('malformed', 'value is not encrypted');
+	}
+}
+
+/** The column value to write: the bare envelope for text columns, `{ enc }` for JSON ones. */
+export function sealForColumn(ring: Keyring, value: unknown, ctx: ValueContext, jsonColumn: boolean): string | { enc: string } {
+	const envelope = sealValue(ring, value, ctx);
+	return jsonColumn ? { enc: envelope } : envelope;
+}

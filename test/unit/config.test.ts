@@ -1,0 +1,69 @@
+import { randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { buildKeyring, loadConfig } from '../../src/config/env.js';
+import { keyId } from '../../src/crypto/index.js';
+
+const b64 = (n: number) => randomBytes(n).toString('base64');
+const fakeDerive = async () => Buffer.alloc(32, 7);
+const keysOf = (env: Record<string, unknown>) => buildKeyring(loadConfig(env).keySource, fakeDerive);
+
+describe('configuration', () => {
+	it('fails closed with a message that names the setting, never the value', async () => {
+		expect(await keysOf({})).toEqual({ ok: false, error: 'CREDENTIALS_ENC_KEY_B64 not set' });
+		expect(await keysOf({ CREDENTIALS_ENC_KEY_B64: '' })).toEqual({ ok: false, error: 'CREDENTIALS_ENC_KEY_B64 not set' });
+		expect(await keysOf({ CREDENTIALS_ENC_KEY_B64: b64(16) })).toEqual({ ok: false, error: 'CREDENTIALS_ENC_KEY_B64 is invalid' });
+		expect(await keysOf({ CREDENTIALS_ENC_KEY_B64: 'not base64 at all!' })).toEqual({ ok: false, error: 'CREDENTIALS_ENC_KEY_B64 is invalid' });
+		expect(await keysOf({ CREDENTIALS_ENC_KEY_B64: b64(32), CREDENTIALS_ENC_PREVIOUS_KEYS_B64: `${b64(32)},${b64(31)}` })).toEqual({
+			ok: false,
+			error: 'CREDENTIALS_ENC_PREVIOUS_KEYS_B64 is invalid',
+		});
+	});
+
+	it('builds a keyring with the current key first and previous keys for reading', async () => {
+		const current = randomBytes(32);
+		const previous = [randomBytes(32), randomBytes(32)];
+		const keys = await keysOf({
+			CREDENTIALS_ENC_KEY_B64: current.toString('base64'),
+			// Directus may hand a comma list over as an array.
+			CREDENTIALS_ENC_PREVIOUS_KEYS_B64: previous.map((k) => k.toString('base64url')),
+		});
+		if (!keys.ok) throw new Error(keys.error);
+		expect(keys.ring.current.id).toBe(keyId(current));
+		expect(keys.ring.previous.map((k) => k.id)).toEqual(previous.map(keyId));
+		expect(keys.ring.byId(keyId(previous[1]!))).toBeDefined();
+	});
+
+	it('derives the current key from a passphrase and salt, and refuses ambiguous or incomplete settings', async () => {
+		const salt = b64(16);
+		const source = loadConfig({ CREDENTIALS_MASTER_PASSPHRASE: 'correct horse', CREDENTIALS_KDF_SALT_B64: salt }).keySource;
+		expect(source).toMatchObject({ kind: 'passphrase', memoryKiB: 262144, iterations: 3 });
+		const keys = await buildKeyring(source, fakeDerive);
+		expect(keys.ok && keys.ring.current.id).toBe(keyId(Buffer.alloc(32, 7)));
+		expect(await keysOf({ CREDENTIALS_MASTER_PASSPHRASE: 'p', CREDENTIALS_ENC_KEY_B64: b64(32), CREDENTIALS_KDF_SALT_B64: salt })).toEqual({
+			ok: false,
+			error: 'CREDENTIALS_ENC_KEY_B64 and CREDENTIALS_MASTER_PASSPHRASE are both set: set only one',
+		});
+		expect(await keysOf({ CREDENTIALS_MASTER_PASSPHRASE: 'p' })).toEqual({ ok: false, error: 'CREDENTIALS_KDF_SALT_B64 not set' });
+		expect((await keysOf({ CREDENTIALS_MASTER_PASSPHRASE: 'p', CREDENTIALS_KDF_SALT_B64: b64(8) })).ok).toBe(false);
+		expect((await keysOf({ CREDENTIALS_MASTER_PASSPHRASE: 'p', CREDENTIALS_KDF_SALT_B64: salt, CREDENTIALS_KDF_MEMORY_KIB: '12' })).ok).toBe(false);
+		const failing = await buildKeyring(source, async () => {
+			throw new Error('no argon2');
+		});
+		expect(failing.ok).toBe(false);
+	});
+
+	it('parses CREDENTIALS_ENCRYPTED_FIELDS and warns about entries it cannot use', () => {
+		const config = loadConfig({ CREDENTIALS_ENC_KEY_B64: b64(32), CREDENTIALS_ENCRYPTED_FIELDS: 'orders.api_token, bad-entry ,vendors.secret' });
+		expect(config.extraFields).toEqual([
+			{ collection: 'orders', field: 'api_token' },
+			{ collection: 'vendors', field: 'secret' },
+		]);
+		expect(config.warnings).toHaveLength(1);
+		expect(config.warnings[0]).toContain('bad-entry');
+	});
+
+	it('treats an unset server secret as closed', () => {
+		expect(loadConfig({ CREDENTIALS_ENC_KEY_B64: b64(32) }).serverSecret).toBeUndefined();
+		expect(loadConfig({ CREDENTIALS_ENC_KEY_B64: b64(32), RBAC_SYNC_WEBHOOK_SECRET: 's3cret' }).serverSecret).toBe('s3cret');
+	});
+});
