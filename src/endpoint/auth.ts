@@ -1,0 +1,36 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { Accountability } from '@directus/types';
+import type { Request } from 'express';
+import { RouteError } from './http.js';
+
+/** Who is calling: a Directus user (their accountability), or a server holding the shared secret. */
+export type Actor = { kind: 'user'; accountability: Accountability } | { kind: 'server' };
+export type AuthKind = Actor['kind'];
+
+export const SERVER_SECRET_HEADER = 'x-rbac-sync-secret';
+
+/** Any valid Directus session, access token or static token; identity from req.accountability. */
+export function requireUser(req: Request): Actor {
+	const accountability = (req as Request & { accountability?: Accountability }).accountability;
+	if (!accountability?.user) throw new RouteError(401, 'Unauthorized');
+	return { kind: 'user', accountability };
+}
+
+const digest = (value: string) => createHash('sha256').update(value, 'utf8').digest();
+
+/**
+ * Only the shared secret opens server routes — a Directus token, even an admin's, does not.
+ * Digests make the comparison constant-time whatever the lengths.
+ */
+export function requireServerSecret(req: Request, secret: string | undefined): Actor {
+	if (!secret) throw new RouteError(500, 'RBAC_SYNC_WEBHOOK_SECRET not set');
+	const given = req.headers[SERVER_SECRET_HEADER];
+	if (typeof given !== 'string' || !timingSafeEqual(digest(given), digest(secret))) throw new RouteError(401, 'Unauthorized');
+	return { kind: 'server' };
+}
+
+/** The user behind a user route (its guard already ran; this only narrows the type). */
+export function accountabilityOf(actor: Actor): Accountability {
+	if (actor.kind !== 'user') throw new RouteError(401, 'Unauthorized');
+	return actor.accountability;
+}

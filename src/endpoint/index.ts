@@ -1,0 +1,53 @@
+import { defineEndpoint } from '@directus/extensions-sdk';
+import type { SchemaOverview } from '@directus/types';
+import type { Request } from 'express';
+import { runtimeFor } from '../config/index.js';
+import type { ServiceDeps } from '../services/deps.js';
+import { requireServerSecret, requireUser, type Actor } from './auth.js';
+import { asyncRoute, sendError } from './http.js';
+import { openApiDocument } from './openapi.js';
+import type { RouteDef } from './route.js';
+import { ROUTES } from './routes/index.js';
+
+/**
+ * Wiring only: each route authorises first (so an anonymous caller learns nothing about the
+ * body's schema), then parses with its zod schema, then calls its service.
+ */
+export default defineEndpoint({
+	id: 'credentials',
+	handler: (router, { services, database, getSchema, env, logger }) => {
+		const runtime = runtimeFor(env);
+		const { config, fields } = runtime;
+		const onUnexpected = (error: unknown) =>
+			// The message only: stacks and Directus errors can carry payload fragments.
+			logger.error(`[credentials] unexpected error: ${error instanceof Error ? `${error.name}: ${error.message}` : 'unknown'}`);
+
+		// Fail closed: without a usable key no route works, and the answer says which setting is wrong.
+		router.use((_req, res, next) => {
+			runtime.keys().then((keys) => (keys.ok ? next() : sendError(res, 500, keys.error)), next);
+		});
+
+		const document = openApiDocument(ROUTES, '0.1.0');
+		router.get('/openapi.json', (_req, res) => res.json(document));
+
+		const authorize = (route: RouteDef, req: Request): Actor =>
+			route.auth === 'server' ? requireServerSecret(req, config.serverSecret) : requireUser(req);
+
+		for (const route of ROUTES) {
+			router[route.method](
+				route.path,
+				asyncRoute(async (req, res) => {
+					const actor = authorize(route, req);
+					const input = route.input?.schema.parse(route.input.from === 'body' ? (req.body ?? {}) : req[route.input.from]);
+					const schema = (req as Request & { schema?: SchemaOverview }).schema ?? (await getSchema());
+					const deps: ServiceDeps = { services, database, schema, keys: await runtime.keys(), fields };
+					const result = await route.handler(input, { deps, req, actor });
+					if (route.status === 204) res.status(204).end();
+					else res.status(route.status ?? 200).json(result);
+				}, onUnexpected),
+			);
+		}
+
+		router.use((_req, res) => sendError(res, 404, 'Not found'));
+	},
+});

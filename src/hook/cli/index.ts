@@ -1,0 +1,186 @@
+import type { Command } from 'commander';
+import type { Runtime } from '../../config/index.js';
+import type { Keyring } from '../../crypto/index.js';
+import { inspectTargets } from '../../lifecycle/inventory.js';
+import { rewriteTargets, type RewriteMode } from '../../lifecycle/rewrite.js';
+import { resolveTargets } from '../../lifecycle/scan.js';
+import { installSchema, type InstallDeps } from '../../schema/install.js';
+import { progressBar } from './progress.js';
+
+export interface CliDeps extends InstallDeps {
+	runtime: Runtime;
+}
+
+interface Output {
+	exitCode: number;
+	/** The one JSON line printed with --json. */
+	summary: Record<string, unknown>;
+	/** What a person reads without --json. */
+	lines: string[];
+}
+
+/** Resolves once the text is handed to the OS: process.exit() would cut a piped stdout short. */
+const print = (stream: NodeJS.WriteStream, text: string) => new Promise<void>((resolve) => (text ? stream.write(text, () => resolve()) : resolve()));
+
+/**
+ * The message only — never a stack or a payload. A database error's message starts with the
+ * statement (knex inlines SQLite bindings, which can be stored values): keep the database's own words.
+ */
+function safeMessage(error: unknown): string {
+	const message = error instanceof Error ? error.message : String(error);
+	return /^\s*(select|update|insert|delete|with)\b/i.test(message) ? `database error: ${message.slice(message.lastIndexOf(' - ') + 3)}` : message;
+}
+
+/** At most this many failing rows are listed; the count is always complete. */
+const MAX_LISTED = 1000;
+
+/** Runs a command body, prints its result, and ends the process (the CLI's DB pool would keep it alive). */
+async function run(deps: CliDeps, json: boolean | undefined, body: () => Promise<Output>) {
+	let exitCode = 1;
+	try {
+		const output = await body();
+		exitCode = output.exitCode;
+		await print(process.stdout, json ? JSON.stringify(output.summary) + '\n' : output.lines.join('\n') + '\n');
+	} catch (error) {
+		const message = safeMessage(error);
+		if (json) await print(process.stdout, JSON.stringify({ ok: false, error: message }) + '\n');
+		await print(process.stderr, `credentials: ${message}\n`);
+	}
+	await deps.database.destroy().catch(() => undefined);
+	process.exit(exitCode);
+}
+
+async function ringOf(deps: CliDeps): Promise<Keyring> {
+	const keys = await deps.runtime.keys();
+	if (!keys.ok) throw new Error(keys.error);
+	return keys.ring;
+}
+
+async function targetsOf(deps: CliDeps, collection?: string) {
+	const schema = await deps.getSchema({ database: deps.database });
+	const targets = resolveTargets(schema, deps.runtime.fields.all(), collection);
+	if (collection && targets.length === 0) throw new Error(`${collection} has no protected fields`);
+	return targets;
+}
+
+const batchSizeOf = (value: string | undefined, fallback: number) => {
+	const n = value === undefined ? fallback : Number(value);
+	if (!Number.isInteger(n) || n < 1 || n > 100_000) throw new Error('--batch-size must be a whole number from 1 to 100000');
+	return n;
+};
+
+export function registerCli(program: Command, deps: CliDeps) {
+	const credentials = program.command('credentials').description('Encrypted credentials: schema, keys and migrations');
+
+	credentials
+		.command('setup')
+		.description('Create the collections, the Credentials Owner policy and the Credentials User role (idempotent)')
+		.option('--json', 'print one JSON summary line')
+		.action((opts: { json?: boolean }) =>
+			run(deps, opts.json, async () => {
+				const report = await installSchema(deps, deps.runtime.config.extraFields);
+				const warnings = [...deps.runtime.config.warnings, ...report.warnings];
+				const keys = await deps.runtime.keys();
+				if (!keys.ok) warnings.push(`${keys.error}: protected fields cannot be written until it is fixed`);
+				const lines = [
+					...report.changes.map((c) => `✓ ${c}`),
+					...(report.changes.length === 0 ? ['✓ already set up: no changes'] : []),
+					...warnings.map((w) => `! ${w}`),
+				];
+				return { exitCode: 0, summary: { ok: true, changes: report.changes, warnings }, lines };
+			}),
+		);
+
+	credentials
+		.command('status')
+		.description('Per protected field: rows, rows per key id, legacy, plaintext and undecryptable counts')
+		.option('--json', 'print one JSON summary line')
+		.option('--collection <collection>', 'only this collection')
+		.action((opts: { json?: boolean; collection?: string }) =>
+			run(deps, opts.json, async () => {
+				const ring = await ringOf(deps);
+				const bar = progressBar('status');
+				const { fields } = await inspectTargets(deps.database, ring, await targetsOf(deps, opts.collection), { onProgress: bar.update });
+				bar.done();
+				const keys = { current: ring.current.id, previous: ring.previous.map((k) => k.id) };
+				const lines = [`current key ${keys.current}${keys.previous.length ? `, previous ${keys.previous.join(', ')}` : ''}`];
+				for (const f of fields) {
+					const perKey = Object.entries(f.byKeyId).map(([id, n]) => `${id}${id === keys.current ? ' (current)' : ring.byId(id) ? ' (previous)' : ' (NOT CONFIGURED)'}: ${n}`);
+					lines.push(`${f.field}: ${f.rows} rows, ${f.empty} empty; ${perKey.join(', ') || 'no cred:v2 values'}; legacy ${f.legacy}; plaintext ${f.plaintext}; undecryptable ${f.undecryptable}`);
+				}
+				return { exitCode: 0, summary: { ok: true, keys, fields }, lines };
+			}),
+		);
+
+	credentials
+		.command('verify')
+		.description('Decrypt every protected value with the configured keys and list the rows that fail; changes nothing')
+		.option('--json', 'print one JSON summary line')
+		.option('--collection <collection>', 'only this collection')
+		.action((opts: { json?: boolean; collection?: string }) =>
+			run(deps, opts.json, async () => {
+				const ring = await ringOf(deps);
+				const bar = progressBar('verify');
+				const { fields, failures } = await inspectTargets(deps.database, ring, await targetsOf(deps, opts.collection), { onProgress: bar.update });
+				bar.done();
+				const checked = fields.reduce((n, f) => n + f.rows - f.empty, 0);
+				const lines = [
+					failures.length === 0 ? `✓ ${checked} values decrypt with the configured keys` : `✗ ${failures.length} of ${checked} values fail:`,
+					...failures.map((f) => `  ${f.collection}.${f.field} ${f.id}: ${f.reason}`),
+				];
+				return {
+					exitCode: failures.length === 0 ? 0 : 1,
+					summary: { ok: failures.length === 0, checked, failed: failures.length, failures: failures.slice(0, MAX_LISTED) },
+					lines: lines.slice(0, MAX_LISTED + 1),
+				};
+			}),
+		);
+
+	const rewrite = (name: RewriteMode, description: string) =>
+		credentials
+			.command(name)
+			.description(description)
+			.option('--json', 'print one JSON summary line')
+			.option('--dry-run', 'count what would change, change nothing')
+			.option('--batch-size <n>', 'rows per transaction', '500')
+			.option('--collection <collection>', 'only this collection')
+			.action((opts: { json?: boolean; dryRun?: boolean; batchSize?: string; collection?: string }) =>
+				run(deps, opts.json, async () => {
+					const ring = await ringOf(deps);
+					const batchSize = batchSizeOf(opts.batchSize, 500);
+					const bar = progressBar(name);
+					const started = Date.now();
+					const { reports, failures } = await rewriteTargets(deps.database, ring, await targetsOf(deps, opts.collection), {
+						mode: name,
+						dryRun: opts.dryRun,
+						batchSize,
+						onProgress: bar.update,
+					});
+					bar.done();
+					const rewritten = reports.reduce((n, r) => n + r.rewritten, 0);
+					const verb = opts.dryRun ? 'would rewrite' : 'rewrote';
+					const lines = [
+						...reports.map((r) => `${r.field}: ${verb} ${r.rewritten} of ${r.scanned}${r.changedConcurrently ? `, ${r.changedConcurrently} changed meanwhile (left as written)` : ''}${r.failed ? `, ${r.failed} undecryptable (left untouched)` : ''}`),
+						...failures.slice(0, MAX_LISTED).map((f) => `  ✗ ${f.collection}.${f.field} ${f.id}: ${f.reason}`),
+					];
+					return {
+						exitCode: failures.length === 0 ? 0 : 1,
+						summary: {
+							ok: failures.length === 0,
+							command: name,
+							dryRun: !!opts.dryRun,
+							currentKey: ring.current.id,
+							rewritten,
+							durationMs: Date.now() - started,
+							failed: failures.length,
+							fields: reports,
+							failures: failures.slice(0, MAX_LISTED),
+						},
+						lines,
+					};
+				}),
+			);
+
+	rewrite('rotate', 'Re-encrypt every value not under the current key (previous keys, legacy formats), batch by batch, resumable');
+	rewrite('encrypt-existing', 'Encrypt plaintext values in protected fields (fields added to CREDENTIALS_ENCRYPTED_FIELDS after rows existed)');
+}

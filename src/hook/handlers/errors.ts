@@ -1,0 +1,38 @@
+import { createError } from '@directus/errors';
+
+/**
+ * Errors the hook raises inside Directus's own write path. They are DirectusErrors, so REST
+ * and GraphQL answer with the status and message here, never with a stack or a value.
+ */
+export const KeysUnavailableError = createError<{ reason: string }>(
+	'CREDENTIALS_KEYS_UNAVAILABLE',
+	({ reason }) => `${reason}: refusing to store a protected field`,
+	500,
+);
+
+export const ForeignEnvelopeError = createError<{ field: string }>(
+	'CREDENTIALS_FOREIGN_ENVELOPE',
+	({ field }) => `Invalid payload. "${field}" holds an encrypted value that does not belong to this row and field.`,
+	400,
+);
+
+export const PrimaryKeyRequiredError = createError<{ collection: string }>(
+	'CREDENTIALS_PRIMARY_KEY_REQUIRED',
+	({ collection }) =>
+		`Invalid payload. "${collection}" has protected fields and an auto-increment primary key: supply the primary key on create, or use UUID keys.`,
+	400,
+);
+
+export const PlaintextRefusedError = createError<{ collection: string; field: string }>(
+	'CREDENTIALS_PLAINTEXT_REFUSED',
+	({ collection, field }) =>
+		`Refusing to store plaintext in protected field ${collection}.${field}: this write skipped Directus's item events. Write through ItemsService with events on.`,
+	500,
+);
+
+export const KeyNotConfiguredError = createError<{ field: string; keyId: string }>(
+	'CREDENTIALS_KEY_NOT_CONFIGURED',
+	({ field, keyId }) =>
+		`"${field}" is stored under key ${keyId}, which is not configured; it cannot be replaced until that key is back in CREDENTIALS_ENC_PREVIOUS_KEYS_B64.`,
+	409,
+);

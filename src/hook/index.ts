@@ -1,0 +1,73 @@
+import { defineHook } from '@directus/extensions-sdk';
+import { runtimeFor } from '../config/index.js';
+import { credentialsBodyParser } from '../endpoint/body-parser.js';
+import { credentialsErrorShape } from '../endpoint/http.js';
+import { registerCli } from './cli/index.js';
+import { checkKeysAtStart } from './handlers/key-check.js';
+import { maskRows } from './handlers/mask-on-read.js';
+import { emitEventsForProtectedWrites } from './handlers/flow-operations.js';
+import { assertNoPlaintext } from './handlers/plaintext-guard.js';
+import { guardCreate, guardDelete, guardUpdate, scopeQuery } from './handlers/owner-guard.js';
+import { freezeVaultIdentity, setVaultIdentity } from './handlers/vault-identity.js';
+import { protectCreate, protectUpdate, type WriteDeps } from './handlers/protect-on-write.js';
+
+type Payload = Record<string, unknown>;
+
+/**
+ * Wiring only. Filters run in registration order, so ownership is checked before anything is
+ * encrypted or written; every write of a protected field passes protect-on-write, every read
+ * mask-on-read.
+ */
+export default defineHook(({ filter, action, init }, { services, database, getSchema, env, logger }) => {
+	const runtime = runtimeFor(env);
+	const { config, fields } = runtime;
+	void runtime.keys().then((keys) => {
+		if (!keys.ok) logger.error(`[credentials] ${keys.error}: writes of protected fields are refused and reveals fail closed`);
+	});
+	for (const warning of config.warnings) logger.warn(`[credentials] ${warning}`);
+
+	const deps: WriteDeps = { keys: runtime.keys, fields, missingKeyIds: () => runtime.missingKeyIds };
+
+	// SQLite: a rotation in another process holds the write lock for one batch; wait rather than fail.
+	if (String(database.client.config.client) === 'sqlite3') void database.raw('PRAGMA busy_timeout = 5000').catch(() => undefined);
+
+	// At start: are the configured keys the ones the data was written with?
+	action('server.start', () => void checkKeysAtStart(runtime, database, getSchema, logger));
+
+	filter('items.query', (query, meta, context) => scopeQuery(query as never, meta['collection'], context.accountability));
+	filter('items.create', (payload, meta, context) => guardCreate(payload as Payload, meta['collection'], context));
+	filter('items.update', (payload, meta, context) => guardUpdate(payload as Payload, meta['collection'], meta['keys'], context));
+	filter('items.delete', (keys, meta, context) => guardDelete(keys as never, meta['collection'], context));
+
+	filter('items.create', (payload, meta, context) => setVaultIdentity(payload as Payload, meta['collection'], context.accountability));
+	filter('items.update', (payload, meta, context) => freezeVaultIdentity(payload as Payload, meta['collection'], meta['keys'], context.database));
+
+	filter('items.create', (payload, meta, context) => protectCreate(deps, payload as Payload, meta['collection'], context));
+	filter('items.update', (payload, meta, context) =>
+		protectUpdate(deps, payload as Payload, { collection: meta['collection'], keys: meta['keys'] }, context, async (key, values) => {
+			const rowService = new services.ItemsService(meta['collection'], {
+				schema: context.schema ?? (await getSchema()),
+				accountability: context.accountability,
+				knex: context.database,
+			});
+			await rowService.updateOne(key, values);
+		}),
+	);
+
+	// Flow operations on protected collections must emit events, or they would skip encryption.
+	filter('operations.create', (payload) => emitEventsForProtectedWrites(fields, payload as Payload));
+	filter('operations.update', (payload) => emitEventsForProtectedWrites(fields, payload as Payload));
+
+	// Below the services: no INSERT/UPDATE may put anything but ciphertext into a protected column.
+	database.on('start', (builder) => assertNoPlaintext(fields, builder));
+
+	// Internal reads (accountability null) see ciphertext; every request — admins included — sees the mask.
+	filter('items.read', (items, meta, context) => (context.accountability ? maskRows(fields, meta['collection'], items) : items));
+
+	// The endpoint's HTTP edge around Directus's own middleware: our JSON parsing (bad bodies answer
+	// in the routes' shape), and errors raised before the router (an invalid token) in that shape too.
+	init('middlewares.before', ({ app }) => app.use('/credentials', credentialsBodyParser));
+	init('middlewares.after', ({ app }) => app.use('/credentials', credentialsErrorShape));
+
+	init('cli.before', ({ program }) => registerCli(program, { services, database, getSchema, runtime }));
+});

@@ -1,0 +1,65 @@
+import type { Knex } from 'knex';
+import { DecryptError, openEnvelope, sealValue, type Keyring, type ValueContext } from '../crypto/index.js';
+import { KEYS_COLLECTION } from '../schema/collections.js';
+import { inspectTargets } from './inventory.js';
+import type { Target } from './scan.js';
+
+const CANARY_VALUE = 'directus-extension-credentials canary';
+const canaryContext = (keyId: string): ValueContext => ({ collection: KEYS_COLLECTION, field: 'canary', pk: keyId });
+
+export interface KeyCheck {
+	/** Errors to log: each names the key id and what to do, never a key. */
+	errors: string[];
+	info: string[];
+	/** Key ids that rows are encrypted under but no configured key has. */
+	missingKeyIds: string[];
+}
+
+/**
+ * At start: records a canary for the current key, confirms every configured key opens its
+ * canary, and, for canaries whose key is not configured, counts the rows still under them.
+ * Rows under a missing key are reported (and refused on reveal); a retired key with no rows left
+ * has its canary removed. Reads only, except the canary rows themselves.
+ */
+export async function checkKeys(db: Knex, ring: Keyring, targets: Target[]): Promise<KeyCheck> {
+	const result: KeyCheck = { errors: [], info: [], missingKeyIds: [] };
+	const canaries = (await db(KEYS_COLLECTION).select('key_id', 'canary')) as { key_id: string; canary: string }[];
+
+	if (!canaries.some((c) => c.key_id === ring.current.id)) {
+		try {
+			await db(KEYS_COLLECTION).insert({ key_id: ring.current.id, canary: sealValue(ring, CANARY_VALUE, canaryContext(ring.current.id)), created_at: new Date().toISOString() });
+		} catch {
+			/* another instance recorded it first */
+		}
+	}
+
+	const absent: string[] = [];
+	for (const canary of canaries) {
+		if (!ring.byId(canary.key_id)) {
+			absent.push(canary.key_id);
+			continue;
+		}
+		try {
+			if (openEnvelope(ring, canary.canary, canaryContext(canary.key_id)) !== CANARY_VALUE) throw new DecryptError('authentication-failed', 'wrong canary');
+		} catch {
+			result.errors.push(`the configured key with id ${canary.key_id} does not open its canary: the key or the canary row has been altered`);
+		}
+	}
+	if (absent.length === 0) return result;
+
+	const { fields } = await inspectTargets(db, ring, targets);
+	for (const keyId of absent) {
+		const using = fields.filter((f) => f.byKeyId[keyId]).map((f) => `${f.field}: ${f.byKeyId[keyId]}`);
+		if (using.length === 0) {
+			await db(KEYS_COLLECTION).where('key_id', keyId).delete();
+			result.info.push(`key ${keyId} is retired: no rows use it any more`);
+		} else {
+			result.missingKeyIds.push(keyId);
+			result.errors.push(
+				`rows are encrypted under key id ${keyId}, which is not configured (${using.join(', ')}). They cannot be revealed and are left untouched. ` +
+					'Add that key to CREDENTIALS_ENC_PREVIOUS_KEYS_B64 (or restore CREDENTIALS_ENC_KEY_B64) and restart.',
+			);
+		}
+	}
+	return result;
+}

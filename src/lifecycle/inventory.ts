@@ -1,0 +1,89 @@
+import type { Knex } from 'knex';
+import { classifyStored, DecryptError, openStored, type Keyring } from '../crypto/index.js';
+import { countRows, scanColumn, type StoredRow, type Target } from './scan.js';
+
+/** What `status` reports for one protected field. */
+export interface FieldStatus {
+	field: string;
+	rows: number;
+	empty: number;
+	byKeyId: Record<string, number>;
+	legacy: number;
+	plaintext: number;
+	undecryptable: number;
+	/** Key ids that rows use but no configured key has. */
+	missingKeyIds: string[];
+}
+
+export interface Failure {
+	collection: string;
+	field: string;
+	id: string | number;
+	reason: string;
+}
+
+export type Progress = (done: number, total: number) => void;
+
+/** Parses the column text back into what classifyStored expects (JSON columns hold `{ enc }`). */
+export function storedValue(target: Target, text: string | null): unknown {
+	if (text === null) return null;
+	if (!target.json) return text;
+	try {
+		return JSON.parse(text);
+	} catch {
+		return text;
+	}
+}
+
+/** Tries to open one stored value; the reason when it cannot. Never returns the plaintext. */
+export function check(ring: Keyring, target: Target, row: StoredRow): string | null {
+	try {
+		openStored(ring, storedValue(target, row.text), { collection: target.collection, field: target.field, pk: row.pk });
+		return null;
+	} catch (error) {
+		return error instanceof DecryptError ? `${error.reason}: ${error.message}` : 'unexpected error';
+	}
+}
+
+/**
+ * Reads every protected value once, a batch at a time: per field, rows per key id, legacy,
+ * plaintext and undecryptable counts, and (for verify) each failing row. Changes nothing.
+ */
+export async function inspectTargets(db: Knex, ring: Keyring, targets: Target[], options: { batchSize?: number; onProgress?: Progress } = {}) {
+	const batchSize = options.batchSize ?? 1000;
+	const totals = await Promise.all(targets.map((t) => countRows(db, t)));
+	const total = totals.reduce((a, b) => a + b, 0);
+	let done = 0;
+	const fields: FieldStatus[] = [];
+	const failures: Failure[] = [];
+	for (const target of targets) {
+		const status: FieldStatus = { field: `${target.collection}.${target.field}`, rows: 0, empty: 0, byKeyId: {}, legacy: 0, plaintext: 0, undecryptable: 0, missingKeyIds: [] };
+		for await (const batch of scanColumn(db, target, batchSize)) {
+			for (const row of batch) {
+				status.rows++;
+				const stored = classifyStored(storedValue(target, row.text));
+				if (stored.format === 'empty') {
+					status.empty++;
+					continue;
+				}
+				if (stored.format === 'plaintext') {
+					status.plaintext++;
+					failures.push({ collection: target.collection, field: target.field, id: row.pk, reason: 'plaintext: value is not encrypted' });
+					continue;
+				}
+				if (stored.format === 'v2' && stored.keyId) status.byKeyId[stored.keyId] = (status.byKeyId[stored.keyId] ?? 0) + 1;
+				if (stored.format === 'legacy-string' || stored.format === 'legacy-object') status.legacy++;
+				if (stored.keyId && !ring.byId(stored.keyId) && !status.missingKeyIds.includes(stored.keyId)) status.missingKeyIds.push(stored.keyId);
+				const reason = check(ring, target, row);
+				if (reason) {
+					status.undecryptable++;
+					failures.push({ collection: target.collection, field: target.field, id: row.pk, reason });
+				}
+			}
+			done += batch.length;
+			options.onProgress?.(Math.min(done, total), total);
+		}
+		fields.push(status);
+	}
+	return { fields, failures };
+}

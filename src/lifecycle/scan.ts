@@ -1,0 +1,66 @@
+import type { Knex } from 'knex';
+import type { SchemaOverview } from '@directus/types';
+import type { FieldRef } from '../schema/protected-fields.js';
+
+/** One protected column, resolved against the schema. */
+export interface Target extends FieldRef {
+	pk: string;
+	/** Directus's type of the primary key (uuid, integer, string…). */
+	pkType: string;
+	json: boolean;
+}
+
+export interface StoredRow {
+	pk: string | number;
+	/** The column's exact text (JSON columns too), so a compare-and-swap can match it byte for byte. */
+	text: string | null;
+}
+
+/** The protected fields that exist, optionally limited to one collection. */
+export function resolveTargets(schema: SchemaOverview, fields: FieldRef[], collection?: string): Target[] {
+	return fields
+		.filter((f) => !collection || f.collection === collection)
+		.flatMap((f) => {
+			const info = schema.collections[f.collection];
+			const field = info?.fields[f.field];
+			return info && field ? [{ ...f, pk: info.primary, pkType: info.fields[info.primary]?.type ?? 'string', json: field.type === 'json' }] : [];
+		});
+}
+
+/** `CAST(column AS TEXT)` in the dialect at hand: the stored text, whatever the column type. */
+export function textOf(db: Knex, column: string): Knex.Raw {
+	const client = String(db.client.config.client);
+	return client.startsWith('mysql') ? db.raw('CAST(?? AS CHAR)', [column]) : db.raw('CAST(?? AS TEXT)', [column]);
+}
+
+/** `WHERE <column as text> = ?`: the compare half of compare-and-swap, for any column type. */
+export function textEquals(db: Knex, column: string, value: string): Knex.Raw {
+	const client = String(db.client.config.client);
+	return client.startsWith('mysql') ? db.raw('CAST(?? AS CHAR) = ?', [column, value]) : db.raw('CAST(?? AS TEXT) = ?', [column, value]);
+}
+
+export async function countRows(db: Knex, target: Target): Promise<number> {
+	const [row] = await db(target.collection).count({ n: '*' });
+	return Number((row as { n: number | string }).n);
+}
+
+/**
+ * Walks a column in primary-key order, a batch at a time (keyset pagination): memory stays flat
+ * whatever the table size, and rows written meanwhile are either seen or were already current.
+ */
+export async function* scanColumn(db: Knex, target: Target, batchSize: number): AsyncGenerator<StoredRow[]> {
+	let after: string | number | undefined;
+	for (;;) {
+		const query = db(target.collection)
+			.select({ pk: target.pk })
+			.select({ text: textOf(db, target.field) })
+			.orderBy(target.pk)
+			.limit(batchSize);
+		if (after !== undefined) query.where(target.pk, '>', after);
+		const rows = (await query) as StoredRow[];
+		if (rows.length === 0) return;
+		yield rows;
+		after = rows[rows.length - 1]!.pk;
+		if (rows.length < batchSize) return;
+	}
+}

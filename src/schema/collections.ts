@@ -1,0 +1,185 @@
+/**
+ * The extension's collections as data, in the shape Directus's CollectionsService and
+ * FieldsService take. The installer adds what is missing and never alters what exists.
+ */
+type Json = Record<string, unknown>;
+export interface FieldDef {
+	field: string;
+	type: string;
+	meta?: Json;
+	schema?: Json | null;
+}
+export interface RelationDef {
+	field: string;
+	related_collection: string;
+	on_delete: 'CASCADE' | 'SET NULL';
+}
+export interface CollectionDef {
+	collection: string;
+	meta: Json;
+	fields: FieldDef[];
+	relations: RelationDef[];
+}
+/** A collection whose rows belong to users; the owner guard limits non-admins to their own. */
+export interface OwnedCollectionDef extends CollectionDef {
+	/** The field that holds the owning user. */
+	ownerField: string;
+}
+
+const SECRET_NOTE = 'Encrypted by directus-extension-credentials. Reads show a mask; plaintext leaves only through audited reveal routes.';
+
+const id: FieldDef = {
+	field: 'id',
+	type: 'uuid',
+	meta: { hidden: true, readonly: true, interface: 'input', special: ['uuid'] },
+	schema: { is_primary_key: true, length: 36, has_auto_increment: false },
+};
+const owner = (field: string): FieldDef => ({
+	field,
+	type: 'uuid',
+	meta: { special: ['user-created'], interface: 'select-dropdown-m2o', readonly: true, hidden: true, display: 'user' },
+	schema: {},
+});
+const stamp = (field: string, special?: 'date-created' | 'date-updated'): FieldDef => ({
+	field,
+	type: 'timestamp',
+	meta: special
+		? { special: [special], interface: 'datetime', readonly: true, hidden: true, display: 'datetime', display_options: { relative: true } }
+		: { interface: 'datetime' },
+	schema: {},
+});
+const str = (field: string, required = false, extra: Json = {}): FieldDef => ({
+	field,
+	type: 'string',
+	meta: { interface: 'input', required, ...extra },
+	schema: { is_nullable: !required },
+});
+const secret = (field: string, type: 'text' | 'json'): FieldDef => ({
+	field,
+	type,
+	meta: { interface: type === 'json' ? 'input-code' : 'input-multiline', note: SECRET_NOTE, special: type === 'json' ? ['cast-json'] : null },
+	schema: {},
+});
+const profileRef: FieldDef = {
+	field: 'creator_profile_id',
+	type: 'uuid',
+	meta: { interface: 'select-dropdown-m2o', required: true, special: ['m2o'] },
+	schema: { is_nullable: false },
+};
+const ownerRelation = (field: string): RelationDef => ({ field, related_collection: 'directus_users', on_delete: 'CASCADE' });
+const choices = (...values: string[]) => ({ interface: 'select-dropdown', options: { choices: values.map((v) => ({ text: v, value: v })) } });
+
+export const COLLECTIONS: OwnedCollectionDef[] = [
+	{
+		collection: 'platform_connections',
+		ownerField: 'owner',
+		meta: { icon: 'link', note: 'Creator platform connections with encrypted credentials', display_template: '{{platform}} · {{platform_username}}' },
+		fields: [
+			id,
+			owner('owner'),
+			str('platform', true),
+			str('platform_username'),
+			secret('encrypted_credentials', 'text'),
+			str('credentials_version'),
+			stamp('credentials_updated_at'),
+			stamp('date_created', 'date-created'),
+			stamp('date_updated', 'date-updated'),
+		],
+		relations: [ownerRelation('owner')],
+	},
+	{
+		collection: 'download_credentials',
+		ownerField: 'owner',
+		meta: { icon: 'download', note: 'yt-dlp credentials (password or Netscape cookies), encrypted', display_template: '{{platform}} · {{display_name}}' },
+		fields: [
+			id,
+			owner('owner'),
+			profileRef,
+			str('platform', true),
+			str('auth_type', true, choices('password', 'cookies')),
+			str('username'),
+			str('display_name'),
+			secret('encrypted_credentials', 'text'),
+			stamp('date_created', 'date-created'),
+			stamp('date_updated', 'date-updated'),
+		],
+		relations: [ownerRelation('owner'), { field: 'creator_profile_id', related_collection: 'platform_connections', on_delete: 'CASCADE' }],
+	},
+	{
+		collection: 'platform_sessions',
+		ownerField: 'owner',
+		meta: { icon: 'cookie', note: 'Captured browser sessions (cookies), encrypted', display_template: '{{platform}} · {{captured_at}}' },
+		fields: [
+			id,
+			owner('owner'),
+			profileRef,
+			str('platform', true),
+			secret('encrypted_cookies', 'text'),
+			{ field: 'cookie_count', type: 'integer', meta: { interface: 'input', readonly: true }, schema: {} },
+			{ field: 'user_agent', type: 'text', meta: { interface: 'input' }, schema: {} },
+			stamp('captured_at', 'date-created'),
+			stamp('expires_at'),
+			stamp('revoked_at'),
+		],
+		relations: [ownerRelation('owner'), { field: 'creator_profile_id', related_collection: 'platform_connections', on_delete: 'CASCADE' }],
+	},
+	{
+		collection: 'creator_profiles',
+		ownerField: 'user_id',
+		meta: { icon: 'person', note: 'Creator platform accounts and scraping state', display_template: '{{platform}} · {{username}}' },
+		fields: [
+			id,
+			owner('user_id'),
+			str('platform', true),
+			str('username'),
+			secret('credentials', 'json'),
+			{
+				field: 'scrape_status',
+				type: 'string',
+				meta: choices('idle', 'scraping', 'success', 'error'),
+				schema: { default_value: 'idle', is_nullable: false },
+			},
+			stamp('last_scraped_at'),
+			{ field: 'is_active', type: 'boolean', meta: { interface: 'boolean', special: ['cast-boolean'] }, schema: { default_value: true } },
+			stamp('created_at', 'date-created'),
+			stamp('updated_at', 'date-updated'),
+		],
+		relations: [ownerRelation('user_id')],
+	},
+	{
+		collection: 'api_credentials',
+		ownerField: 'owner',
+		meta: { icon: 'vpn_key', note: 'Personal API keys (vault); the key is write-only', display_template: '{{service}} · {{name}}' },
+		fields: [
+			id,
+			owner('owner'),
+			str('service', true),
+			str('name', true),
+			secret('encrypted_key', 'text'),
+			// owner:service:name, unique: the database itself refuses a second entry with the same name.
+			{ field: 'identity', type: 'string', meta: { hidden: true, readonly: true, interface: 'input' }, schema: { is_unique: true, is_nullable: true } },
+			stamp('created_at', 'date-created'),
+			{ field: 'last_used_at', type: 'timestamp', meta: { interface: 'datetime', readonly: true }, schema: {} },
+		],
+		relations: [ownerRelation('owner')],
+	},
+];
+
+/**
+ * One row per key id the extension has written with: a canary value sealed under that key. At
+ * start the configured keys must open their canaries, and a canary whose key is no longer
+ * configured tells which key id is missing. Admin-only (no policy grants it).
+ */
+export const KEYS_COLLECTION = 'credentials_keys';
+export const INTERNAL_COLLECTIONS: CollectionDef[] = [
+	{
+		collection: KEYS_COLLECTION,
+		meta: { icon: 'key', hidden: true, note: 'Key canaries of directus-extension-credentials (no secrets)', accountability: null },
+		fields: [
+			{ field: 'key_id', type: 'string', meta: { readonly: true, interface: 'input' }, schema: { is_primary_key: true, length: 16, has_auto_increment: false } },
+			{ field: 'canary', type: 'text', meta: { readonly: true, interface: 'input-multiline' }, schema: {} },
+			stamp('created_at', 'date-created'),
+		],
+		relations: [],
+	},
+];
