@@ -1,0 +1,368 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { client, createCredentialsUser } from './harness/api.js';
+import { startDirectus, type Instance } from './harness/directus.js';
+
+/** The seed contracts at /credentials/*, through a real Directus with the built extension. */
+let directus: Instance;
+let api: ReturnType<typeof client>;
+let userA: { id: string; token: string };
+let userB: { id: string; token: string };
+
+const asUser = (token: string | undefined, route: string, body: unknown) => api('POST', `/credentials/${route}`, { token, body });
+const asServer = (route: string, body: unknown, secret = directus.env.RBAC_SYNC_WEBHOOK_SECRET!) =>
+	api('POST', `/credentials/${route}`, { body, headers: { 'X-RBAC-SYNC-SECRET': secret } });
+const reveals = (item: string) =>
+	directus.db.query<{ action: string; user: string | null; collection: string; item: string; ip: string | null; origin: string }>(
+		`select action, "user", collection, item, ip, origin from directus_activity where action = 'reveal' and item = ?`,
+		item,
+	);
+
+const seedCredentials = { username: 'fitcreator99', password: 'MySecurePass123!', session_id: 'abc123sessionxyz' };
+const netscape = ['# Netscape HTTP Cookie File', '.youtube.com\tTRUE\t/\tTRUE\t1767225600\tSID\tsid-secret', '#HttpOnly_.youtube.com\tTRUE\t/\tTRUE\t0\tHSID\thsid-secret', ''].join('\n');
+const seedCookie = { name: 'sessionid', value: '123456789%3AabcXYZ%3A28', domain: '.instagram.com', path: '/', expires: 1735689600, httpOnly: true, secure: true };
+
+async function connectionOf(token: string, platform = `p${randomBytes(3).toString('hex')}`) {
+	const res = await asUser(token, 'create-profile', { platform, platform_username: 'u', credentials: { k: 'v' } });
+	expect(res.status).toBe(200);
+	return res.body.id as string;
+}
+
+beforeAll(async () => {
+	directus = await startDirectus();
+	api = client(directus);
+	userA = await createCredentialsUser(directus, 'a');
+	userB = await createCredentialsUser(directus, 'b');
+});
+afterAll(async () => directus?.stop());
+
+describe('create-profile and update-profile-creds (user)', () => {
+	it('creates, then updates the same connection for the same platform and username', async () => {
+		const body = { platform: 'instagram', platform_username: 'fitcreator99', credentials: seedCredentials };
+		const first = await asUser(userA.token, 'create-profile', body);
+		expect(first.status).toBe(200);
+		expect(first.body).toEqual({ success: true, id: expect.stringMatching(/^[0-9a-f-]{36}$/), updated: false });
+		const second = await asUser(userA.token, 'create-profile', { ...body, credentials: { password: 'rotated' } });
+		expect(second.body).toEqual({ success: true, id: first.body.id, updated: true });
+		// Another user with the same platform and username gets a connection of their own.
+		const other = await asUser(userB.token, 'create-profile', body);
+		expect(other.body.updated).toBe(false);
+		expect(other.body.id).not.toBe(first.body.id);
+		const revealed = await asServer('reveal', { creatorProfileId: first.body.id });
+		expect(revealed.body.credentials).toEqual({ password: 'rotated' });
+		const row = (await directus.db.query('select credentials_version, credentials_updated_at, owner from platform_connections where id = ?', first.body.id))[0]!;
+		expect(row).toMatchObject({ credentials_version: 'v1', owner: userA.id });
+		expect(row.credentials_updated_at).toBeTruthy();
+	});
+
+	it('update-profile-creds replaces the credentials and optionally the username', async () => {
+		const id = await connectionOf(userA.token);
+		const res = await asUser(userA.token, 'update-profile-creds', {
+			creator_profile_id: id,
+			credentials: { username: 'fitcreator99', password: 'NewSecurePass456!', session_id: 'newSessionXYZ789' },
+			platform_username: 'renamed',
+		});
+		expect(res.status).toBe(200);
+		expect(res.body).toEqual({ success: true, id });
+		expect((await asServer('reveal', { creatorProfileId: id })).body.credentials.password).toBe('NewSecurePass456!');
+		expect((await directus.db.query('select platform_username from platform_connections where id = ?', id))[0]!.platform_username).toBe('renamed');
+	});
+
+	it('answers 403 for another user’s connection, 404 for a missing one, 401 without a user', async () => {
+		const id = await connectionOf(userA.token);
+		expect(await asUser(userB.token, 'update-profile-creds', { creator_profile_id: id, credentials: { x: 1 } })).toMatchObject({ status: 403, body: { success: false, error: 'Forbidden' } });
+		expect(await asUser(userA.token, 'update-profile-creds', { creator_profile_id: randomUUID(), credentials: { x: 1 } })).toMatchObject({ status: 404, body: { success: false } });
+		expect(await asUser(undefined, 'update-profile-creds', { creator_profile_id: id, credentials: { x: 1 } })).toMatchObject({ status: 401, body: { success: false, error: 'Unauthorized' } });
+		expect(await asUser(undefined, 'create-profile', { platform: 'x', credentials: {} })).toMatchObject({ status: 401, body: { success: false, error: 'Unauthorized' } });
+		expect(await asUser('not-a-valid-token', 'create-profile', { platform: 'x', credentials: {} })).toMatchObject({ status: 401, body: { success: false, error: 'Unauthorized' } });
+	});
+
+	it('validates bodies with 400s that name the field', async () => {
+		const cases: [unknown, string][] = [
+			[{ credentials: {} }, 'platform required'],
+			[{ platform: 'x' }, 'credentials object required'],
+			[{ platform: 'x', credentials: [1, 2] }, 'credentials object required'],
+			[{ platform: 'x', credentials: 'secret-string' }, 'credentials object required'],
+			[{ platform: 'x y', credentials: {} }, 'platform must be'],
+			[{ platform: 'x', platform_username: 5, credentials: {} }, 'platform_username must be a string'],
+		];
+		for (const [body, error] of cases) {
+			const res = await asUser(userA.token, 'create-profile', body);
+			expect(res.status, JSON.stringify(body)).toBe(400);
+			expect(res.body.success).toBe(false);
+			expect(res.body.error).toContain(error);
+			expect(res.text).not.toContain('secret-string');
+		}
+		const bad = await asUser(userA.token, 'update-profile-creds', { creator_profile_id: 'invalid-uuid', credentials: {} });
+		expect(bad).toMatchObject({ status: 400, body: { success: false, error: 'creator_profile_id must be a UUID' } });
+	});
+});
+
+describe('store and reveal (server secret)', () => {
+	it('stores and reveals the seed example', async () => {
+		const id = await connectionOf(userA.token);
+		const credentials = { api_key: 'sk-proj-abc123xyz', refresh_token: 'refresh_token_value' };
+		const stored = await asServer('store', { creatorProfileId: id, credentials });
+		expect(stored.status).toBe(200);
+		expect(stored.body).toEqual({ success: true, creatorProfileId: id, updated: id });
+		expect((await directus.db.query('select encrypted_credentials as e from platform_connections where id = ?', id))[0]!.e).toMatch(/^cred:v2:/);
+		const row = (await api('GET', `/items/platform_connections/${id}`, { token: directus.adminToken })).body.data;
+		expect(row).toMatchObject({ credentials_version: 'v1', encrypted_credentials: '**********' });
+		expect(Math.abs(Date.now() - new Date(row.credentials_updated_at).getTime())).toBeLessThan(60_000);
+		const revealed = await asServer('reveal', { creatorProfileId: id });
+		expect(revealed.status).toBe(200);
+		expect(revealed.body).toEqual({ success: true, creatorProfileId: id, credentials });
+	});
+
+	it('round-trips unicode, nested arrays and 64 KB values deep-equal', async () => {
+		const id = await connectionOf(userA.token);
+		const credentials = {
+			unicode: 'pässwörd 🔑 密码 مرحبا \u0000 \u2028',
+			nested: [[1, [2, [3, [{ deep: [true, false, null, 1.5e-10] }]]]], []],
+			big: 'x'.repeat(64 * 1024),
+			empty: {},
+		};
+		expect((await asServer('store', { creatorProfileId: id, credentials })).status).toBe(200);
+		expect((await asServer('reveal', { creatorProfileId: id })).body.credentials).toEqual(credentials);
+	});
+
+	it('writes one activity entry per reveal, never the value', async () => {
+		const id = await connectionOf(userA.token);
+		await asServer('store', { creatorProfileId: id, credentials: { token: 'AUDIT-CANARY' } });
+		await asServer('reveal', { creatorProfileId: id });
+		const entries = (await reveals(id));
+		expect(entries).toHaveLength(1);
+		expect(entries[0]).toMatchObject({ action: 'reveal', user: null, collection: 'platform_connections', item: id, origin: 'credentials/reveal by server secret' });
+		expect(entries[0]!.ip).toBeTruthy();
+		expect(JSON.stringify(await directus.db.query('select * from directus_activity'))).not.toContain('AUDIT-CANARY');
+	});
+
+	it('answers the seed errors', async () => {
+		const id = await connectionOf(userA.token);
+		expect(await asServer('store', { credentials: {} })).toMatchObject({ status: 400, body: { success: false, error: 'creatorProfileId required' } });
+		for (const credentials of [undefined, null, [1], 'str', 5]) {
+			expect(await asServer('store', { creatorProfileId: id, credentials })).toMatchObject({ status: 400, body: { success: false, error: 'credentials object required' } });
+		}
+		const fresh = await api('POST', '/items/platform_connections', { token: userA.token, body: { platform: 'empty' } });
+		expect(await asServer('reveal', { creatorProfileId: fresh.body.data.id })).toMatchObject({ status: 404, body: { success: false, error: 'No encrypted_credentials found' } });
+		expect(await asServer('reveal', { creatorProfileId: randomUUID() })).toMatchObject({ status: 404, body: { error: 'No encrypted_credentials found' } });
+		expect(await asServer('store', { creatorProfileId: randomUUID(), credentials: {} })).toMatchObject({ status: 404, body: { success: false } });
+		expect(await asServer('reveal', { creatorProfileId: 'invalid-uuid' })).toMatchObject({ status: 400, body: { success: false, error: 'creatorProfileId must be a UUID' } });
+	});
+
+	it('opens only with the secret: no header, a wrong one, or any Directus token answer 401', async () => {
+		const id = await connectionOf(userA.token);
+		await asServer('store', { creatorProfileId: id, credentials: { a: 1 } });
+		for (const route of ['store', 'reveal', 'reveal-download-cred', 'get-platform-session', 'encrypt', 'decrypt']) {
+			const body = { creatorProfileId: id, credentials: { a: 2 } };
+			expect(await api('POST', `/credentials/${route}`, { body }), route).toMatchObject({ status: 401, body: { success: false, error: 'Unauthorized' } });
+			expect(await asServer(route, body, 'wrong-secret'), route).toMatchObject({ status: 401, body: { error: 'Unauthorized' } });
+			expect(await asServer(route, body, directus.env.RBAC_SYNC_WEBHOOK_SECRET + 'x'), route).toMatchObject({ status: 401 });
+			expect(await api('POST', `/credentials/${route}`, { token: directus.adminToken, body }), route).toMatchObject({ status: 401, body: { error: 'Unauthorized' } });
+			expect(await api('POST', `/credentials/${route}`, { token: userA.token, body }), route).toMatchObject({ status: 401 });
+		}
+		expect((await asServer('reveal', { creatorProfileId: id })).body.credentials).toEqual({ a: 1 });
+	});
+});
+
+describe('download credentials', () => {
+	it('stores password and cookie credentials and reveals them exactly', async () => {
+		const conn = await connectionOf(userA.token);
+		const password = await asUser(userA.token, 'create-download-cred', {
+			platform: 'youtube',
+			creator_profile_id: conn,
+			auth_type: 'password',
+			username: 'me@example.com',
+			credentials: { password: 'MyYouTubePassword123' },
+			display_name: 'My YouTube Channel',
+		});
+		expect(password.status).toBe(200);
+		expect(password.body).toEqual({ success: true, id: expect.any(String) });
+		expect(await asServer('reveal-download-cred', { id: password.body.id })).toMatchObject({
+			status: 200,
+			body: { success: true, id: password.body.id, platform: 'youtube', auth_type: 'password', credentials: { password: 'MyYouTubePassword123' } },
+		});
+		const cookies = await asUser(userA.token, 'create-download-cred', { platform: 'youtube', creator_profile_id: conn, auth_type: 'cookies', credentials: { cookies_netscape: netscape } });
+		expect(cookies.status).toBe(200);
+		const revealed = await asServer('reveal-download-cred', { id: cookies.body.id });
+		expect(revealed.body).toEqual({ success: true, id: cookies.body.id, platform: 'youtube', auth_type: 'cookies', credentials: { cookies_netscape: netscape } });
+		expect((await reveals(cookies.body.id))).toHaveLength(1);
+		const row = (await directus.db.query('select owner, display_name, encrypted_credentials from download_credentials where id = ?', password.body.id))[0]!;
+		expect(row).toMatchObject({ owner: userA.id, display_name: 'My YouTube Channel' });
+		expect(row.encrypted_credentials).toMatch(/^cred:v2:/);
+	});
+
+	it('refuses bad credentials with a message that says what is wrong', async () => {
+		const conn = await connectionOf(userA.token);
+		const base = { platform: 'youtube', creator_profile_id: conn };
+		const cases: [unknown, string][] = [
+			[{ ...base, auth_type: 'token', credentials: { password: 'x' } }, 'auth_type must be "password" or "cookies"'],
+			[{ ...base, credentials: { password: 'x' } }, 'auth_type must be'],
+			[{ ...base, auth_type: 'password', credentials: {} }, 'credentials.password required'],
+			[{ ...base, auth_type: 'password', credentials: { password: '' } }, 'credentials.password required'],
+			[{ ...base, auth_type: 'password' }, 'credentials object required'],
+			[{ ...base, auth_type: 'cookies', credentials: { cookies_netscape: 'SID=abc; HSID=def' } }, 'expected 7 tab-separated fields'],
+			[{ ...base, auth_type: 'cookies', credentials: { cookies_netscape: '# only a comment' } }, 'no cookies found'],
+			[{ ...base, auth_type: 'cookies', credentials: { password: 'x' } }, 'credentials.cookies_netscape required'],
+			[{ platform: 'youtube', auth_type: 'password', credentials: { password: 'x' } }, 'creator_profile_id required'],
+		];
+		for (const [body, error] of cases) {
+			const res = await asUser(userA.token, 'create-download-cred', body);
+			expect(res.status, JSON.stringify(body)).toBe(400);
+			expect(res.body.error).toContain(error);
+			expect(res.text).not.toContain('abc; HSID');
+		}
+	});
+
+	it('requires the caller’s own connection', async () => {
+		const conn = await connectionOf(userA.token);
+		const body = { platform: 'youtube', creator_profile_id: conn, auth_type: 'password', credentials: { password: 'x' } };
+		expect(await asUser(userB.token, 'create-download-cred', body)).toMatchObject({ status: 403, body: { success: false, error: 'Forbidden' } });
+		expect(await asUser(userA.token, 'create-download-cred', { ...body, creator_profile_id: randomUUID() })).toMatchObject({ status: 404 });
+		expect(await asServer('reveal-download-cred', { id: randomUUID() })).toMatchObject({ status: 404, body: { success: false } });
+	});
+});
+
+describe('platform sessions', () => {
+	it('stores the seed example and serves the newest active session', async () => {
+		const conn = await connectionOf(userA.token);
+		const ua = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36';
+		const older = await asUser(userA.token, 'store-platform-session', { creator_profile_id: conn, platform: 'instagram', cookies: [{ ...seedCookie, value: 'older' }], user_agent: ua });
+		expect(older.status).toBe(200);
+		await new Promise((r) => setTimeout(r, 1100)); // captured_at has second precision on SQLite
+		const stored = await asUser(userA.token, 'store-platform-session', {
+			creator_profile_id: conn,
+			platform: 'instagram',
+			cookies: [seedCookie],
+			user_agent: ua,
+			expires_at: '2099-12-31T23:59:59.000Z',
+		});
+		expect(stored.body).toEqual({ success: true, id: expect.any(String), platform: 'instagram', cookie_count: 1 });
+		const got = await asServer('get-platform-session', { creator_profile_id: conn, platform: 'instagram' });
+		expect(got.status).toBe(200);
+		expect(got.body).toEqual({
+			success: true,
+			id: stored.body.id,
+			platform: 'instagram',
+			cookies: [seedCookie],
+			captured_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
+			expires_at: '2099-12-31T23:59:59.000Z',
+			user_agent: ua,
+		});
+		expect((await reveals(stored.body.id))).toHaveLength(1);
+
+		// Revoked: never returned again; the older one is next.
+		expect(await asUser(userB.token, 'revoke-platform-session', { id: stored.body.id })).toMatchObject({ status: 403, body: { error: 'Forbidden' } });
+		expect(await asUser(userA.token, 'revoke-platform-session', { id: stored.body.id })).toMatchObject({ status: 200, body: { success: true, id: stored.body.id } });
+		expect((await asServer('get-platform-session', { creator_profile_id: conn, platform: 'instagram' })).body.id).toBe(older.body.id);
+		await asUser(userA.token, 'revoke-platform-session', { id: older.body.id });
+		expect(await asServer('get-platform-session', { creator_profile_id: conn, platform: 'instagram' })).toMatchObject({ status: 404, body: { success: false } });
+		expect(await asUser(userA.token, 'revoke-platform-session', { id: randomUUID() })).toMatchObject({ status: 404 });
+	});
+
+	it('skips expired sessions', async () => {
+		const conn = await connectionOf(userA.token);
+		await asUser(userA.token, 'store-platform-session', { creator_profile_id: conn, platform: 'tiktok', cookies: [seedCookie], expires_at: '2020-01-01T00:00:00Z' });
+		expect(await asServer('get-platform-session', { creator_profile_id: conn, platform: 'tiktok' })).toMatchObject({ status: 404 });
+	});
+
+	it('validates cookies and timestamps, and requires the caller’s connection', async () => {
+		const conn = await connectionOf(userA.token);
+		const base = { creator_profile_id: conn, platform: 'instagram' };
+		const cases: [unknown, string][] = [
+			[{ ...base }, 'cookies array required'],
+			[{ ...base, cookies: [] }, 'cookies must not be empty'],
+			[{ ...base, cookies: [{ value: 'v', domain: 'd' }] }, 'cookie name required'],
+			[{ ...base, cookies: [{ name: 'n', value: 5, domain: 'd' }] }, 'cookie value must be a string'],
+			[{ ...base, cookies: [seedCookie], expires_at: 'tomorrow' }, 'expires_at must be an ISO 8601 timestamp'],
+		];
+		for (const [body, error] of cases) {
+			const res = await asUser(userA.token, 'store-platform-session', body);
+			expect(res.status, JSON.stringify(body)).toBe(400);
+			expect(res.body.error).toContain(error);
+		}
+		expect(await asUser(userB.token, 'store-platform-session', { ...base, cookies: [seedCookie] })).toMatchObject({ status: 403 });
+	});
+});
+
+describe('encrypt and decrypt utility (server secret)', () => {
+	it('round-trips any JSON value, and decrypts a protected field of a row (audited)', async () => {
+		for (const data of [{ a: [1, 'ü'] }, 'text', 42, null, [true]]) {
+			const enc = await asServer('encrypt', { data });
+			expect(enc.status).toBe(200);
+			expect(enc.body.encrypted.enc).toMatch(/^cred:v2:/);
+			expect(await asServer('decrypt', { encrypted: enc.body.encrypted })).toMatchObject({ status: 200, body: { success: true, data } });
+		}
+		const id = await connectionOf(userA.token);
+		await asServer('store', { creatorProfileId: id, credentials: { via: 'field' } });
+		expect(await asServer('decrypt', { collection: 'platform_connections', id, field: 'encrypted_credentials' })).toMatchObject({ status: 200, body: { success: true, data: { via: 'field' } } });
+		expect((await reveals(id)).map((e) => e.origin)).toEqual(['credentials/decrypt by server secret']);
+	});
+
+	it('refuses a row’s envelope without its row, unprotected fields and missing data', async () => {
+		const id = await connectionOf(userA.token);
+		const envelope = (await directus.db.query('select encrypted_credentials as e from platform_connections where id = ?', id))[0]!.e as string;
+		expect(await asServer('decrypt', { encrypted: { enc: envelope } })).toMatchObject({ status: 400, body: { success: false } });
+		expect(await asServer('decrypt', { encrypted: envelope })).toMatchObject({ status: 400 });
+		expect(await asServer('decrypt', { collection: 'platform_connections', id, field: 'platform' })).toMatchObject({ status: 400, body: { error: 'platform_connections.platform is not a protected field' } });
+		expect(await asServer('decrypt', { collection: 'directus_users', id, field: 'password' })).toMatchObject({ status: 400 });
+		expect(await asServer('decrypt', {})).toMatchObject({ status: 400, body: { success: false } });
+		expect(await asServer('encrypt', {})).toMatchObject({ status: 400, body: { success: false, error: 'data required' } });
+	});
+});
+
+describe('every route, whatever the body', () => {
+	const routes = ['create-profile', 'update-profile-creds', 'create-download-cred', 'store-platform-session', 'revoke-platform-session', 'store', 'reveal', 'reveal-download-cred', 'get-platform-session', 'encrypt', 'decrypt'];
+	const server = new Set(['store', 'reveal', 'reveal-download-cred', 'get-platform-session', 'encrypt', 'decrypt']);
+	const send = (route: string, init: { raw?: string; headers?: Record<string, string> }) =>
+		api('POST', `/credentials/${route}`, {
+			...init,
+			token: server.has(route) ? undefined : userA.token,
+			headers: { ...(server.has(route) ? { 'X-RBAC-SYNC-SECRET': directus.env.RBAC_SYNC_WEBHOOK_SECRET! } : {}), ...init.headers },
+		});
+
+	it('answers non-JSON, wrong content types, oversized and polluting bodies with a 4xx in the route shape', async () => {
+		for (const route of routes) {
+			const cases = [
+				{ init: { raw: '{"platform": ', headers: { 'content-type': 'application/json' } }, status: 400 },
+				{ init: { raw: 'platform=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } }, status: 415 },
+				{ init: { raw: 'x'.repeat(1024 * 1024 + 10), headers: { 'content-type': 'application/json' } }, status: 413 },
+				{ init: { raw: '{"__proto__": {"admin": true}, "platform": "x"}', headers: { 'content-type': 'application/json' } }, status: 400 },
+				{ init: { raw: '{"credentials": {"constructor": {"prototype": {}}}}', headers: { 'content-type': 'application/json' } }, status: 400 },
+				{ init: { raw: '[1,2,3]', headers: { 'content-type': 'application/json' } }, status: 400 },
+				{ init: { raw: '"just a string"', headers: { 'content-type': 'application/json' } }, status: 400 },
+			];
+			for (const { init, status } of cases) {
+				const res = await send(route, init);
+				expect(res.status, `${route} ${init.raw.slice(0, 30)}`).toBe(status);
+				expect(res.body).toEqual({ success: false, error: expect.any(String) });
+				expect(res.text).not.toMatch(/at .*\.js:\d+/);
+			}
+		}
+		expect(await (await fetch(`${directus.url}/server/ping`)).text()).toBe('pong');
+	});
+
+	it('serves an OpenAPI 3.1 document generated from the route schemas', async () => {
+		const res = await api('GET', '/credentials/openapi.json');
+		expect(res.status).toBe(200);
+		expect(res.body.openapi).toBe('3.1.0');
+		for (const route of routes) expect(Object.keys(res.body.paths)).toContain(`/credentials/${route}`);
+		const store = res.body.paths['/credentials/store'].post;
+		expect(store.security).toEqual([{ serverSecret: [] }]);
+		expect(store.requestBody.content['application/json'].schema.required).toEqual(['creatorProfileId', 'credentials']);
+		expect(res.body.paths['/credentials/create-profile'].post.security).toEqual([{ directusToken: [] }]);
+	});
+
+	it('answers unknown routes with 404 in the same shape', async () => {
+		expect(await api('POST', '/credentials/nope', { body: {} })).toMatchObject({ status: 404, body: { success: false, error: 'Not found' } });
+	});
+});
+
+describe('server secret unset', () => {
+	it('answers 500 "RBAC_SYNC_WEBHOOK_SECRET not set" on server routes, user routes still work', async () => {
+		await directus.restart({ RBAC_SYNC_WEBHOOK_SECRET: undefined });
+		const res = await api('POST', '/credentials/reveal', { body: { creatorProfileId: randomUUID() }, headers: { 'X-RBAC-SYNC-SECRET': 'anything' } });
+		expect(res).toMatchObject({ status: 500, body: { success: false, error: 'RBAC_SYNC_WEBHOOK_SECRET not set' } });
+		expect((await asUser(userA.token, 'create-profile', { platform: 'still', credentials: { a: 1 } })).status).toBe(200);
+	});
+});

@@ -1,0 +1,127 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { DatabaseSync } from 'node:sqlite';
+import { join } from 'node:path';
+import pg from 'pg';
+
+/**
+ * The database behind a test instance, read and written directly (as an attacker with a copy of
+ * it would): SQLite in the instance's temp dir by default, or a fresh PostgreSQL database per
+ * instance when HARNESS_DB=postgres (created here, dropped at the end).
+ */
+export type Param = string | number | null;
+
+export interface TestDatabase {
+	kind: 'sqlite' | 'postgres';
+	/** Directus's DB_* settings for this database. */
+	env: Record<string, string>;
+	query<T = Record<string, unknown>>(sql: string, ...params: Param[]): Promise<T[]>;
+	execute(sql: string, ...params: Param[]): Promise<void>;
+	/** Inserts many rows fast (one transaction on SQLite, multi-row statements on PostgreSQL). */
+	insertMany(table: string, rows: Record<string, Param>[]): Promise<void>;
+	/** Everything stored, as text: the SQLite file's bytes, or every PostgreSQL table dumped. */
+	everything(): Promise<string>;
+	drop(): Promise<void>;
+}
+
+export const harnessDatabase = (): 'sqlite' | 'postgres' => (process.env.HARNESS_DB === 'postgres' ? 'postgres' : 'sqlite');
+
+// Counts come back as numbers on both databases.
+pg.types.setTypeParser(20, Number);
+
+const PG = { host: '127.0.0.1', port: 5432, user: 'postgres', password: '' };
+
+function sqliteDatabase(dir: string): TestDatabase {
+	const file = join(dir, 'data.db');
+	return {
+		kind: 'sqlite',
+		env: { DB_CLIENT: 'sqlite3', DB_FILENAME: file },
+		async query<T>(sql: string, ...params: Param[]) {
+			const db = new DatabaseSync(file, { readOnly: true, timeout: 10_000 });
+			try {
+				return db.prepare(sql).all(...params) as T[];
+			} finally {
+				db.close();
+			}
+		},
+		async execute(sql, ...params) {
+			const db = new DatabaseSync(file, { timeout: 10_000 });
+			try {
+				db.prepare(sql).run(...params);
+			} finally {
+				db.close();
+			}
+		},
+		async insertMany(table, rows) {
+			if (rows.length === 0) return;
+			const columns = Object.keys(rows[0]!);
+			const db = new DatabaseSync(file, { timeout: 10_000 });
+			try {
+				const insert = db.prepare(`insert into "${table}" (${columns.map((c) => `"${c}"`).join(', ')}) values (${columns.map(() => '?').join(', ')})`);
+				db.exec('begin');
+				for (const row of rows) insert.run(...columns.map((c) => row[c] ?? null));
+				db.exec('commit');
+			} finally {
+				db.close();
+			}
+		},
+		async everything() {
+			const files = ['', '-wal', '-journal', '-shm'].map((s) => file + s).filter(existsSync);
+			return Buffer.concat(files.map((f) => readFileSync(f))).toString('latin1');
+		},
+		async drop() {
+			/* removed with the temp dir */
+		},
+	};
+}
+
+/** `?` placeholders (as the tests write them) to PostgreSQL's `$n`. */
+const numbered = (sql: string) => {
+	let n = 0;
+	return sql.replace(/\?/g, () => `$${++n}`);
+};
+
+async function postgresDatabase(): Promise<TestDatabase> {
+	const name = `creds_test_${randomBytes(6).toString('hex')}`;
+	const admin = new pg.Client({ ...PG, database: 'postgres' });
+	await admin.connect();
+	await admin.query(`CREATE DATABASE ${name}`);
+	await admin.end();
+	const pool = new pg.Pool({ ...PG, database: name, max: 2 });
+	return {
+		kind: 'postgres',
+		env: { DB_CLIENT: 'pg', DB_HOST: PG.host, DB_PORT: String(PG.port), DB_DATABASE: name, DB_USER: PG.user, DB_PASSWORD: PG.password },
+		async query<T>(sql: string, ...params: Param[]) {
+			return (await pool.query(numbered(sql), params)).rows as T[];
+		},
+		async execute(sql, ...params) {
+			await pool.query(numbered(sql), params);
+		},
+		async insertMany(table, rows) {
+			if (rows.length === 0) return;
+			const columns = Object.keys(rows[0]!);
+			for (let i = 0; i < rows.length; i += 1000) {
+				const chunk = rows.slice(i, i + 1000);
+				const values = chunk.map((_, r) => `(${columns.map((_, c) => `$${r * columns.length + c + 1}`).join(', ')})`).join(', ');
+				await pool.query(`insert into "${table}" (${columns.map((c) => `"${c}"`).join(', ')}) values ${values}`, chunk.flatMap((row) => columns.map((c) => row[c] ?? null)));
+			}
+		},
+		async everything() {
+			const tables = await pool.query(`select tablename from pg_tables where schemaname = 'public'`);
+			const dumps: string[] = [];
+			for (const { tablename } of tables.rows) dumps.push(JSON.stringify((await pool.query(`select * from "${tablename}"`)).rows));
+			return dumps.join('\n');
+		},
+		async drop() {
+			await pool.end();
+			const cleanup = new pg.Client({ ...PG, database: 'postgres' });
+			await cleanup.connect();
+			await cleanup.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+			await cleanup.end();
+		},
+	};
+}
+
+export async function createTestDatabase(dir: string): Promise<TestDatabase> {
+	return harnessDatabase() === 'postgres' ? postgresDatabase() : sqliteDatabase(dir);
+}

@@ -1,0 +1,130 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { keyId } from '../../src/crypto/index.js';
+import { client, createCredentialsUser } from './harness/api.js';
+import { newKeyB64, startDirectus, type Instance } from './harness/directus.js';
+
+/**
+ * The production shape: two Directus instances on one PostgreSQL database, sharing Redis for
+ * cache, synchronisation and messages, with the cache on. Runs in the postgres project only.
+ */
+const redis = (namespace: string) => ({
+	REDIS: 'redis://127.0.0.1:6379',
+	SYNCHRONIZATION_STORE: 'redis',
+	CACHE_STORE: 'redis',
+	MESSENGER_STORE: 'redis',
+	RATE_LIMITER_STORE: 'redis',
+	CACHE_ENABLED: 'true',
+	CACHE_AUTO_PURGE: 'true',
+	CACHE_NAMESPACE: namespace,
+	CACHE_TTL: '5m',
+});
+
+let a: Instance;
+let b: Instance;
+let apiA: ReturnType<typeof client>;
+let apiB: ReturnType<typeof client>;
+let user: { id: string; token: string };
+const keyOne = newKeyB64();
+const secretHeader = () => ({ 'X-RBAC-SYNC-SECRET': a.env.RBAC_SYNC_WEBHOOK_SECRET! });
+
+beforeAll(async () => {
+	const shared = { ...redis(`creds-${randomBytes(4).toString('hex')}`), CREDENTIALS_ENC_KEY_B64: keyOne, RBAC_SYNC_WEBHOOK_SECRET: randomBytes(16).toString('hex') };
+	a = await startDirectus({ env: shared, skipSetup: true });
+	b = await startDirectus({ env: { ...shared, KEY: a.env.KEY, SECRET: a.env.SECRET, ADMIN_EMAIL: a.env.ADMIN_EMAIL, ADMIN_PASSWORD: a.env.ADMIN_PASSWORD }, database: a.db, prepared: true });
+	apiA = client(a);
+	apiB = client(b);
+}, 600_000);
+afterAll(async () => {
+	await b?.stop();
+	await a?.stop();
+});
+
+describe('two instances on one PostgreSQL database behind Redis', () => {
+	it('setup run by both at the same moment creates the schema, policy and role once', async () => {
+		const [one, two] = await Promise.all([a.cli(['credentials', 'setup', '--json']), b.cli(['credentials', 'setup', '--json'])]);
+		expect([one.code, two.code], one.stderr + two.stderr).toEqual([0, 0]);
+		const policies = await a.db.query(`select id from directus_policies where name = 'Credentials Owner'`);
+		expect(policies).toHaveLength(1);
+		expect(await a.db.query(`select id from directus_roles where name = 'Credentials User'`)).toHaveLength(1);
+		expect(await a.db.query(`select id from directus_access where policy = ?`, policies[0]!.id as string)).toHaveLength(1);
+		const permissions = await a.db.query<{ collection: string; action: string; n: number }>(
+			`select collection, action, count(*) as n from directus_permissions where policy = ? group by collection, action`,
+			policies[0]!.id as string,
+		);
+		expect(permissions.length).toBe(5 * 4);
+		expect(permissions.every((p) => p.n === 1)).toBe(true);
+		// Both come up with the schema.
+		await Promise.all([a.restart(), b.restart()]);
+		for (const api of [apiA, apiB]) expect((await api('GET', '/collections/platform_connections', { token: a.adminToken })).status).toBe(200);
+		user = await createCredentialsUser(a, 'prod');
+	});
+
+	it('a write through A reveals through B, and the reverse', async () => {
+		const created = await apiA('POST', '/credentials/create-profile', { token: user.token, body: { platform: 'instagram', credentials: { via: 'A' } } });
+		expect(created.status).toBe(200);
+		expect(await apiB('POST', '/credentials/reveal', { body: { creatorProfileId: created.body.id }, headers: secretHeader() })).toMatchObject({ status: 200, body: { credentials: { via: 'A' } } });
+		await apiB('POST', '/credentials/store', { body: { creatorProfileId: created.body.id, credentials: { via: 'B' } }, headers: secretHeader() });
+		expect((await apiA('POST', '/credentials/reveal', { body: { creatorProfileId: created.body.id }, headers: secretHeader() })).body.credentials).toEqual({ via: 'B' });
+	});
+
+	it('with the cache on, /items never serves a stale or unmasked value', async () => {
+		const created = await apiA('POST', '/credentials/create-profile', { token: user.token, body: { platform: 'cache', platform_username: 'before', credentials: { secret: 'CACHE-CANARY-1' } } });
+		const id = created.body.id;
+		const read = async (api: typeof apiA) => api('GET', `/items/platform_connections/${id}`, { token: user.token });
+		const first = await read(apiA);
+		expect(first.body.data).toMatchObject({ platform_username: 'before', encrypted_credentials: '**********' });
+		expect((await read(apiA)).body.data.platform_username).toBe('before'); // now cached
+		await apiB('PATCH', `/items/platform_connections/${id}`, { token: user.token, body: { platform_username: 'after', encrypted_credentials: { secret: 'CACHE-CANARY-2' } } });
+		for (const api of [apiA, apiB]) {
+			const again = await read(api);
+			expect(again.body.data).toMatchObject({ platform_username: 'after', encrypted_credentials: '**********' });
+			expect(again.text).not.toMatch(/CACHE-CANARY|cred:v2/);
+		}
+		expect((await apiA('POST', '/credentials/reveal', { body: { creatorProfileId: id }, headers: secretHeader() })).body.credentials).toEqual({ secret: 'CACHE-CANARY-2' });
+	});
+
+	it('rotates while both instances serve traffic: no failed request, no lost write', async () => {
+		const original = new Map<string, unknown>();
+		for (let i = 0; i < 300; i += 100) {
+			const rows = Array.from({ length: 100 }, (_, j) => ({ platform: 'rot', platform_username: `r${i + j}`, encrypted_credentials: { n: i + j } }));
+			const res = await apiA('POST', '/items/platform_connections?fields=id,platform_username', { token: a.adminToken, body: rows });
+			for (const r of res.body.data as { id: string; platform_username: string }[]) original.set(r.id, { n: Number(r.platform_username.slice(1)) });
+		}
+		const ids = [...original.keys()];
+		const keyTwo = newKeyB64();
+		// Rolling restart onto the new key, the old one kept for reading.
+		await a.restart({ CREDENTIALS_ENC_KEY_B64: keyTwo, CREDENTIALS_ENC_PREVIOUS_KEYS_B64: keyOne });
+		await b.restart({ CREDENTIALS_ENC_KEY_B64: keyTwo, CREDENTIALS_ENC_PREVIOUS_KEYS_B64: keyOne });
+		const live = ids.slice(0, 30);
+		const last = new Map<string, unknown>();
+		const failures: string[] = [];
+		let running = true;
+		const traffic = (async () => {
+			for (let round = 0; running || round < 2; round++) {
+				for (const [i, id] of live.entries()) {
+					const [writer, reader] = i % 2 ? [apiA, apiB] : [apiB, apiA];
+					const value = { round, nonce: randomBytes(3).toString('hex') };
+					const stored = await writer('POST', '/credentials/store', { body: { creatorProfileId: id, credentials: value }, headers: secretHeader() });
+					if (stored.status !== 200) failures.push(`store ${stored.status}`);
+					else last.set(id, value);
+					const revealed = await reader('POST', '/credentials/reveal', { body: { creatorProfileId: id }, headers: secretHeader() });
+					if (revealed.status !== 200 || JSON.stringify(revealed.body.credentials) !== JSON.stringify(last.get(id))) failures.push(`reveal ${revealed.status}`);
+				}
+			}
+		})();
+		const rotate = await a.cli(['credentials', 'rotate', '--json', '--batch-size', '50']);
+		running = false;
+		await traffic;
+		expect(rotate.code, rotate.stderr).toBe(0);
+		expect(failures).toEqual([]);
+		const status = JSON.parse((await b.cli(['credentials', 'status', '--json'])).stdout.trim().split('\n').pop()!);
+		const connections = status.fields.find((f: { field: string }) => f.field === 'platform_connections.encrypted_credentials');
+		expect(Object.keys(connections.byKeyId)).toEqual([keyId(Buffer.from(keyTwo, 'base64'))]);
+		for (const [i, id] of ids.entries()) {
+			const want = last.get(id) ?? original.get(id);
+			const got = await (i % 2 ? apiA : apiB)('POST', '/credentials/reveal', { body: { creatorProfileId: id }, headers: secretHeader() });
+			expect(got.body.credentials, id).toEqual(want);
+		}
+	});
+});
