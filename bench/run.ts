@@ -1,0 +1,308 @@
+/**
+ * `npm run bench [-- --quick] [-- --check]`: what the extension costs on top of Directus, as ratios
+ * against a baseline measured in the same run. Starts its own Directus (SQLite, or PostgreSQL with
+ * BENCH_DB=postgres), drives load from a second process (autocannon), prints a markdown table and
+ * writes bench/results.json. --check exits 1 when a ratio falls below half its goal.
+ */
+import { spawn } from 'node:child_process';
+import { createCipheriv, createDecipheriv, randomBytes, randomUUID } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { createRequire } from 'node:module';
+import { makeKeyring, openEnvelope, sealValue } from '../src/crypto/index.js';
+import { directusCli } from '../scripts/directus.mjs';
+import { client } from '../test/integration/harness/api.js';
+import { newKeyB64, startDirectus, type Instance } from '../test/integration/harness/directus.js';
+
+const quick = process.argv.includes('--quick');
+const check = process.argv.includes('--check');
+if (process.env.BENCH_DB === 'postgres') process.env.HARNESS_DB = 'postgres';
+const DURATION = quick ? 3 : 10;
+const WARMUP = quick ? 1 : 3;
+const CONNECTIONS = 10;
+const ROTATION_ROWS = quick ? 10_000 : 100_000;
+
+interface Load {
+	requestsPerSecond: number;
+	p50: number;
+	p99: number;
+	errors: number;
+	total: number;
+}
+interface Row {
+	measure: string;
+	extension: string;
+	baseline: string;
+	ratio: number | null;
+	goal: number | null;
+	p99DeltaMs?: number;
+	note?: string;
+}
+const rows: Row[] = [];
+
+function runLoad(options: Record<string, unknown>): Promise<Load> {
+	return new Promise((resolve, reject) => {
+		const child = spawn(process.execPath, [new URL('./load.mjs', import.meta.url).pathname, JSON.stringify(options)], { stdio: ['ignore', 'pipe', 'inherit'] });
+		let out = '';
+		child.stdout.on('data', (d) => (out += d));
+		child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`load generator exited ${code}`))));
+	});
+}
+
+interface Target {
+	url: string;
+	method: string;
+	headers: Record<string, string>;
+	body?: unknown;
+	uniqueField?: string;
+}
+async function measure(target: Target): Promise<Load> {
+	const options = {
+		url: target.url,
+		method: target.method,
+		headers: { 'content-type': 'application/json', ...target.headers },
+		body: target.body === undefined ? undefined : JSON.stringify(target.body),
+		uniqueField: target.uniqueField,
+		connections: CONNECTIONS,
+	};
+	await runLoad({ ...options, duration: WARMUP }); // warm-up, not counted
+	const result = await runLoad({ ...options, duration: DURATION });
+	if (result.errors > 0) throw new Error(`${target.method} ${target.url}: ${result.errors} failed requests`);
+	return result;
+}
+
+/** Extension and baseline alternate (A B A B…) so that drift on a shared machine hits both alike. */
+const ROUNDS = quick ? 1 : 2;
+const mean = (loads: Load[]): Load => ({
+	requestsPerSecond: loads.reduce((n, l) => n + l.requestsPerSecond, 0) / loads.length,
+	p50: Math.max(...loads.map((l) => l.p50)),
+	p99: Math.max(...loads.map((l) => l.p99)),
+	errors: loads.reduce((n, l) => n + l.errors, 0),
+	total: loads.reduce((n, l) => n + l.total, 0),
+});
+
+async function compare(measureName: string, ext: Target, base: Target, goal: number | null, labels: [string, string]) {
+	const es: Load[] = [];
+	const bs: Load[] = [];
+	for (let round = 0; round < ROUNDS; round++) {
+		es.push(await measure(ext));
+		bs.push(await measure(base));
+	}
+	const [e, b] = [mean(es), mean(bs)];
+	const ratio = e.requestsPerSecond / b.requestsPerSecond;
+	rows.push({
+		measure: measureName,
+		extension: `${labels[0]}: ${e.requestsPerSecond.toFixed(0)} req/s, p99 ${e.p99} ms`,
+		baseline: `${labels[1]}: ${b.requestsPerSecond.toFixed(0)} req/s, p99 ${b.p99} ms`,
+		ratio,
+		goal,
+		p99DeltaMs: e.p99 - b.p99,
+	});
+	console.error(`  ${measureName}: ratio ${ratio.toFixed(2)}`);
+}
+
+const rssMiB = (pid: number | undefined) => {
+	if (!pid) return NaN;
+	const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+	return match ? Number(match[1]) / 1024 : NaN;
+};
+
+async function createCollection(api: ReturnType<typeof client>, token: string, collection: string, payloadSpecial?: string[]) {
+	const res = await api('POST', '/collections', {
+		token,
+		body: {
+			collection,
+			schema: {},
+			meta: {},
+			fields: [
+				{ field: 'id', type: 'uuid', meta: { special: ['uuid'] }, schema: { is_primary_key: true, length: 36, has_auto_increment: false } },
+				{ field: 'platform', type: 'string', meta: {}, schema: {} },
+				{ field: 'payload', type: 'text', meta: payloadSpecial ? { special: payloadSpecial } : {}, schema: {} },
+			],
+		},
+	});
+	if (res.status !== 200) throw new Error(`create ${collection}: ${res.text}`);
+}
+
+const credentials = { api_key: `sk-proj-${randomBytes(16).toString('hex')}`, refresh_token: randomBytes(24).toString('base64url') };
+const cookies = Array.from({ length: 50 }, (_, i) => ({ name: `c${i}`, value: randomBytes(24).toString('base64url'), domain: '.example.com', path: '/', expires: 1767225600, httpOnly: true, secure: true }));
+
+async function httpRows(directus: Instance) {
+	const api = client(directus);
+	const admin = { authorization: `Bearer ${directus.adminToken}` };
+	const secret = { 'x-rbac-sync-secret': directus.env.RBAC_SYNC_WEBHOOK_SECRET! };
+	await createCollection(api, directus.adminToken, 'bench_plain');
+	await createCollection(api, directus.adminToken, 'bench_builtin', ['encrypt']);
+	await createCollection(api, directus.adminToken, 'bench_protected');
+	const plain = (await api('POST', '/items/bench_plain', { token: directus.adminToken, body: { platform: 'x', payload: JSON.stringify(credentials) } })).body.data.id;
+	const builtin = (await api('POST', '/items/bench_builtin', { token: directus.adminToken, body: { platform: 'x', payload: JSON.stringify(credentials) } })).body.data.id;
+	const conn = (await api('POST', '/credentials/create-profile', { token: directus.adminToken, body: { platform: 'bench', credentials } })).body.id;
+	const protectedRow = (await api('POST', '/items/bench_protected', { token: directus.adminToken, body: { platform: 'x', payload: JSON.stringify(credentials) } })).body.data.id;
+	await api('POST', '/credentials/store-platform-session', { token: directus.adminToken, body: { creator_profile_id: conn, platform: 'ig', cookies } });
+	const u = (path: string) => `${directus.url}${path}`;
+	const patchPlain: Target = { url: u(`/items/bench_plain/${plain}`), method: 'PATCH', headers: admin, body: { payload: JSON.stringify(credentials) } };
+	const getPlain: Target = { url: u(`/items/bench_plain/${plain}`), method: 'GET', headers: admin };
+
+	await compare('POST /credentials/store', { url: u('/credentials/store'), method: 'POST', headers: secret, body: { creatorProfileId: conn, credentials } }, patchPlain, 0.9, ['store', 'PATCH /items (no protected field)']);
+	await compare('POST /credentials/reveal (with its activity entry)', { url: u('/credentials/reveal'), method: 'POST', headers: secret, body: { creatorProfileId: conn } }, getPlain, 0.85, ['reveal', 'GET /items/:id']);
+	await compare(
+		'POST /credentials/create-profile',
+		{ url: u('/credentials/create-profile'), method: 'POST', headers: admin, body: { platform: 'bench', platform_username: 'u', credentials }, uniqueField: 'platform_username' },
+		{ url: u('/items/bench_plain'), method: 'POST', headers: admin, body: { platform: 'p', payload: JSON.stringify(credentials) }, uniqueField: 'platform' },
+		null,
+		['create-profile', 'POST /items'],
+	);
+	await compare(
+		'POST /credentials/store-platform-session (50 cookies)',
+		{ url: u('/credentials/store-platform-session'), method: 'POST', headers: admin, body: { creator_profile_id: conn, platform: 'ig', cookies } },
+		{ url: u('/items/bench_plain'), method: 'POST', headers: admin, body: { platform: 'ig', payload: JSON.stringify(cookies) } },
+		null,
+		['store-platform-session', 'POST /items'],
+	);
+	await compare(
+		'POST /credentials/get-platform-session',
+		{ url: u('/credentials/get-platform-session'), method: 'POST', headers: secret, body: { creator_profile_id: conn, platform: 'ig' } },
+		{ url: u('/items/bench_plain?filter[platform][_eq]=ig&sort=-id&limit=1'), method: 'GET', headers: admin },
+		null,
+		['get-platform-session', 'GET /items?filter'],
+	);
+	await compare(
+		'Protected field via /items (this extension)',
+		{ url: u(`/items/bench_protected/${protectedRow}`), method: 'PATCH', headers: admin, body: { payload: JSON.stringify(credentials) } },
+		patchPlain,
+		null,
+		['PATCH protected field', 'PATCH /items (no protected field)'],
+	);
+	await compare(
+		"Directus's built-in `encrypt` special (peer)",
+		{ url: u(`/items/bench_builtin/${builtin}`), method: 'PATCH', headers: admin, body: { payload: JSON.stringify(credentials) } },
+		patchPlain,
+		null,
+		['PATCH encrypt-special field', 'PATCH /items (no protected field)'],
+	);
+}
+
+/** The same PATCH on a collection with no protected field, with and without the extension, alternating. */
+async function hookOverhead(directus: Instance) {
+	const plain = await startDirectus({ withoutExtension: true });
+	try {
+		const target = async (instance: Instance): Promise<Target> => {
+			const api = client(instance);
+			if ((await api('GET', '/collections/bench_hook', { token: instance.adminToken })).status !== 200) await createCollection(api, instance.adminToken, 'bench_hook');
+			const id = (await api('POST', '/items/bench_hook', { token: instance.adminToken, body: { platform: 'x', payload: JSON.stringify(credentials) } })).body.data.id;
+			return { url: `${instance.url}/items/bench_hook/${id}`, method: 'PATCH', headers: { authorization: `Bearer ${instance.adminToken}` }, body: { payload: JSON.stringify(credentials) } };
+		};
+		await compare('Hook overhead: PATCH /items on a collection with no protected field', await target(directus), await target(plain), 0.98, ['extension loaded', 'not loaded']);
+	} finally {
+		await plain.stop();
+	}
+}
+
+async function rotation(directus: Instance) {
+	const keyA = directus.env.CREDENTIALS_ENC_KEY_B64!;
+	const ring = makeKeyring(Buffer.from(keyA, 'base64'));
+	const batch: Record<string, string>[] = [];
+	for (let i = 0; i < ROTATION_ROWS; i++) {
+		const id = randomUUID();
+		batch.push({ id, platform: 'rot', platform_username: `r${i}`, encrypted_credentials: sealValue(ring, { ...credentials, i }, { collection: 'platform_connections', field: 'encrypted_credentials', pk: id }) });
+	}
+	await directus.db.insertMany('platform_connections', batch);
+	await client(directus)('GET', '/items/platform_connections?limit=1', { token: directus.adminToken });
+	const serverRss = rssMiB(directus.pid());
+	await directus.restart({ CREDENTIALS_ENC_KEY_B64: newKeyB64(), CREDENTIALS_ENC_PREVIOUS_KEYS_B64: keyA });
+	let peak = 0;
+	const child = spawn(process.execPath, [directusCli, 'credentials', 'rotate', '--json', '--batch-size', '1000'], { env: directus.env, stdio: ['ignore', 'pipe', 'ignore'] });
+	let out = '';
+	child.stdout.on('data', (d) => (out += d));
+	const sampler = setInterval(() => {
+		try {
+			const rss = rssMiB(child.pid);
+			if (!Number.isNaN(rss)) peak = Math.max(peak, rss);
+		} catch {
+			/* exited */
+		}
+	}, 100);
+	await new Promise((r) => child.once('exit', r));
+	clearInterval(sampler);
+	const summary = JSON.parse(out.trim().split('\n').pop() ?? '{}');
+	if (!summary.ok) throw new Error(`rotate failed: ${summary.error ?? 'no summary'}`);
+	const rowsPerSecond = summary.rewritten / (summary.durationMs / 1000);
+	rows.push({ measure: `Key rotation, ${ROTATION_ROWS.toLocaleString('en')} rows`, extension: `${rowsPerSecond.toFixed(0)} rows/s (${summary.rewritten} rewritten in ${(summary.durationMs / 1000).toFixed(1)} s)`, baseline: 'goal: 5,000 rows/s', ratio: rowsPerSecond / 5000, goal: 1 });
+	rows.push({ measure: 'Memory', extension: `server RSS with ${ROTATION_ROWS.toLocaleString('en')} stored rows: ${serverRss.toFixed(0)} MiB`, baseline: `rotate process peak RSS: ${peak.toFixed(0)} MiB (streams in batches of 1,000)`, ratio: null, goal: null });
+	console.error(`  rotation: ${rowsPerSecond.toFixed(0)} rows/s`);
+}
+
+function cryptoRows() {
+	const ring = makeKeyring(randomBytes(32));
+	const key = randomBytes(32);
+	const ctx = { collection: 'platform_connections', field: 'encrypted_credentials', pk: randomUUID() };
+	const opsPerSecond = (fn: () => void) => {
+		const budget = quick ? 300 : 1500;
+		for (let i = 0; i < 200; i++) fn(); // warm-up
+		let n = 0;
+		const start = performance.now();
+		while (performance.now() - start < budget) {
+			for (let i = 0; i < 50; i++) fn();
+			n += 50;
+		}
+		return n / ((performance.now() - start) / 1000);
+	};
+	for (const size of [100, 4096, 65536]) {
+		const value = 'x'.repeat(size - 2); // JSON string of `size` bytes
+		const bytes = Buffer.from(JSON.stringify(value));
+		// The same work without the envelope: encrypt then decrypt the same bytes with bare AES-256-GCM.
+		const bareRoundTrip = () => {
+			const iv = randomBytes(12);
+			const c = createCipheriv('aes-256-gcm', key, iv);
+			const ct = Buffer.concat([c.update(bytes), c.final()]);
+			const d = createDecipheriv('aes-256-gcm', key, iv);
+			d.setAuthTag(c.getAuthTag());
+			Buffer.concat([d.update(ct), d.final()]);
+		};
+		const ours = () => openEnvelope(ring, sealValue(ring, value, ctx), ctx);
+		const e = opsPerSecond(ours);
+		const b = opsPerSecond(bareRoundTrip);
+		rows.push({
+			measure: `Crypto: envelope seal+open, ${size >= 1024 ? `${size / 1024} KB` : `${size} B`}`,
+			extension: `${e.toFixed(0)} round trips/s`,
+			baseline: `bare AES-256-GCM encrypt+decrypt: ${b.toFixed(0)}/s`,
+			ratio: e / b,
+			goal: 0.8,
+		});
+	}
+}
+
+const fmt = (n: number | null | undefined, digits = 2) => (n === null || n === undefined || Number.isNaN(n) ? '—' : n.toFixed(digits));
+
+async function main() {
+	const require = createRequire(import.meta.url);
+	const directusVersion = require('directus/package.json').version as string;
+	const machine = { cores: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', node: process.version, directus: directusVersion, database: process.env.HARNESS_DB ?? 'sqlite', quick };
+	console.error(`benchmark: ${machine.cores} cores, Node ${machine.node}, Directus ${machine.directus}, ${machine.database}${quick ? ', quick' : ''}`);
+	cryptoRows();
+	const directus = await startDirectus({ env: { LOG_LEVEL: 'warn', CREDENTIALS_ENCRYPTED_FIELDS: 'bench_protected.payload' } });
+	try {
+		await httpRows(directus);
+		await hookOverhead(directus);
+		await rotation(directus);
+	} finally {
+		await directus.stop();
+	}
+
+	const table = [
+		`Machine: ${machine.cores} cores (${machine.cpu}), Node ${machine.node}, Directus ${machine.directus}, ${machine.database}; ${CONNECTIONS} connections, ${DURATION} s per measure after ${WARMUP} s warm-up.`,
+		'',
+		'| Measure | Extension | Baseline (same run) | Ratio | Goal |',
+		'| --- | --- | --- | --- | --- |',
+		...rows.map((r) => `| ${r.measure} | ${r.extension}${r.p99DeltaMs !== undefined ? ` (p99 ${r.p99DeltaMs >= 0 ? '+' : ''}${r.p99DeltaMs} ms)` : ''} | ${r.baseline} | ${fmt(r.ratio)} | ${r.goal === null ? 'peer' : `≥ ${fmt(r.goal)}`} |`),
+	].join('\n');
+	console.log(table);
+	writeFileSync(new URL('./results.json', import.meta.url), JSON.stringify({ machine, at: new Date().toISOString(), rows }, null, 2) + '\n');
+	const belowHalf = rows.filter((r) => r.goal !== null && r.ratio !== null && r.ratio < r.goal / 2);
+	if (check && belowHalf.length > 0) {
+		console.error(`below half of the goal: ${belowHalf.map((r) => r.measure).join('; ')}`);
+		process.exit(1);
+	}
+}
+
+await main();
