@@ -237,21 +237,39 @@ function cryptoRows() {
 	const key = randomBytes(32);
 	const ctx = { collection: 'platform_connections', field: 'encrypted_credentials', pk: randomUUID() };
 	const opsPerSecond = (fn: () => void) => {
-		const budget = quick ? 300 : 1500;
-		for (let i = 0; i < 200; i++) fn(); // warm-up
+		const budget = quick ? 200 : 800;
 		let n = 0;
 		const start = performance.now();
 		while (performance.now() - start < budget) {
-			for (let i = 0; i < 50; i++) fn();
-			n += 50;
+			for (let i = 0; i < 20; i++) fn();
+			n += 20;
 		}
 		return n / ((performance.now() - start) / 1000);
+	};
+	/** Best of interleaved rounds (A B A B A B): a GC pause or a neighbour's burst costs one round, not the figure. */
+	const bestOf = (fns: Array<() => void>) => {
+		for (const fn of fns) for (let i = 0; i < 200; i++) fn(); // warm-up
+		const best = fns.map(() => 0);
+		for (let round = 0; round < 3; round++) fns.forEach((fn, i) => (best[i] = Math.max(best[i]!, opsPerSecond(fn))));
+		return best;
 	};
 	for (const size of [100, 4096, 65536]) {
 		const value = 'x'.repeat(size - 2); // JSON string of `size` bytes
 		const bytes = Buffer.from(JSON.stringify(value));
-		// The same work without the envelope: encrypt then decrypt the same bytes with bare AES-256-GCM.
-		const bareRoundTrip = () => {
+		// The same job with bare AES-256-GCM and the seed's own text codec (`iv:tag:ct`, base64): a JSON
+		// value in, a storable string out and back. No key id, no bound context, no version.
+		const bareText = () => {
+			const iv = randomBytes(12);
+			const c = createCipheriv('aes-256-gcm', key, iv);
+			const ct = Buffer.concat([c.update(JSON.stringify(value), 'utf8'), c.final()]);
+			const stored = `${iv.toString('base64')}:${c.getAuthTag().toString('base64')}:${ct.toString('base64')}`;
+			const [ivB64, tagB64, ctB64] = stored.split(':') as [string, string, string];
+			const d = createDecipheriv('aes-256-gcm', key, Buffer.from(ivB64, 'base64'));
+			d.setAuthTag(Buffer.from(tagB64, 'base64'));
+			JSON.parse(Buffer.concat([d.update(Buffer.from(ctB64, 'base64')), d.final()]).toString('utf8'));
+		};
+		// AES alone on bytes, for scale: no encoding at all, so nothing that stores text can match it.
+		const bareBytes = () => {
 			const iv = randomBytes(12);
 			const c = createCipheriv('aes-256-gcm', key, iv);
 			const ct = Buffer.concat([c.update(bytes), c.final()]);
@@ -260,13 +278,12 @@ function cryptoRows() {
 			Buffer.concat([d.update(ct), d.final()]);
 		};
 		const ours = () => openEnvelope(ring, sealValue(ring, value, ctx), ctx);
-		const e = opsPerSecond(ours);
-		const b = opsPerSecond(bareRoundTrip);
+		const [e, t, b] = bestOf([ours, bareText, bareBytes]) as [number, number, number];
 		rows.push({
 			measure: `Crypto: envelope seal+open, ${size >= 1024 ? `${size / 1024} KB` : `${size} B`}`,
 			extension: `${e.toFixed(0)} round trips/s`,
-			baseline: `bare AES-256-GCM encrypt+decrypt: ${b.toFixed(0)}/s`,
-			ratio: e / b,
+			baseline: `bare AES-256-GCM, same value to text and back: ${t.toFixed(0)}/s (bytes only, no encoding: ${b.toFixed(0)}/s, ratio ${(e / b).toFixed(2)})`,
+			ratio: e / t,
 			goal: 0.8,
 		});
 	}

@@ -5,7 +5,8 @@ import { RouteError } from './http.js';
 
 /** Who is calling: a Directus user (their accountability), or a server holding the shared secret. */
 export type Actor = { kind: 'user'; accountability: Accountability } | { kind: 'server' };
-export type AuthKind = Actor['kind'];
+/** Who may call a route: any signed-in user, an admin user, or a server with the shared secret. */
+export type AuthKind = Actor['kind'] | 'admin';
 
 export const SERVER_SECRET_HEADER = 'x-rbac-sync-secret';
 
@@ -14,6 +15,13 @@ export function requireUser(req: Request): Actor {
 	const accountability = (req as Request & { accountability?: Accountability }).accountability;
 	if (!accountability?.user) throw new RouteError(401, 'Unauthorized');
 	return { kind: 'user', accountability };
+}
+
+/** A signed-in Directus admin; other users get 403. */
+export function requireAdmin(req: Request): Actor {
+	const actor = requireUser(req);
+	if (actor.kind !== 'user' || !actor.accountability.admin) throw new RouteError(403, 'Forbidden');
+	return actor;
 }
 
 const digest = (value: string) => createHash('sha256').update(value, 'utf8').digest();

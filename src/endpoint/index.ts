@@ -3,7 +3,7 @@ import type { SchemaOverview } from '@directus/types';
 import type { Request } from 'express';
 import { runtimeFor } from '../config/index.js';
 import type { ServiceDeps } from '../services/deps.js';
-import { requireServerSecret, requireUser, type Actor } from './auth.js';
+import { requireAdmin, requireServerSecret, requireUser, type Actor } from './auth.js';
 import { asyncRoute, sendError } from './http.js';
 import { openApiDocument } from './openapi.js';
 import type { RouteDef } from './route.js';
@@ -31,7 +31,7 @@ export default defineEndpoint({
 		router.get('/openapi.json', (_req, res) => res.json(document));
 
 		const authorize = (route: RouteDef, req: Request): Actor =>
-			route.auth === 'server' ? requireServerSecret(req, config.serverSecret) : requireUser(req);
+			route.auth === 'server' ? requireServerSecret(req, config.serverSecret) : route.auth === 'admin' ? requireAdmin(req) : requireUser(req);
 
 		for (const route of ROUTES) {
 			router[route.method](

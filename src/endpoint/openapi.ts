@@ -27,7 +27,7 @@ export function openApiDocument(routes: readonly RouteDef[], version: string) {
 		paths[path] ??= {};
 		paths[path][route.method] = {
 			summary: route.summary,
-			security: route.auth === 'user' ? [{ directusToken: [] }] : route.auth === 'server' ? [{ serverSecret: [] }] : [],
+			security: route.auth === 'user' || route.auth === 'admin' ? [{ directusToken: [] }] : route.auth === 'server' ? [{ serverSecret: [] }] : [],
 			...(parameters.length > 0 && { parameters }),
 			...(input?.from === 'body' && { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(input.schema, 'input') } } } }),
 			responses: {

@@ -14,6 +14,24 @@ export const POLICY = {
 	ip_access: null,
 } as const;
 
+export const STUDIO_POLICY_NAME = 'Credentials Studio';
+
+/**
+ * Data Studio access for the users who should manage their secrets there. Not attached to the
+ * role: every user holding it takes one of the licence's app seats (three on the core licence),
+ * so an admin attaches it to those users (Users → the user → Policies). It grants no data: the
+ * rows still come from Credentials Owner and the owner guard.
+ */
+export const STUDIO_POLICY = {
+	name: STUDIO_POLICY_NAME,
+	icon: 'key',
+	description: 'Data Studio sign-in for Credentials Users (each holder takes an app seat); data access comes from Credentials Owner.',
+	app_access: true,
+	admin_access: false,
+	enforce_tfa: false,
+	ip_access: null,
+} as const;
+
 export const ROLE = {
 	name: ROLE_NAME,
 	icon: 'key',

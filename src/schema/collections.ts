@@ -54,10 +54,22 @@ const str = (field: string, required = false, extra: Json = {}): FieldDef => ({
 	meta: { interface: 'input', required, ...extra },
 	schema: { is_nullable: !required },
 });
-const secret = (field: string, type: 'text' | 'json'): FieldDef => ({
+/** The Data Studio interface and display the bundle ships for protected fields (src/app). */
+export const SECRET_INTERFACE = 'credentials-secret';
+/** Interfaces a protected field had before the bundle shipped its own; setup upgrades only these. */
+export const PREVIOUS_SECRET_INTERFACES = ['input-multiline', 'input-code'];
+
+/** `kind` tells the interface what a new value looks like: a JSON object/array, or a single string. */
+const secret = (field: string, type: 'text' | 'json', kind: 'json' | 'text'): FieldDef => ({
 	field,
 	type,
-	meta: { interface: type === 'json' ? 'input-code' : 'input-multiline', note: SECRET_NOTE, special: type === 'json' ? ['cast-json'] : null },
+	meta: {
+		interface: SECRET_INTERFACE,
+		options: { kind },
+		display: SECRET_INTERFACE,
+		note: SECRET_NOTE,
+		special: type === 'json' ? ['cast-json'] : null,
+	},
 	schema: {},
 });
 const profileRef: FieldDef = {
@@ -79,7 +91,7 @@ export const COLLECTIONS: OwnedCollectionDef[] = [
 			owner('owner'),
 			str('platform', true),
 			str('platform_username'),
-			secret('encrypted_credentials', 'text'),
+			secret('encrypted_credentials', 'text', 'json'),
 			str('credentials_version'),
 			stamp('credentials_updated_at'),
 			stamp('date_created', 'date-created'),
@@ -99,7 +111,7 @@ export const COLLECTIONS: OwnedCollectionDef[] = [
 			str('auth_type', true, choices('password', 'cookies')),
 			str('username'),
 			str('display_name'),
-			secret('encrypted_credentials', 'text'),
+			secret('encrypted_credentials', 'text', 'json'),
 			stamp('date_created', 'date-created'),
 			stamp('date_updated', 'date-updated'),
 		],
@@ -114,7 +126,7 @@ export const COLLECTIONS: OwnedCollectionDef[] = [
 			owner('owner'),
 			profileRef,
 			str('platform', true),
-			secret('encrypted_cookies', 'text'),
+			secret('encrypted_cookies', 'text', 'json'),
 			{ field: 'cookie_count', type: 'integer', meta: { interface: 'input', readonly: true }, schema: {} },
 			{ field: 'user_agent', type: 'text', meta: { interface: 'input' }, schema: {} },
 			stamp('captured_at', 'date-created'),
@@ -132,7 +144,7 @@ export const COLLECTIONS: OwnedCollectionDef[] = [
 			owner('user_id'),
 			str('platform', true),
 			str('username'),
-			secret('credentials', 'json'),
+			secret('credentials', 'json', 'json'),
 			{
 				field: 'scrape_status',
 				type: 'string',
@@ -155,7 +167,7 @@ export const COLLECTIONS: OwnedCollectionDef[] = [
 			owner('owner'),
 			str('service', true),
 			str('name', true),
-			secret('encrypted_key', 'text'),
+			secret('encrypted_key', 'text', 'text'),
 			// owner:service:name, unique: the database itself refuses a second entry with the same name.
 			{ field: 'identity', type: 'string', meta: { hidden: true, readonly: true, interface: 'input' }, schema: { is_unique: true, is_nullable: true } },
 			stamp('created_at', 'date-created'),

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { SchemaOverview } from '@directus/types';
-import { COLLECTIONS, INTERNAL_COLLECTIONS } from './collections.js';
-import { ownerPermissions, POLICY, POLICY_NAME, ROLE, ROLE_NAME, type PermissionDef } from './access.js';
+import { COLLECTIONS, INTERNAL_COLLECTIONS, PREVIOUS_SECRET_INTERFACES, SECRET_INTERFACE } from './collections.js';
+import { ownerPermissions, POLICY, POLICY_NAME, ROLE, ROLE_NAME, STUDIO_POLICY, STUDIO_POLICY_NAME, type PermissionDef } from './access.js';
 import type { FieldRef } from './protected-fields.js';
 
 /* Directus services are passed in by the hook context; typed loosely because @directus/api has no public types. */
@@ -65,7 +65,9 @@ async function installOnce(deps: InstallDeps, extraFields: FieldRef[]): Promise<
 	const report: InstallReport = { changes: [], warnings: [] };
 	await installCollections(deps, report);
 	await installRelations(deps, report);
+	await upgradeSecretInterfaces(deps, report);
 	await checkExtraFields(deps, extraFields, report);
+	await ensureOne(deps, 'PoliciesService', { name: { _eq: STUDIO_POLICY_NAME } }, STUDIO_POLICY, report, `policy "${STUDIO_POLICY_NAME}"`);
 	const policyId = await ensureOne(deps, 'PoliciesService', { name: { _eq: POLICY_NAME } }, POLICY, report, `policy "${POLICY_NAME}"`);
 	await installPermissions(deps, policyId, report);
 	const roleId = await ensureOne(deps, 'RolesService', { name: { _eq: ROLE_NAME } }, ROLE, report, `role "${ROLE_NAME}"`);
@@ -115,6 +117,20 @@ async function installRelations(deps: InstallDeps, report: InstallReport) {
 				meta: { sort_field: null },
 			});
 			report.changes.push(`created relation ${def.collection}.${rel.field} → ${rel.related_collection}`);
+		}
+	}
+}
+
+/** Protected fields installed before the bundle had its own interface get it; a choice an admin made stays. */
+async function upgradeSecretInterfaces(deps: InstallDeps, report: InstallReport) {
+	const fields = await service(deps, 'FieldsService');
+	for (const def of COLLECTIONS) {
+		for (const wanted of def.fields.filter((f) => f.meta?.['interface'] === SECRET_INTERFACE)) {
+			const current = await fields.readOne(def.collection, wanted.field);
+			if (!PREVIOUS_SECRET_INTERFACES.includes(current?.meta?.interface)) continue;
+			const { interface: iface, options, display } = wanted.meta!;
+			await fields.updateField(def.collection, { field: wanted.field, meta: { interface: iface, options, display } });
+			report.changes.push(`set the ${SECRET_INTERFACE} interface on ${def.collection}.${wanted.field}`);
 		}
 	}
 }

@@ -27,20 +27,29 @@ export async function storePlatformSession(deps: ServiceDeps, accountability: Ac
 	return { id: id as string, platform: input.platform, cookie_count: input.cookies.length };
 }
 
+/** Pages through the newest sessions first, so a profile with thousands of old ones costs one small read. */
+async function newestActiveSession(deps: ServiceDeps, input: z.infer<typeof GetPlatformSessionBody>, now: number) {
+	const PAGE = 20;
+	for (let page = 1; ; page++) {
+		const candidates = (await itemsService(deps, COLLECTION, null).readByQuery(
+			{
+				filter: { _and: [{ creator_profile_id: { _eq: input.creator_profile_id } }, { platform: { _eq: input.platform } }, { revoked_at: { _null: true } }] },
+				fields: ['id', 'expires_at'],
+				sort: ['-captured_at', '-id'],
+				limit: PAGE,
+				page,
+			},
+			{ emitEvents: false },
+		)) as Record<string, unknown>[];
+		// Expiry is compared here, in one clock, rather than in SQL where each database stores timestamps its own way.
+		const active = candidates.find((s) => s['expires_at'] === null || new Date(s['expires_at'] as string).getTime() > now);
+		if (active || candidates.length < PAGE) return active;
+	}
+}
+
 export async function getPlatformSession(deps: ServiceDeps, req: Request, actor: Actor, input: z.infer<typeof GetPlatformSessionBody>) {
 	const keys = ring(deps);
-	const now = Date.now();
-	const candidates = await itemsService(deps, COLLECTION, null).readByQuery(
-		{
-			filter: { _and: [{ creator_profile_id: { _eq: input.creator_profile_id } }, { platform: { _eq: input.platform } }, { revoked_at: { _null: true } }] },
-			fields: ['id', 'expires_at'],
-			sort: ['-captured_at', '-id'],
-			limit: -1,
-		},
-		{ emitEvents: false },
-	);
-	// Expiry is compared here, in one clock, rather than in SQL where each database stores timestamps its own way.
-	const active = (candidates as Record<string, unknown>[]).find((s) => s['expires_at'] === null || new Date(s['expires_at'] as string).getTime() > now);
+	const active = await newestActiveSession(deps, input, Date.now());
 	if (!active) throw new RouteError(404, 'No active platform session found');
 	const id = active['id'] as string;
 	const session = await readRaw(deps, COLLECTION, id, ['id', 'platform', FIELD, 'captured_at', 'expires_at', 'user_agent']);

@@ -125,6 +125,8 @@ describe('authorisation matrix', () => {
 		'POST encrypt': S,
 		'POST decrypt': S,
 		'POST reveal-key': S,
+		'GET field-status': { ...U, userA: 200, userB: 403, admin: 200 },
+		'GET status': { ...U, userA: 403, userB: 403, admin: 200 },
 	};
 
 	it('covers every route', () => {
@@ -160,6 +162,8 @@ describe('authorisation matrix', () => {
 			case 'POST get-platform-session':
 				await asUser(A, 'store-platform-session', { creator_profile_id: conn, platform: 'ig', cookies: [{ name: 'n', value: 'v', domain: '.x.com' }] });
 				return { method: 'POST', path: '/credentials/get-platform-session', body: { creator_profile_id: conn, platform: 'ig' } };
+			case 'GET field-status': return { method: 'GET', path: `/credentials/field-status?collection=platform_connections&field=encrypted_credentials&id=${conn}` };
+			case 'GET status': return { method: 'GET', path: '/credentials/status' };
 			case 'POST encrypt': return { method: 'POST', path: '/credentials/encrypt', body: { data: { x: 1 } } };
 			case 'POST decrypt': return { method: 'POST', path: '/credentials/decrypt', body: { collection: 'platform_connections', id: conn, field: 'encrypted_credentials' } };
 			case 'POST reveal-key': {

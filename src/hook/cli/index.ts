@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import type { Runtime } from '../../config/index.js';
 import type { Keyring } from '../../crypto/index.js';
 import { inspectTargets } from '../../lifecycle/inventory.js';
+import { keyHealth } from '../../lifecycle/key-health.js';
 import { rewriteTargets, type RewriteMode } from '../../lifecycle/rewrite.js';
 import { resolveTargets } from '../../lifecycle/scan.js';
 import { installSchema, type InstallDeps } from '../../schema/install.js';
@@ -100,15 +101,15 @@ export function registerCli(program: Command, deps: CliDeps) {
 			run(deps, opts.json, async () => {
 				const ring = await ringOf(deps);
 				const bar = progressBar('status');
-				const { fields } = await inspectTargets(deps.database, ring, await targetsOf(deps, opts.collection), { onProgress: bar.update });
+				const { keys, fields, missingKeyIds } = await keyHealth(deps.database, ring, await targetsOf(deps, opts.collection), bar.update);
 				bar.done();
-				const keys = { current: ring.current.id, previous: ring.previous.map((k) => k.id) };
 				const lines = [`current key ${keys.current}${keys.previous.length ? `, previous ${keys.previous.join(', ')}` : ''}`];
 				for (const f of fields) {
 					const perKey = Object.entries(f.byKeyId).map(([id, n]) => `${id}${id === keys.current ? ' (current)' : ring.byId(id) ? ' (previous)' : ' (NOT CONFIGURED)'}: ${n}`);
 					lines.push(`${f.field}: ${f.rows} rows, ${f.empty} empty; ${perKey.join(', ') || 'no cred:v2 values'}; legacy ${f.legacy}; plaintext ${f.plaintext}; undecryptable ${f.undecryptable}`);
 				}
-				return { exitCode: 0, summary: { ok: true, keys, fields }, lines };
+				if (missingKeyIds.length) lines.push(`! rows under key ids no configured key has: ${missingKeyIds.join(', ')} (they fail closed)`);
+				return { exitCode: 0, summary: { ok: true, keys, fields, missingKeyIds }, lines };
 			}),
 		);
 

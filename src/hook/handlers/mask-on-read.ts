@@ -1,8 +1,9 @@
 import { classifyStored } from '../../crypto/index.js';
 import type { ProtectedFields } from '../../schema/protected-fields.js';
 
-/** The same mask Directus uses for concealed fields. */
-export const MASK = '**********';
+import { MASK } from '../../lib/mask.js';
+
+export { MASK };
 
 type Row = Record<string, unknown>;
 

@@ -44,10 +44,9 @@ export async function createCredentialsUser(instance: Instance, name: string) {
 	const role = roles.body.data[0]?.id;
 	if (!role) throw new Error('Credentials User role missing: setup did not run');
 	const token = randomBytes(24).toString('hex');
-	const created = await api('POST', '/users', {
-		token: instance.adminToken,
-		body: { email: `${name}-${randomBytes(3).toString('hex')}@example.com`, password: randomBytes(12).toString('hex'), role, token },
-	});
+	const email = `${name}-${randomBytes(3).toString('hex')}@example.com`;
+	const password = randomBytes(12).toString('hex');
+	const created = await api('POST', '/users', { token: instance.adminToken, body: { email, password, role, token } });
 	if (created.status !== 200) throw new Error(`user create failed: ${created.text}`);
-	return { id: created.body.data.id as string, token, role: role as string };
+	return { id: created.body.data.id as string, token, role: role as string, email, password };
 }

@@ -1,0 +1,30 @@
+/** The body of GET /credentials/status, as the panel reads it. */
+export interface KeyHealthReport {
+	keys: { current: string; previous: string[] };
+	fields: {
+		field: string;
+		rows: number;
+		empty: number;
+		byKeyId: Record<string, number>;
+		legacy: number;
+		plaintext: number;
+		undecryptable: number;
+		missingKeyIds: string[];
+	}[];
+	missingKeyIds: string[];
+}
+
+/** The one-line warning the panel shows when something needs an admin (missing keys are shown apart). */
+export function attentionText(report: KeyHealthReport): string | null {
+	const sum = (pick: (f: KeyHealthReport['fields'][number]) => number) => report.fields.reduce((n, f) => n + pick(f), 0);
+	const notCurrent = sum((f) => Object.entries(f.byKeyId).reduce((n, [id, count]) => n + (id === report.keys.current ? 0 : count), 0));
+	const problems = [
+		sum((f) => f.undecryptable) && `${sum((f) => f.undecryptable)} undecryptable`,
+		sum((f) => f.plaintext) && `${sum((f) => f.plaintext)} stored unencrypted (run \`credentials encrypt-existing\`)`,
+		sum((f) => f.legacy) && `${sum((f) => f.legacy)} in a legacy format`,
+		notCurrent && `${notCurrent} under a previous key`,
+	].filter(Boolean);
+	if (problems.length === 0) return null;
+	const rotate = sum((f) => f.legacy) || notCurrent ? ' — `credentials rotate` re-encrypts them under the current key' : '';
+	return `Values needing attention: ${problems.join(', ')}${rotate}.`;
+}

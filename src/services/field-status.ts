@@ -1,0 +1,66 @@
+import type { Accountability } from '@directus/types';
+import type { z } from 'zod';
+import { classifyStored, DecryptError, openStored, type Keyring, type StoredFormat } from '../crypto/index.js';
+import { RouteError } from '../endpoint/http.js';
+import type { FieldStatusQuery } from '../endpoint/routes/studio.js';
+import { itemsService, ring, type ServiceDeps } from './deps.js';
+import { readRaw } from './rows.js';
+
+const FORMAT: Record<StoredFormat, string | null> = {
+	empty: null,
+	v2: 'cred:v2',
+	'legacy-string': 'legacy',
+	'legacy-object': 'legacy',
+	plaintext: 'plaintext',
+};
+
+/** Whether the configured keys open the value; the plaintext is dropped on the spot. */
+function decryptable(keys: Keyring, stored: unknown, ctx: { collection: string; field: string; pk: string }): boolean {
+	try {
+		openStored(keys, stored, ctx);
+		return true;
+	} catch (error) {
+		if (error instanceof DecryptError) return false;
+		throw error;
+	}
+}
+
+/** The row's "last changed" fields: Directus's date-updated special (null until the first update), then date-created. */
+function changedAtFields(deps: ServiceDeps, collection: string): string[] {
+	const fields = Object.values(deps.schema.collections[collection]?.fields ?? {});
+	return ['date-updated', 'date-created'].flatMap((special) => fields.find((f) => f.special.includes(special))?.field ?? []);
+}
+
+const toIso = (value: unknown): string | null => {
+	if (value === null || value === undefined || value === '') return null;
+	const date = new Date(value as string);
+	return Number.isNaN(date.getTime()) ? null : date.toISOString();
+};
+
+/**
+ * Metadata about one protected value — set or not, format, key id, whether it decrypts, when the
+ * row last changed — for a caller who may read that field of that row. Never the value.
+ */
+export async function fieldStatus(deps: ServiceDeps, accountability: Accountability, input: z.infer<typeof FieldStatusQuery>) {
+	const { collection, field, id } = input;
+	const pkField = deps.schema.collections[collection]?.primary;
+	if (!deps.fields.has(collection, field) || !pkField || !deps.schema.collections[collection]?.fields[field]) {
+		throw new RouteError(400, `${collection}.${field} is not a protected field`);
+	}
+	const changedAt = changedAtFields(deps, collection);
+	const row = await readRaw(deps, collection, id, [pkField, field, ...changedAt]);
+	// The caller's own read decides: Directus's policies (field permissions included) and the owner guard.
+	await itemsService(deps, collection, accountability).readOne(id, { fields: [pkField, field] });
+
+	const stored = row[field];
+	const classified = classifyStored(stored);
+	const set = classified.format !== 'empty';
+	return {
+		success: true as const,
+		set,
+		format: FORMAT[classified.format],
+		key_id: classified.keyId ?? null,
+		decryptable: set && classified.format !== 'plaintext' ? decryptable(ring(deps), stored, { collection, field, pk: id }) : null,
+		updated_at: changedAt.map((f) => toIso(row[f])).find((date) => date !== null) ?? null,
+	};
+}

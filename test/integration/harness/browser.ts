@@ -1,0 +1,52 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Instance } from './directus.js';
+
+/** Debian's chromium (PLATFORM.md): Playwright cannot download its own browser here. */
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export const ARTIFACTS = new URL('../../artifacts/', import.meta.url).pathname;
+
+export function launchChromium(): Promise<Browser> {
+	if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does this)`);
+	mkdirSync(ARTIFACTS, { recursive: true });
+	return chromium.launch({
+		executablePath: CHROMIUM,
+		args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+	});
+}
+
+/** Every response body the page received, kept to prove no plaintext ever reached the browser. */
+export function recordResponses(page: Page): { url: string; body: string }[] {
+	const seen: { url: string; body: string }[] = [];
+	page.on('response', async (response) => {
+		try {
+			seen.push({ url: response.url(), body: await response.text() });
+		} catch {
+			/* redirects and aborted requests have no body */
+		}
+	});
+	return seen;
+}
+
+/** A browser context signed in to the Data Studio, with the licence pop-ups dismissed. */
+export async function signIn(browser: Browser, instance: Instance, email: string, password: string, colorScheme: 'light' | 'dark' = 'light'): Promise<{ context: BrowserContext; page: Page }> {
+	const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, colorScheme });
+	await context.addCookies(
+		['license-onboarding-dismissed', 'license-banner-dismissed', 'license-login-modal-dismissed'].map((name) => ({ name, value: 'true', url: instance.url })),
+	);
+	const page = await context.newPage();
+	await page.goto(`${instance.url}/admin/login`);
+	await page.fill('input[type="email"]', email);
+	await page.fill('input[type="password"]', password);
+	await Promise.all([page.waitForURL((u) => u.pathname.startsWith('/admin/') && !u.pathname.startsWith('/admin/login')), page.click('button[type="submit"]')]);
+	return { context, page };
+}
+
+/** Admins get a licence "project owner" prompt over every page until one is set: put it off. */
+export async function dismissOwnerPrompt(page: Page) {
+	const later = page.getByRole('button', { name: 'Remind Later' });
+	await later
+		.waitFor({ timeout: 5_000 })
+		.then(() => later.click())
+		.catch(() => undefined);
+}

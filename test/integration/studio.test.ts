@@ -1,0 +1,187 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { client, createCredentialsUser } from './harness/api.js';
+import { ARTIFACTS, dismissOwnerPrompt, launchChromium, recordResponses, signIn } from './harness/browser.js';
+import { startDirectus, type Instance } from './harness/directus.js';
+
+/**
+ * The Data Studio side: the metadata routes the app extensions read, and the real Studio in
+ * headless Chromium — a Credentials User replaces a secret, an admin reads key health.
+ */
+let directus: Instance;
+let api: ReturnType<typeof client>;
+let userA: Awaited<ReturnType<typeof createCredentialsUser>>;
+let userB: Awaited<ReturnType<typeof createCredentialsUser>>;
+let connection: string;
+const OLD_SECRET = `sk-OLD-STUDIO-${randomBytes(6).toString('hex')}`;
+const NEW_SECRET = `sk-NEW-STUDIO-${randomBytes(6).toString('hex')}`;
+const C = 'platform_connections';
+const F = 'encrypted_credentials';
+
+const fieldStatus = (token: string | undefined, query: Record<string, string>) => api('GET', `/credentials/field-status?${new URLSearchParams(query)}`, { token });
+const storedText = async (id: string) => String((await directus.db.query(`select ${F} as v from ${C} where id = ?`, id))[0]!.v);
+const cliStatus = async () => {
+	const out = await directus.cli(['credentials', 'status', '--json']);
+	expect(out.code).toBe(0);
+	return JSON.parse(out.stdout.trim().split('\n').pop()!);
+};
+
+beforeAll(async () => {
+	directus = await startDirectus({ env: { SERVE_APP: 'true' } });
+	api = client(directus);
+	userA = await createCredentialsUser(directus, 'studio-a');
+	userB = await createCredentialsUser(directus, 'studio-b');
+	const created = await api('POST', '/credentials/create-profile', { token: userA.token, body: { platform: 'instagram', platform_username: 'studio', credentials: { api_key: OLD_SECRET } } });
+	expect(created.status).toBe(200);
+	connection = created.body.id;
+});
+afterAll(async () => directus?.stop());
+
+describe('GET /credentials/field-status', () => {
+	it('tells the owner that the value is set, under which key and when — never the value', async () => {
+		const res = await fieldStatus(userA.token, { collection: C, field: F, id: connection });
+		expect(res.status).toBe(200);
+		expect(res.body).toEqual({ success: true, set: true, format: 'cred:v2', key_id: expect.stringMatching(/^[0-9a-f]{8}$/), decryptable: true, updated_at: expect.any(String) });
+		expect((await storedText(connection)).split(':')[2]).toBe(res.body.key_id);
+		expect(Date.now() - Date.parse(res.body.updated_at)).toBeLessThan(120_000);
+		expect(res.text).not.toContain(OLD_SECRET);
+	});
+
+	it('reports an empty field and a value that does not open for its row', async () => {
+		const other = (await api('POST', '/credentials/create-profile', { token: userA.token, body: { platform: 'tiktok', credentials: { api_key: 'second' } } })).body.id;
+		expect((await api('PATCH', `/items/${C}/${other}`, { token: userA.token, body: { [F]: null } })).status).toBe(200);
+		expect((await fieldStatus(userA.token, { collection: C, field: F, id: other })).body).toMatchObject({ set: false, format: null, key_id: null, decryptable: null });
+
+		// Another row's envelope planted straight into the database: metadata says it does not decrypt here.
+		await directus.db.execute(`update ${C} set ${F} = ? where id = ?`, await storedText(connection), other);
+		expect((await fieldStatus(userA.token, { collection: C, field: F, id: other })).body).toMatchObject({ set: true, format: 'cred:v2', decryptable: false });
+		await directus.db.execute(`delete from ${C} where id = ?`, other);
+	});
+
+	it('answers 401, 403, 404 and 400 in the routes’ shape', async () => {
+		const query = { collection: C, field: F, id: connection };
+		expect(await fieldStatus(undefined, query)).toMatchObject({ status: 401, body: { success: false, error: 'Unauthorized' } });
+		expect(await fieldStatus(userB.token, query)).toMatchObject({ status: 403, body: { success: false, error: 'Forbidden' } });
+		expect(await fieldStatus(userB.token, { ...query, id: randomUUID() })).toMatchObject({ status: 404, body: { success: false } });
+		expect(await fieldStatus(userA.token, { ...query, field: 'platform' })).toMatchObject({ status: 400, body: { success: false, error: 'platform_connections.platform is not a protected field' } });
+		expect(await fieldStatus(userA.token, { collection: 'directus_users', field: 'password', id: userA.id })).toMatchObject({ status: 400 });
+		expect(await fieldStatus(userA.token, { collection: C, field: F })).toMatchObject({ status: 400, body: { success: false, error: 'id required' } });
+		expect(await fieldStatus(userA.token, { ...query, collection: '../etc' })).toMatchObject({ status: 400 });
+		const server = await api('GET', `/credentials/field-status?${new URLSearchParams(query)}`, { headers: { 'X-RBAC-SYNC-SECRET': directus.env.RBAC_SYNC_WEBHOOK_SECRET! } });
+		expect(server.status).toBe(401);
+	});
+});
+
+describe('GET /credentials/status', () => {
+	it('gives an admin the same figures as `credentials status`', async () => {
+		const res = await api('GET', '/credentials/status', { token: directus.adminToken });
+		expect(res.status).toBe(200);
+		const cli = await cliStatus();
+		expect(res.body).toEqual({ success: true, keys: cli.keys, fields: cli.fields, missingKeyIds: cli.missingKeyIds });
+		expect(res.body.fields.find((f: { field: string }) => f.field === `${C}.${F}`).byKeyId[res.body.keys.current]).toBeGreaterThanOrEqual(1);
+	});
+
+	it('is for admins only', async () => {
+		expect(await api('GET', '/credentials/status', { token: userA.token })).toMatchObject({ status: 403, body: { success: false, error: 'Forbidden' } });
+		expect(await api('GET', '/credentials/status')).toMatchObject({ status: 401, body: { success: false, error: 'Unauthorized' } });
+	});
+});
+
+describe('the Data Studio, in headless Chromium', () => {
+	let browser: Browser;
+	beforeAll(async () => {
+		browser = await launchChromium();
+		// Studio sign-in for this one user: the Credentials Studio policy (an app seat), on top of the role.
+		const policy = (await api('GET', `/policies?filter[name][_eq]=${encodeURIComponent('Credentials Studio')}`, { token: directus.adminToken })).body.data[0].id;
+		expect((await api('POST', '/access', { token: directus.adminToken, body: { user: userA.id, policy } })).status).toBe(200);
+	});
+	afterAll(async () => browser?.close());
+
+	const statusOf = (page: Page) => page.getByTestId('credentials-secret-status');
+	const waitForStatus = async (page: Page, pattern: RegExp) => {
+		await page.waitForFunction(
+			([source]) => new RegExp(source!).test(document.querySelector('[data-testid="credentials-secret-status"]')?.textContent?.trim() ?? ''),
+			[pattern.source],
+			{ timeout: 30_000 },
+		);
+		return (await statusOf(page).textContent())!.trim();
+	};
+
+	it('lets a Credentials User replace a secret without the page ever holding the plaintext', async () => {
+		const before = await storedText(connection);
+		const { context, page } = await signIn(browser, directus, userA.email, userA.password);
+		const responses = recordResponses(page);
+		await page.goto(`${directus.url}/admin/content/${C}/${connection}`);
+		expect(await waitForStatus(page, /^Set · updated .+ · key [0-9a-f]{8}$/)).toContain(`key ${before.split(':')[2]}`);
+		await page.locator(`.field[data-field="${F}"]`).screenshot({ path: join(ARTIFACTS, 'interface.png') });
+
+		await page.getByTestId('credentials-secret-replace').click();
+		const editor = page.getByTestId('credentials-secret-json').locator('textarea');
+		await editor.fill('{"api_key": ');
+		await page.getByTestId('credentials-secret-error').waitFor();
+		await editor.fill(JSON.stringify({ api_key: NEW_SECRET, region: 'eu' }));
+		await page.getByTestId('credentials-secret-error').waitFor({ state: 'detached' });
+		await page.locator(`.field[data-field="${F}"]`).screenshot({ path: join(ARTIFACTS, 'interface-replace.png') });
+
+		const saved = page.waitForResponse((r) => r.url().includes(`/items/${C}/${connection}`) && r.request().method() === 'PATCH');
+		await page.locator('header button').filter({ hasText: /^Save$/ }).or(page.locator('header button:has(i[data-icon="check"])')).first().click();
+		expect((await saved).status()).toBe(200);
+
+		// The list, then the item again: the status line now names the fresh write.
+		await page.goto(`${directus.url}/admin/content/${C}/${connection}`);
+		expect(await waitForStatus(page, /^Set · updated just now · key [0-9a-f]{8}$/)).toBeTruthy();
+		await page.screenshot({ path: join(ARTIFACTS, 'studio-item.png'), fullPage: true });
+		const dom = await page.content();
+		for (const secret of [OLD_SECRET, NEW_SECRET]) {
+			expect(dom).not.toContain(secret);
+			expect(responses.filter((r) => r.body.includes(secret)).map((r) => r.url)).toEqual([]);
+		}
+		await context.close();
+
+		const after = await storedText(connection);
+		expect(after).toMatch(/^cred:v2:[0-9a-f]{8}:/);
+		expect(after).not.toBe(before);
+		expect(after).not.toContain(NEW_SECRET);
+		const reveal = await api('POST', '/credentials/reveal', { body: { creatorProfileId: connection }, headers: { 'X-RBAC-SYNC-SECRET': directus.env.RBAC_SYNC_WEBHOOK_SECRET! } });
+		expect(reveal.body).toMatchObject({ success: true, credentials: { api_key: NEW_SECRET, region: 'eu' } });
+	});
+
+	it('renders in the dark theme too', async () => {
+		const { context, page } = await signIn(browser, directus, userA.email, userA.password, 'dark');
+		await page.goto(`${directus.url}/admin/content/${C}/${connection}`);
+		await waitForStatus(page, /^Set · /);
+		await page.locator(`.field[data-field="${F}"]`).screenshot({ path: join(ARTIFACTS, 'interface-dark.png') });
+		expect(await page.content()).not.toContain(NEW_SECRET);
+		await context.close();
+	});
+
+	it('shows an admin the key-health panel with the figures `status` prints', async () => {
+		const token = directus.adminToken;
+		const dashboard = (await api('POST', '/dashboards', { token, body: { name: 'Credentials', icon: 'key' } })).body.data.id;
+		const panel = await api('POST', '/panels', {
+			token,
+			body: { dashboard, type: 'credentials-key-health', name: 'Key health', icon: 'key', show_header: true, position_x: 1, position_y: 1, width: 56, height: 18, options: {} },
+		});
+		expect(panel.status).toBe(200);
+
+		const { context, page } = await signIn(browser, directus, directus.admin.email, directus.admin.password);
+		await page.goto(`${directus.url}/admin/insights/${dashboard}`);
+		await dismissOwnerPrompt(page);
+		const table = page.getByTestId('credentials-key-health');
+		await table.locator('tbody tr').first().waitFor({ timeout: 30_000 });
+		const cli = await cliStatus();
+		expect(await page.getByTestId('credentials-key-health-current').textContent()).toBe(cli.keys.current);
+		for (const f of cli.fields) {
+			const row = table.locator(`tr[data-field="${f.field}"]`);
+			const cell = async (name: string) => (await row.locator(`[data-cell="${name}"]`).textContent())!.trim();
+			expect([await cell('rows'), await cell('empty'), await cell('legacy'), await cell('plaintext'), await cell('undecryptable')], f.field).toEqual(
+				[f.rows, f.empty, f.legacy, f.plaintext, f.undecryptable].map(String),
+			);
+			for (const [id, n] of Object.entries(f.byKeyId)) expect(await cell('keys')).toContain(`${id} (current): ${n}`);
+		}
+		await page.screenshot({ path: join(ARTIFACTS, 'key-health-panel.png'), fullPage: true });
+		await context.close();
+	});
+});

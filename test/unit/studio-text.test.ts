@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import { attentionText, type KeyHealthReport } from '../../src/app/shared/key-health-text.js';
+import { describeFieldStatus, parseJsonDraft, relativeTime } from '../../src/app/shared/status-text.js';
+
+const now = new Date('2026-11-24T12:00:00Z');
+const ago = (seconds: number) => new Date(now.getTime() - seconds * 1000).toISOString();
+
+describe('the interface status line', () => {
+	it('says "Not set" for an empty field', () => {
+		expect(describeFieldStatus({ set: false, format: null, key_id: null, decryptable: null, updated_at: null }, now)).toEqual({ text: 'Not set', tone: 'normal' });
+	});
+
+	it('names when it changed and which key protects it', () => {
+		const status = { set: true, format: 'cred:v2', key_id: '1a2b3c4d', decryptable: true, updated_at: ago(180) } as const;
+		expect(describeFieldStatus(status, now)).toEqual({ text: 'Set · updated 3 minutes ago · key 1a2b3c4d', tone: 'success' });
+	});
+
+	it('flags legacy, plaintext and undecryptable values', () => {
+		expect(describeFieldStatus({ set: true, format: 'legacy', key_id: null, decryptable: true, updated_at: null }, now)).toEqual({ text: 'Set · legacy format', tone: 'warning' });
+		expect(describeFieldStatus({ set: true, format: 'plaintext', key_id: null, decryptable: null, updated_at: null }, now).tone).toBe('danger');
+		expect(describeFieldStatus({ set: true, format: 'cred:v2', key_id: 'ffffffff', decryptable: false, updated_at: null }, now)).toEqual({
+			text: 'Set · key ffffffff · undecryptable',
+			tone: 'danger',
+		});
+	});
+
+	it('writes relative times in English', () => {
+		expect(relativeTime(ago(10), now)).toBe('just now');
+		expect(relativeTime(ago(3600), now)).toBe('1 hour ago');
+		expect(relativeTime(ago(86400), now)).toBe('yesterday');
+		expect(relativeTime(ago(30 * 86400), now)).toBe('last month');
+		expect(relativeTime('not a date', now)).toBe('at an unknown time');
+	});
+});
+
+describe('the JSON editor', () => {
+	it('accepts objects and arrays', () => {
+		expect(parseJsonDraft('{"api_key":"k"}')).toEqual({ ok: true, value: { api_key: 'k' } });
+		expect(parseJsonDraft('[1]')).toEqual({ ok: true, value: [1] });
+	});
+
+	it('refuses text that is not a JSON object without quoting it back', () => {
+		const secret = 'sk-live-do-not-echo';
+		const result = parseJsonDraft(`{"api_key": ${secret}}`);
+		expect(result.ok).toBe(false);
+		expect(JSON.stringify(result)).not.toContain(secret);
+		expect(parseJsonDraft('"just a string"')).toEqual({ ok: false, error: 'Enter a JSON object or array, not a single value' });
+		expect(parseJsonDraft('   ').ok).toBe(false);
+	});
+});
+
+describe('the key-health panel warning', () => {
+	const report = (field: Partial<KeyHealthReport['fields'][number]>): KeyHealthReport => ({
+		keys: { current: 'aaaaaaaa', previous: ['bbbbbbbb'] },
+		fields: [{ field: 'c.f', rows: 0, empty: 0, byKeyId: {}, legacy: 0, plaintext: 0, undecryptable: 0, missingKeyIds: [], ...field }],
+		missingKeyIds: [],
+	});
+
+	it('is silent when every value is under the current key', () => {
+		expect(attentionText(report({ rows: 3, byKeyId: { aaaaaaaa: 3 } }))).toBeNull();
+	});
+
+	it('counts what needs rotation or migration', () => {
+		const text = attentionText(report({ rows: 6, byKeyId: { aaaaaaaa: 1, bbbbbbbb: 2 }, legacy: 1, plaintext: 1, undecryptable: 1 }));
+		expect(text).toContain('1 undecryptable');
+		expect(text).toContain('1 stored unencrypted');
+		expect(text).toContain('1 in a legacy format');
+		expect(text).toContain('2 under a previous key');
+		expect(text).toContain('credentials rotate');
+	});
+});
