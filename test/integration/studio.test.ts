@@ -89,6 +89,24 @@ describe('GET /credentials/status', () => {
 	});
 });
 
+describe('setup and the interface', () => {
+	const interfaceOf = async () => (await api('GET', `/fields/${C}/${F}`, { token: directus.adminToken })).body.data.meta;
+	const setInterface = (iface: string) => api('PATCH', `/fields/${C}/${F}`, { token: directus.adminToken, body: { meta: { interface: iface } } });
+
+	it('puts credentials-secret on protected fields installed before it existed, and keeps an admin’s own choice', async () => {
+		expect(await interfaceOf()).toMatchObject({ interface: 'credentials-secret', display: 'credentials-secret', options: { kind: 'json' } });
+		expect((await setInterface('input-multiline')).status).toBe(200);
+		expect((await directus.cli(['credentials', 'setup'])).code).toBe(0);
+		expect((await interfaceOf()).interface).toBe('credentials-secret');
+
+		expect((await setInterface('input-hash')).status).toBe(200);
+		const again = await directus.cli(['credentials', 'setup', '--json']);
+		expect(JSON.parse(again.stdout.trim().split('\n').pop()!).changes).toEqual([]);
+		expect((await interfaceOf()).interface).toBe('input-hash');
+		expect((await setInterface('credentials-secret')).status).toBe(200);
+	});
+});
+
 describe('the Data Studio, in headless Chromium', () => {
 	let browser: Browser;
 	beforeAll(async () => {
@@ -149,7 +167,7 @@ describe('the Data Studio, in headless Chromium', () => {
 	});
 
 	it('renders in the dark theme too', async () => {
-		const { context, page } = await signIn(browser, directus, userA.email, userA.password, 'dark');
+		const { context, page } = await signIn(browser, directus, userA.email, userA.password, { colorScheme: 'dark' });
 		await page.goto(`${directus.url}/admin/content/${C}/${connection}`);
 		await waitForStatus(page, /^Set · /);
 		await page.locator(`.field[data-field="${F}"]`).screenshot({ path: join(ARTIFACTS, 'interface-dark.png') });
@@ -166,7 +184,8 @@ describe('the Data Studio, in headless Chromium', () => {
 		});
 		expect(panel.status).toBe(200);
 
-		const { context, page } = await signIn(browser, directus, directus.admin.email, directus.admin.password);
+		// Wide enough for the whole panel beside the sidebars (it scrolls in a narrower window).
+		const { context, page } = await signIn(browser, directus, directus.admin.email, directus.admin.password, { width: 1920 });
 		await page.goto(`${directus.url}/admin/insights/${dashboard}`);
 		await dismissOwnerPrompt(page);
 		const table = page.getByTestId('credentials-key-health');

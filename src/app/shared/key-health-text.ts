@@ -1,18 +1,7 @@
-/** The body of GET /credentials/status, as the panel reads it. */
-export interface KeyHealthReport {
-	keys: { current: string; previous: string[] };
-	fields: {
-		field: string;
-		rows: number;
-		empty: number;
-		byKeyId: Record<string, number>;
-		legacy: number;
-		plaintext: number;
-		undecryptable: number;
-		missingKeyIds: string[];
-	}[];
-	missingKeyIds: string[];
-}
+import type { KeyHealth } from '../../lifecycle/key-health.js';
+
+/** The body of GET /credentials/status, as the panel reads it (a type only: no server code reaches the app). */
+export type KeyHealthReport = KeyHealth;
 
 /** The one-line warning the panel shows when something needs an admin (missing keys are shown apart). */
 export function attentionText(report: KeyHealthReport): string | null {

@@ -29,8 +29,14 @@ export function recordResponses(page: Page): { url: string; body: string }[] {
 }
 
 /** A browser context signed in to the Data Studio, with the licence pop-ups dismissed. */
-export async function signIn(browser: Browser, instance: Instance, email: string, password: string, colorScheme: 'light' | 'dark' = 'light'): Promise<{ context: BrowserContext; page: Page }> {
-	const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, colorScheme });
+export async function signIn(
+	browser: Browser,
+	instance: Instance,
+	email: string,
+	password: string,
+	options: { colorScheme?: 'light' | 'dark'; width?: number } = {},
+): Promise<{ context: BrowserContext; page: Page }> {
+	const context = await browser.newContext({ viewport: { width: options.width ?? 1440, height: 900 }, colorScheme: options.colorScheme ?? 'light' });
 	await context.addCookies(
 		['license-onboarding-dismissed', 'license-banner-dismissed', 'license-login-modal-dismissed'].map((name) => ({ name, value: 'true', url: instance.url })),
 	);
