@@ -10,6 +10,7 @@ import { assertNoPlaintext } from './handlers/plaintext-guard.js';
 import { guardCreate, guardDelete, guardUpdate, scopeQuery } from './handlers/owner-guard.js';
 import { freezeVaultIdentity, setVaultIdentity } from './handlers/vault-identity.js';
 import { protectCreate, protectUpdate, type WriteDeps } from './handlers/protect-on-write.js';
+import { protectVersionRevision, protectVersionRevisionUpdate, protectVersionUpdate, sealDraftSaveBody, type VersionTarget } from './handlers/protect-versions.js';
 
 type Payload = Record<string, unknown>;
 
@@ -52,6 +53,20 @@ export default defineHook(({ filter, action, init }, { services, database, getSc
 			});
 			await rowService.updateOne(key, values);
 		}),
+	);
+
+	// Content versioning stores drafts and their revisions without item events: seal them there.
+	filter('versions.update', (payload, meta, context) => protectVersionUpdate(deps, payload as Payload, meta['keys'], context));
+	filter('revisions.create', (payload, _meta, context) => protectVersionRevision(deps, payload as Payload, context));
+	filter('revisions.update', (payload, meta, context) => protectVersionRevisionUpdate(deps, payload as Payload, meta['keys'], context));
+	init('routes.before', ({ app }) =>
+		app.post(
+			'/versions/:pk/save',
+			sealDraftSaveBody(deps, async (req) => {
+				const versions = new services.VersionsService({ schema: req.schema ?? (await getSchema()), accountability: req.accountability as never });
+				return (await versions.readOne(req.params['pk']!, { fields: ['collection', 'item'] })) as VersionTarget;
+			}),
+		),
 	);
 
 	// Flow operations on protected collections must emit events, or they would skip encryption.

@@ -263,6 +263,96 @@ describe('envelopes stay with their row', () => {
 	});
 });
 
+describe('content versioning', () => {
+	const draftOf = async (id: string) => {
+		const [row] = await directus.db.query<{ delta: unknown }>(`select delta from directus_versions where id = ?`, id);
+		return (typeof row!.delta === 'string' ? JSON.parse(row!.delta) : row!.delta) as Record<string, unknown>;
+	};
+	const openDraft = (delta: Record<string, unknown>, pk: string) =>
+		openStored(ring(), delta['encrypted_credentials'], { collection: 'platform_connections', field: 'encrypted_credentials', pk });
+
+	beforeAll(async () => {
+		for (const c of ['platform_connections', 'download_credentials']) {
+			expect((await api('PATCH', `/collections/${c}`, { token: directus.adminToken, body: { meta: { versioning: true } } })).status).toBe(200);
+		}
+	});
+
+	it('a draft of an item holds ciphertext bound to that item, reads masked, and promotes to the new value', async () => {
+		const first = canary('version-main');
+		const row = await api('POST', '/items/platform_connections', { token: userA.token, body: { platform: 'versioned', encrypted_credentials: first } });
+		const id = row.body.data.id as string;
+		const version = await api('POST', '/versions', { token: directus.adminToken, body: { key: 'rotate-soon', name: 'rotate soon', collection: 'platform_connections', item: id } });
+		expect(version.status).toBe(200);
+		const vid = version.body.data.id as string;
+
+		const drafted = canary('version-draft');
+		const save = await api('POST', `/versions/${vid}/save`, { token: directus.adminToken, body: { encrypted_credentials: drafted, platform_username: 'drafted' } });
+		expect(save.status).toBe(200);
+		// The answer merges the draft in: the value just sent comes back as the mask or an envelope, never in the clear.
+		expect(save.text).not.toContain(drafted);
+		expect(save.body.data.platform_username).toBe('drafted');
+		const delta = await draftOf(vid);
+		expect(classifyStored(delta['encrypted_credentials'])).toMatchObject({ format: 'v2', keyId: ring().current.id });
+		expect(await openDraft(delta, id)).toBe(drafted);
+		expect(await reveal('platform_connections', 'encrypted_credentials', id)).toBe(first);
+		const revisions = await directus.db.query<{ data: unknown }>(`select data from directus_revisions where version = ?`, vid);
+		expect(revisions.length).toBeGreaterThan(0);
+		for (const r of revisions) {
+			const data = typeof r.data === 'string' ? JSON.parse(r.data) : r.data;
+			expect(classifyStored(data.encrypted_credentials).format).toBe('v2');
+		}
+
+		const viewed = await api('GET', `/items/platform_connections/${id}?version=rotate-soon`, { token: directus.adminToken });
+		expect(viewed.status).toBe(200);
+		expect(viewed.body.data).toMatchObject({ platform_username: 'drafted', encrypted_credentials: MASK });
+
+		const patched = canary('version-patch');
+		expect((await api('POST', `/versions/${vid}/save?patchRevision=true`, { token: directus.adminToken, body: { encrypted_credentials: patched } })).status).toBe(200);
+		expect(await openDraft(await draftOf(vid), id)).toBe(patched);
+
+		const compare = await api('GET', `/versions/${vid}/compare`, { token: directus.adminToken });
+		const promote = await api('POST', `/versions/${vid}/promote`, { token: directus.adminToken, body: { mainHash: compare.body.data.mainHash } });
+		expect(promote.status).toBe(200);
+		expect(await reveal('platform_connections', 'encrypted_credentials', id)).toBe(patched);
+		expect((await api('GET', `/items/platform_connections/${id}`, { token: userA.token })).body.data.platform_username).toBe('drafted');
+	});
+
+	it('a draft of a new item gets its key at save and promotes to a row that reveals', async () => {
+		const version = await api('POST', '/versions', { token: directus.adminToken, body: { key: 'draft', name: 'new', collection: 'platform_connections', item: null } });
+		expect(version.status).toBe(200);
+		const vid = version.body.data.id as string;
+		const secret = canary('version-new');
+		const save = await api('POST', `/versions/${vid}/save`, { token: directus.adminToken, body: { platform: 'drafted-new', encrypted_credentials: secret } });
+		expect(save.status).toBe(200);
+		expect(save.text).not.toContain(secret);
+		const delta = await draftOf(vid);
+		expect(classifyStored(delta['encrypted_credentials']).format).toBe('v2');
+		const promote = await api('POST', `/versions/${vid}/promote`, { token: directus.adminToken, body: {} });
+		expect(promote.status).toBe(200);
+		expect(promote.body.data).toBe(delta['id']);
+		expect(await reveal('platform_connections', 'encrypted_credentials', promote.body.data)).toBe(secret);
+	});
+
+	it('a protected field of an inline related item is refused, and nothing of it is kept', async () => {
+		const conn = await api('POST', '/items/platform_connections', { token: userA.token, body: { platform: 'nested-version' } });
+		const dl = await api('POST', '/items/download_credentials', {
+			token: userA.token,
+			body: { platform: 'youtube', creator_profile_id: conn.body.data.id, auth_type: 'password', encrypted_credentials: { password: canary('nested-dl') } },
+		});
+		const version = await api('POST', '/versions', { token: directus.adminToken, body: { key: 'nested', name: 'nested', collection: 'download_credentials', item: dl.body.data.id } });
+		const vid = version.body.data.id as string;
+		const secret = canary('version-nested');
+		const save = await api('POST', `/versions/${vid}/save`, {
+			token: directus.adminToken,
+			body: { creator_profile_id: { id: conn.body.data.id, encrypted_credentials: secret } },
+		});
+		expect(save.status).toBe(400);
+		expect(save.text).toContain('platform_connections.encrypted_credentials');
+		expect(save.text).not.toContain(secret);
+		expect(JSON.stringify(await draftOf(vid))).not.toContain(secret);
+	});
+});
+
 describe('no secret at rest', () => {
 	it('no canary in the database file, revisions, activity or the trace-level server log', async () => {
 		expect(canaries.length).toBeGreaterThan(10);

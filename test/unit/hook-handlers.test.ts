@@ -3,7 +3,8 @@ import { classifyStored, openStored, sealValue } from '../../src/crypto/index.js
 import { emitEventsForProtectedWrites } from '../../src/hook/handlers/flow-operations.js';
 import { MASK, maskRows } from '../../src/hook/handlers/mask-on-read.js';
 import { assertNoPlaintext } from '../../src/hook/handlers/plaintext-guard.js';
-import { protectValue } from '../../src/hook/handlers/protect-on-write.js';
+import { protectValue, type WriteDeps } from '../../src/hook/handlers/protect-on-write.js';
+import { sealDelta } from '../../src/hook/handlers/protect-versions.js';
 import { ProtectedFields } from '../../src/schema/protected-fields.js';
 import { legacyEncrypt, rawKey, ring } from './helpers.js';
 
@@ -37,6 +38,12 @@ describe('protectValue', () => {
 			expect((error as Error).message).toContain('encrypted_credentials');
 			expect((error as Error).message).not.toContain(env);
 		}
+	});
+
+	it('names the missing key (409) for an envelope under a key that is not configured', () => {
+		const retired = ring();
+		const env = sealValue(retired, 'x', ctx);
+		expect(() => protectValue(ring(), env, ctx, false)).toThrow(expect.objectContaining({ status: 409, message: expect.stringContaining(retired.current.id) }));
 	});
 
 	it('re-seals a legacy value in the new format, bound to the row', () => {
@@ -98,5 +105,53 @@ describe('emitEventsForProtectedWrites', () => {
 		expect(emitEventsForProtectedWrites(fields, op('item-update', ctx.collection))).toMatchObject({ options: { emitEvents: true } });
 		expect(emitEventsForProtectedWrites(fields, op('item-create', 'articles'))).toMatchObject({ options: { emitEvents: false } });
 		expect(emitEventsForProtectedWrites(fields, op('item-read', ctx.collection))).toMatchObject({ options: { emitEvents: false } });
+	});
+});
+
+describe('sealDelta (content-version drafts)', () => {
+	const r = ring();
+	const deps: WriteDeps = {
+		keys: async () => ({ ok: true, ring: r }) as never,
+		fields: new ProtectedFields([ctx, { collection: 'download_credentials', field: 'encrypted_credentials' }]),
+		missingKeyIds: () => new Set(),
+	};
+	const field = (type: string) => ({ type });
+	const schema = {
+		collections: {
+			platform_connections: { primary: 'id', fields: { id: field('uuid'), encrypted_credentials: field('text') } },
+			download_credentials: { primary: 'id', fields: { id: field('uuid'), encrypted_credentials: field('text'), creator_profile_id: field('uuid') } },
+			counters: { primary: 'id', fields: { id: field('integer') } },
+		},
+		relations: [{ collection: 'download_credentials', field: 'creator_profile_id', related_collection: 'platform_connections', meta: { one_field: 'downloads' } }],
+	} as never;
+
+	it('seals a draft value bound to the versioned item and drops an echoed mask', async () => {
+		const delta = { encrypted_credentials: 'CANARY-draft', platform: 'x' };
+		await sealDelta(deps, schema, { collection: ctx.collection, item: 'row-1' }, delta);
+		expect(classifyStored(delta.encrypted_credentials).format).toBe('v2');
+		expect(openStored(r, delta.encrypted_credentials, ctx)).toBe('CANARY-draft');
+		const echoed: Record<string, unknown> = { encrypted_credentials: MASK, platform: 'y' };
+		await sealDelta(deps, schema, { collection: ctx.collection, item: 'row-1' }, echoed);
+		expect(echoed).toEqual({ platform: 'y' });
+	});
+
+	it('gives a draft of a new item its UUID, and refuses where the key cannot be made up', async () => {
+		const delta: Record<string, unknown> = { encrypted_credentials: 'CANARY-new' };
+		await sealDelta(deps, schema, { collection: ctx.collection, item: null }, delta);
+		expect(typeof delta['id']).toBe('string');
+		expect(openStored(r, delta['encrypted_credentials'], { ...ctx, pk: delta['id'] as string })).toBe('CANARY-new');
+		const counters = new ProtectedFields([{ collection: 'counters', field: 'secret' }]);
+		await expect(sealDelta({ ...deps, fields: counters }, schema, { collection: 'counters', item: null }, { secret: 's' })).rejects.toMatchObject({ status: 400 });
+	});
+
+	it('refuses a protected field of an inline related item (m2o, o2m, o2m alterations) without echoing it', async () => {
+		const m2o = { creator_profile_id: { id: 'row-1', encrypted_credentials: 'CANARY-m2o' } };
+		await expect(sealDelta(deps, schema, { collection: 'download_credentials', item: 'd1' }, m2o)).rejects.toMatchObject({ status: 400 });
+		const o2m = { downloads: [{ encrypted_credentials: 'CANARY-o2m' }] };
+		await expect(sealDelta(deps, schema, { collection: ctx.collection, item: 'row-1' }, o2m)).rejects.toThrow(/download_credentials\.encrypted_credentials/);
+		const altered = { downloads: { create: [], update: [{ id: 'd1', encrypted_credentials: 'CANARY-alt' }], delete: [] } };
+		await expect(sealDelta(deps, schema, { collection: ctx.collection, item: 'row-1' }, altered)).rejects.not.toThrow(/CANARY/);
+		const harmless = { downloads: { create: [{ platform: 'youtube' }], update: [], delete: [] } };
+		await expect(sealDelta(deps, schema, { collection: ctx.collection, item: 'row-1' }, harmless)).resolves.toBe(harmless);
 	});
 });

@@ -33,6 +33,19 @@ export const PlaintextRefusedError = createError<{ collection: string; field: st
 export const KeyNotConfiguredError = createError<{ field: string; keyId: string }>(
 	'CREDENTIALS_KEY_NOT_CONFIGURED',
 	({ field, keyId }) =>
-		`"${field}" is stored under key ${keyId}, which is not configured; it cannot be replaced until that key is back in CREDENTIALS_ENC_PREVIOUS_KEYS_B64.`,
+		`"${field}" holds a value under key ${keyId}, which is not configured: it can be neither checked nor replaced until that key is back in CREDENTIALS_ENC_PREVIOUS_KEYS_B64.`,
 	409,
+);
+
+export const NestedVersionSecretError = createError<{ collection: string; field: string }>(
+	'CREDENTIALS_NESTED_VERSION_SECRET',
+	({ collection, field }) =>
+		`Invalid payload. A content version cannot carry the protected field ${collection}.${field} of a related item: save it on that item itself.`,
+	400,
+);
+
+export const VersionBatchError = createError(
+	'CREDENTIALS_VERSION_BATCH',
+	'Invalid payload. Protected fields are saved in one content version at a time, each bound to its own item.',
+	400,
 );

@@ -44,13 +44,13 @@ function fieldsToProtect(deps: WriteDeps, collection: string, payload: Payload):
 	return present;
 }
 
-async function requireRing(deps: WriteDeps): Promise<Keyring> {
+export async function requireRing(deps: WriteDeps): Promise<Keyring> {
 	const state = await deps.keys();
 	if (!state.ok) throw new KeysUnavailableError({ reason: state.error });
 	return state.ring;
 }
 
-function isJsonColumn(schema: SchemaOverview | null, collection: string, field: string): boolean {
+export function isJsonColumn(schema: SchemaOverview | null, collection: string, field: string): boolean {
 	return schema?.collections[collection]?.fields[field]?.type === 'json';
 }
 
@@ -74,6 +74,8 @@ export function protectValue(ring: Keyring, value: unknown, ctx: ValueContext, j
 				return sealForColumn(ring, value, ctx, jsonColumn);
 		}
 	} catch (error) {
+		// An envelope under a key that is not configured cannot be checked: say so, not "foreign".
+		if (error instanceof DecryptError && error.reason === 'unknown-key' && stored.keyId) throw new KeyNotConfiguredError({ field: ctx.field, keyId: stored.keyId });
 		if (error instanceof DecryptError) throw new ForeignEnvelopeError({ field: ctx.field });
 		throw error;
 	}

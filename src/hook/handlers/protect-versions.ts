@@ -1,0 +1,180 @@
+import { randomUUID } from 'node:crypto';
+import type { Relation, SchemaOverview } from '@directus/types';
+import type { Knex } from 'knex';
+import { NestedVersionSecretError, PrimaryKeyRequiredError, VersionBatchError } from './errors.js';
+import { MASK } from './mask-on-read.js';
+import { isJsonColumn, protectValue, requireRing, type WriteDeps } from './protect-on-write.js';
+
+/**
+ * Content versioning keeps drafts outside the item events: `POST /versions/:id/save` writes the
+ * delta to directus_versions and a copy to directus_revisions, and no items.update filter runs.
+ * The protected values of a draft are sealed there too, bound to the versioned item, so a draft
+ * holds ciphertext only — and promote hands the item hook an envelope that already belongs to
+ * that row, which it accepts unchanged.
+ */
+
+type Payload = Record<string, unknown>;
+type PrimaryKey = string | number;
+
+export interface VersionTarget {
+	collection: string;
+	item: PrimaryKey | null;
+}
+
+interface FilterContext {
+	schema: SchemaOverview | null;
+	database?: Knex;
+}
+
+const ALTERATIONS = ['create', 'update', 'delete'] as const;
+
+/**
+ * Seals the top-level protected fields of one draft delta in place. A draft of an item that does
+ * not exist yet gets its primary key now (as a create would), so its values can be bound to it.
+ */
+export async function sealDelta(deps: WriteDeps, schema: SchemaOverview | null, target: VersionTarget, delta: Payload): Promise<Payload> {
+	const { collection } = target;
+	const present = secretsIn(deps, schema, collection, delta);
+	if (present.length === 0) return delta;
+	const ring = await requireRing(deps);
+	const info = schema?.collections[collection];
+	const pkField = info?.primary ?? 'id';
+	let pk = target.item ?? (delta[pkField] as PrimaryKey | undefined | null);
+	if (pk === undefined || pk === null) {
+		if (info?.fields[pkField]?.type !== 'uuid') throw new PrimaryKeyRequiredError({ collection });
+		pk = randomUUID();
+		delta[pkField] = pk;
+	}
+	for (const field of present) {
+		delta[field] = protectValue(ring, delta[field], { collection, field, pk }, isJsonColumn(schema, collection, field));
+	}
+	return delta;
+}
+
+interface DraftSaveRequest {
+	params: Record<string, string>;
+	body?: unknown;
+	schema?: SchemaOverview;
+	accountability?: unknown;
+}
+
+/**
+ * `POST /versions/:id/save` answers with the merged draft; sealing the request body before
+ * Directus's controller means that answer carries the envelope, not the plaintext just sent.
+ * The version is read with the caller's own accountability: one they may not read is left to
+ * Directus to refuse, and reveals nothing here.
+ */
+export function sealDraftSaveBody(deps: WriteDeps, readVersion: (req: DraftSaveRequest) => Promise<VersionTarget | null>) {
+	return async (req: DraftSaveRequest, _res: unknown, next: (error?: unknown) => void) => {
+		try {
+			const body = req.body;
+			if (isObject(body)) {
+				const target = await readVersion(req).catch(() => null);
+				if (target) await sealDelta(deps, req.schema ?? null, target, body);
+			}
+			next();
+		} catch (error) {
+			next(error);
+		}
+	};
+}
+
+/** `versions.update` with a delta: the write `save` makes after merging the new changes in. */
+export async function protectVersionUpdate(deps: WriteDeps, payload: Payload, keys: PrimaryKey[], context: FilterContext): Promise<Payload> {
+	const delta = payload?.['delta'];
+	if (!isObject(delta) || !context.database) return payload;
+	const targets: VersionTarget[] = await context.database('directus_versions').select('collection', 'item').whereIn('id', keys);
+	if (targets.length === 1) {
+		await sealDelta(deps, context.schema, targets[0]!, delta);
+		return payload;
+	}
+	// One delta for several drafts cannot carry one ciphertext per item.
+	if (targets.some((t) => secretsIn(deps, context.schema, t.collection, delta).length > 0)) throw new VersionBatchError();
+	return payload;
+}
+
+/** `revisions.create` for a draft save: the revision's data and delta hold the same changes. */
+export async function protectVersionRevision(deps: WriteDeps, payload: Payload, context: FilterContext): Promise<Payload> {
+	if (!payload || payload['version'] === null || payload['version'] === undefined) return payload;
+	return sealRevision(deps, payload, { collection: String(payload['collection']), item: (payload['item'] as PrimaryKey) ?? null }, context);
+}
+
+/** `revisions.update`: `save ?patchRevision` merges the new changes into the draft's last revision. */
+export async function protectVersionRevisionUpdate(deps: WriteDeps, payload: Payload, keys: PrimaryKey[], context: FilterContext): Promise<Payload> {
+	if (!payload || !(isObject(payload['data']) || isObject(payload['delta'])) || !context.database) return payload;
+	const rows: (VersionTarget & { version: unknown })[] = await context.database('directus_revisions').select('collection', 'item', 'version').whereIn('id', keys);
+	const drafts = rows.filter((r) => r.version !== null && r.version !== undefined);
+	if (drafts.length === 1 && keys.length === 1) return sealRevision(deps, payload, drafts[0]!, context);
+	for (const draft of drafts) {
+		for (const part of revisionParts(payload)) if (secretsIn(deps, context.schema, draft.collection, part).length > 0) throw new VersionBatchError();
+	}
+	return payload;
+}
+
+async function sealRevision(deps: WriteDeps, payload: Payload, target: VersionTarget, context: FilterContext): Promise<Payload> {
+	for (const part of revisionParts(payload)) await sealDelta(deps, context.schema, target, part);
+	return payload;
+}
+
+function revisionParts(payload: Payload): Payload[] {
+	return [payload['data'], payload['delta']].filter(isObject);
+}
+
+/**
+ * The protected fields a delta sets at its top level. A protected field inside an inline related
+ * item is refused here: see refuseNestedSecrets.
+ */
+function secretsIn(deps: WriteDeps, schema: SchemaOverview | null, collection: string, delta: Payload): string[] {
+	refuseNestedSecrets(deps, schema, collection, delta, 0);
+	const fields = deps.fields.of(collection);
+	// The mask sent back unchanged is not a new value (as on the item itself).
+	for (const field of fields) if (delta[field] === MASK) delete delta[field];
+	return fields.filter((field) => delta[field] !== null && delta[field] !== undefined);
+}
+
+/**
+ * A draft may carry related items inline (`{ creator_profile_id: { encrypted_credentials: … } }`).
+ * Those have no row of their own yet to bind a value to, so a protected field there is refused
+ * rather than stored in the clear; it can be saved on the related item itself.
+ */
+function refuseNestedSecrets(deps: WriteDeps, schema: SchemaOverview | null, collection: string, node: Payload, depth: number): void {
+	if (!schema || depth > 16) return;
+	for (const [field, value] of Object.entries(node)) {
+		if (!isObject(value) && !Array.isArray(value)) continue;
+		const related = relatedCollection(schema.relations, collection, field, node);
+		if (related) visitRelated(deps, schema, related, value, depth + 1);
+	}
+}
+
+function visitRelated(deps: WriteDeps, schema: SchemaOverview, collection: string, value: unknown, depth: number): void {
+	if (Array.isArray(value)) {
+		for (const entry of value) visitRelated(deps, schema, collection, entry, depth);
+		return;
+	}
+	if (!isObject(value)) return;
+	if (ALTERATIONS.some((action) => Array.isArray(value[action]))) {
+		for (const action of ALTERATIONS) visitRelated(deps, schema, collection, value[action], depth);
+		return;
+	}
+	for (const field of deps.fields.of(collection)) {
+		if (value[field] !== null && value[field] !== undefined) throw new NestedVersionSecretError({ collection, field });
+	}
+	refuseNestedSecrets(deps, schema, collection, value, depth);
+}
+
+/** The collection a relational field points to (m2o, o2m, a2o), as Directus's own getRelationInfo. */
+function relatedCollection(relations: Relation[], collection: string, field: string, node: Payload): string | null {
+	for (const relation of relations) {
+		if (relation.collection === collection && relation.field === field) {
+			if (relation.related_collection) return relation.related_collection;
+			const anyField = relation.meta?.one_collection_field;
+			return anyField && typeof node[anyField] === 'string' ? (node[anyField] as string) : null;
+		}
+		if (relation.related_collection === collection && relation.meta?.one_field === field) return relation.collection;
+	}
+	return null;
+}
+
+function isObject(value: unknown): value is Payload {
+	return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
