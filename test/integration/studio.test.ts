@@ -175,6 +175,25 @@ describe('the Data Studio, in headless Chromium', () => {
 		await context.close();
 	});
 
+	it('clears a secret on "save and stay", and then says "Not set"', async () => {
+		const { context, page } = await signIn(browser, directus, userA.email, userA.password);
+		await page.goto(`${directus.url}/admin/content/${C}/${connection}`);
+		await waitForStatus(page, /^Set · /);
+		await page.getByTestId('credentials-secret-clear').click();
+		await page.getByTestId('credentials-secret-clear-confirm').click();
+		await waitForStatus(page, /^Will be cleared when you save$/);
+		expect(await storedText(connection)).toMatch(/^cred:v2:/);
+
+		const saved = page.waitForResponse((r) => r.url().includes(`/items/${C}/${connection}`) && r.request().method() === 'PATCH');
+		await page.locator('header').getByRole('button', { name: 'More options' }).click();
+		await page.getByText(/^Save and Stay$/i).click();
+		expect((await saved).status()).toBe(200);
+		expect(await waitForStatus(page, /^Not set$/)).toBe('Not set');
+		expect(page.url()).toContain(`/content/${C}/${connection}`);
+		expect((await directus.db.query(`select ${F} as v from ${C} where id = ?`, connection))[0]!.v).toBeNull();
+		await context.close();
+	});
+
 	it('shows an admin the key-health panel with the figures `status` prints', async () => {
 		const token = directus.adminToken;
 		const dashboard = (await api('POST', '/dashboards', { token, body: { name: 'Credentials', icon: 'key' } })).body.data.id;
