@@ -22,6 +22,8 @@ const canary = (label: string) => {
 const ring = () => makeKeyring(Buffer.from(directus.env.CREDENTIALS_ENC_KEY_B64!, 'base64'));
 const stored = async (collection: string, field: string, id: string) =>
 	(await directus.db.query(`select "${field}" as v from "${collection}" where id = ?`, id))[0]?.v;
+/** SQLite hands JSON columns back as text, PostgreSQL as objects. */
+const jsonColumn = (value: unknown) => (typeof value === 'string' ? JSON.parse(value) : value);
 const reveal = async (collection: string, field: string, id: string) => openStored(ring(), await stored(collection, field, id), { collection, field, pk: id });
 
 beforeAll(async () => {
@@ -62,9 +64,7 @@ describe('every write path encrypts', () => {
 		const res = await api('POST', '/items/creator_profiles', { token: userA.token, body: { platform: 'onlyfans', credentials: secret } });
 		expect(res.status).toBe(200);
 		expect(res.body.data.credentials).toBe(MASK);
-		// SQLite hands JSON columns back as text, PostgreSQL as objects.
-		const column = await stored('creator_profiles', 'credentials', res.body.data.id);
-		const raw = typeof column === 'string' ? JSON.parse(column) : column;
+		const raw = jsonColumn(await stored('creator_profiles', 'credentials', res.body.data.id));
 		expect(Object.keys(raw)).toEqual(['enc']);
 		expect(await reveal('creator_profiles', 'credentials', res.body.data.id)).toEqual(secret);
 	});
@@ -266,7 +266,7 @@ describe('envelopes stay with their row', () => {
 describe('content versioning', () => {
 	const draftOf = async (id: string) => {
 		const [row] = await directus.db.query<{ delta: unknown }>(`select delta from directus_versions where id = ?`, id);
-		return (typeof row!.delta === 'string' ? JSON.parse(row!.delta) : row!.delta) as Record<string, unknown>;
+		return jsonColumn(row!.delta) as Record<string, unknown>;
 	};
 	const openDraft = (delta: Record<string, unknown>, pk: string) =>
 		openStored(ring(), delta['encrypted_credentials'], { collection: 'platform_connections', field: 'encrypted_credentials', pk });
@@ -298,8 +298,7 @@ describe('content versioning', () => {
 		const revisions = await directus.db.query<{ data: unknown }>(`select data from directus_revisions where version = ?`, vid);
 		expect(revisions.length).toBeGreaterThan(0);
 		for (const r of revisions) {
-			const data = typeof r.data === 'string' ? JSON.parse(r.data) : r.data;
-			expect(classifyStored(data.encrypted_credentials).format).toBe('v2');
+			expect(classifyStored(jsonColumn(r.data).encrypted_credentials).format).toBe('v2');
 		}
 
 		const viewed = await api('GET', `/items/platform_connections/${id}?version=rotate-soon`, { token: directus.adminToken });

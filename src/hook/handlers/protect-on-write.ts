@@ -33,7 +33,7 @@ export interface WriteContext {
 }
 
 /** The protected fields this payload writes, without the ones that only echo the mask. */
-function fieldsToProtect(deps: WriteDeps, collection: string, payload: Payload): string[] {
+export function fieldsToProtect(deps: WriteDeps, collection: string, payload: Payload): string[] {
 	const present: string[] = [];
 	for (const field of deps.fields.of(collection)) {
 		if (!(field in payload)) continue;
@@ -50,7 +50,7 @@ export async function requireRing(deps: WriteDeps): Promise<Keyring> {
 	return state.ring;
 }
 
-export function isJsonColumn(schema: SchemaOverview | null, collection: string, field: string): boolean {
+function isJsonColumn(schema: SchemaOverview | null, collection: string, field: string): boolean {
 	return schema?.collections[collection]?.fields[field]?.type === 'json';
 }
 
@@ -86,19 +86,30 @@ export async function protectCreate(deps: WriteDeps, payload: Payload, collectio
 	const fields = fieldsToProtect(deps, collection, payload);
 	if (fields.length === 0) return payload;
 	const ring = await requireRing(deps);
-	const info = context.schema?.collections[collection];
-	const pkField = info?.primary ?? 'id';
-	let pk = payload[pkField] as PrimaryKey | undefined;
-	if (pk === undefined || pk === null) {
-		// The value is bound to its row, so the row's key must be known before it is written.
-		if (info && info.fields[pkField]?.type !== 'uuid') throw new PrimaryKeyRequiredError({ collection });
-		pk = randomUUID();
-		payload[pkField] = pk;
-	}
-	for (const field of fields) {
-		payload[field] = protectValue(ring, payload[field], { collection, field, pk }, isJsonColumn(context.schema, collection, field));
-	}
+	sealFields(ring, context.schema, collection, primaryKeyFor(context.schema, collection, payload), fields, payload);
 	return payload;
+}
+
+/**
+ * The key of the row a payload creates: the one it carries (or `known`), else a UUID assigned
+ * now — a value is bound to its row, so the row's key must be known before it is written.
+ */
+export function primaryKeyFor(schema: SchemaOverview | null, collection: string, payload: Payload, known?: PrimaryKey | null): PrimaryKey {
+	const info = schema?.collections[collection];
+	const pkField = info?.primary ?? 'id';
+	const pk = known ?? (payload[pkField] as PrimaryKey | undefined | null);
+	if (pk !== undefined && pk !== null) return pk;
+	if (info && info.fields[pkField]?.type !== 'uuid') throw new PrimaryKeyRequiredError({ collection });
+	const assigned = randomUUID();
+	payload[pkField] = assigned;
+	return assigned;
+}
+
+/** Seals, in place, the given protected fields of one row's payload, bound to that row. */
+export function sealFields(ring: Keyring, schema: SchemaOverview | null, collection: string, pk: PrimaryKey, fields: readonly string[], payload: Payload): void {
+	for (const field of fields) {
+		payload[field] = protectValue(ring, payload[field], { collection, field, pk }, isJsonColumn(schema, collection, field));
+	}
 }
 
 /**
@@ -122,9 +133,7 @@ export async function protectUpdate(
 	if (keys.length === 1) {
 		const pk = keys[0]!;
 		await refuseOverwritingUnreadable(deps, collection, pk, fields, context);
-		for (const field of fields) {
-			payload[field] = protectValue(ring, payload[field], { collection, field, pk }, isJsonColumn(context.schema, collection, field));
-		}
+		sealFields(ring, context.schema, collection, pk, fields, payload);
 		return payload;
 	}
 	const values: Payload = {};

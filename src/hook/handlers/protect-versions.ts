@@ -1,9 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import type { Relation, SchemaOverview } from '@directus/types';
 import type { Knex } from 'knex';
-import { NestedVersionSecretError, PrimaryKeyRequiredError, VersionBatchError } from './errors.js';
-import { MASK } from './mask-on-read.js';
-import { isJsonColumn, protectValue, requireRing, type WriteDeps } from './protect-on-write.js';
+import { NestedVersionSecretError, VersionBatchError } from './errors.js';
+import { fieldsToProtect, primaryKeyFor, requireRing, sealFields, type WriteDeps } from './protect-on-write.js';
 
 /**
  * Content versioning keeps drafts outside the item events: `POST /versions/:id/save` writes the
@@ -37,17 +35,7 @@ export async function sealDelta(deps: WriteDeps, schema: SchemaOverview | null, 
 	const present = secretsIn(deps, schema, collection, delta);
 	if (present.length === 0) return delta;
 	const ring = await requireRing(deps);
-	const info = schema?.collections[collection];
-	const pkField = info?.primary ?? 'id';
-	let pk = target.item ?? (delta[pkField] as PrimaryKey | undefined | null);
-	if (pk === undefined || pk === null) {
-		if (info?.fields[pkField]?.type !== 'uuid') throw new PrimaryKeyRequiredError({ collection });
-		pk = randomUUID();
-		delta[pkField] = pk;
-	}
-	for (const field of present) {
-		delta[field] = protectValue(ring, delta[field], { collection, field, pk }, isJsonColumn(schema, collection, field));
-	}
+	sealFields(ring, schema, collection, primaryKeyFor(schema, collection, delta, target.item), present, delta);
 	return delta;
 }
 
@@ -126,10 +114,7 @@ function revisionParts(payload: Payload): Payload[] {
  */
 function secretsIn(deps: WriteDeps, schema: SchemaOverview | null, collection: string, delta: Payload): string[] {
 	refuseNestedSecrets(deps, schema, collection, delta, 0);
-	const fields = deps.fields.of(collection);
-	// The mask sent back unchanged is not a new value (as on the item itself).
-	for (const field of fields) if (delta[field] === MASK) delete delta[field];
-	return fields.filter((field) => delta[field] !== null && delta[field] !== undefined);
+	return fieldsToProtect(deps, collection, delta).filter((field) => delta[field] !== null && delta[field] !== undefined);
 }
 
 /**
