@@ -2,17 +2,19 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { DatabaseSync } from 'node:sqlite';
 import { join } from 'node:path';
+import mysql from 'mysql2/promise';
 import pg from 'pg';
 
 /**
  * The database behind a test instance, read and written directly (as an attacker with a copy of
- * it would): SQLite in the instance's temp dir by default, or a fresh PostgreSQL database per
- * instance when HARNESS_DB=postgres (created here, dropped at the end).
+ * it would): SQLite in the instance's temp dir by default, or a fresh PostgreSQL (HARNESS_DB=postgres)
+ * or MariaDB/MySQL (HARNESS_DB=mysql) database per instance, created here and dropped at the end.
+ * Tests write SQL with double-quoted identifiers and `?` placeholders; each database gets it so.
  */
 export type Param = string | number | null;
 
 export interface TestDatabase {
-	kind: 'sqlite' | 'postgres';
+	kind: DatabaseKind;
 	/** Directus's DB_* settings for this database. */
 	env: Record<string, string>;
 	query<T = Record<string, unknown>>(sql: string, ...params: Param[]): Promise<T[]>;
@@ -24,7 +26,9 @@ export interface TestDatabase {
 	drop(): Promise<void>;
 }
 
-export const harnessDatabase = (): 'sqlite' | 'postgres' => (process.env.HARNESS_DB === 'postgres' ? 'postgres' : 'sqlite');
+export type DatabaseKind = 'sqlite' | 'postgres' | 'mysql';
+
+export const harnessDatabase = (): DatabaseKind => (process.env.HARNESS_DB === 'postgres' || process.env.HARNESS_DB === 'mysql' ? process.env.HARNESS_DB : 'sqlite');
 
 // Counts come back as numbers on both databases.
 pg.types.setTypeParser(20, Number);
@@ -122,6 +126,49 @@ async function postgresDatabase(): Promise<TestDatabase> {
 	};
 }
 
+const MYSQL = { host: '127.0.0.1', port: 3306, user: 'root', password: '' };
+
+async function mysqlDatabase(): Promise<TestDatabase> {
+	const name = `creds_test_${randomBytes(6).toString('hex')}`;
+	const admin = await mysql.createConnection(MYSQL);
+	await admin.query(`CREATE DATABASE ${name} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
+	await admin.end();
+	const pool = mysql.createPool({ ...MYSQL, database: name, connectionLimit: 2, dateStrings: true });
+	// Double-quoted identifiers, as the tests write them for SQLite and PostgreSQL.
+	pool.pool.on('connection', (connection) => connection.query(`SET SESSION sql_mode = CONCAT(@@sql_mode, ',ANSI_QUOTES')`));
+	const rows = async <T>(sql: string, params: Param[]) => (await pool.query(sql, params))[0] as T[];
+	return {
+		kind: 'mysql',
+		env: { DB_CLIENT: 'mysql', DB_HOST: MYSQL.host, DB_PORT: String(MYSQL.port), DB_DATABASE: name, DB_USER: MYSQL.user, DB_PASSWORD: MYSQL.password },
+		query: (sql, ...params) => rows(sql, params),
+		async execute(sql, ...params) {
+			await pool.query(sql, params);
+		},
+		async insertMany(table, list) {
+			if (list.length === 0) return;
+			const columns = Object.keys(list[0]!);
+			for (let i = 0; i < list.length; i += 1000) {
+				const chunk = list.slice(i, i + 1000);
+				const values = chunk.map(() => `(${columns.map(() => '?').join(', ')})`).join(', ');
+				await pool.query(`insert into "${table}" (${columns.map((c) => `"${c}"`).join(', ')}) values ${values}`, chunk.flatMap((row) => columns.map((c) => row[c] ?? null)));
+			}
+		},
+		async everything() {
+			const tables = await rows<{ name: string }>('select table_name as name from information_schema.tables where table_schema = ?', [name]);
+			const dumps: string[] = [];
+			for (const table of tables) dumps.push(JSON.stringify(await rows(`select * from "${table.name}"`, [])));
+			return dumps.join('\n');
+		},
+		async drop() {
+			await pool.end();
+			const cleanup = await mysql.createConnection(MYSQL);
+			await cleanup.query(`DROP DATABASE IF EXISTS ${name}`);
+			await cleanup.end();
+		},
+	};
+}
+
 export async function createTestDatabase(dir: string): Promise<TestDatabase> {
-	return harnessDatabase() === 'postgres' ? postgresDatabase() : sqliteDatabase(dir);
+	const kind = harnessDatabase();
+	return kind === 'postgres' ? postgresDatabase() : kind === 'mysql' ? mysqlDatabase() : sqliteDatabase(dir);
 }
