@@ -1,11 +1,16 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * Unit tests, then the integration suite on SQLite, and — when TEST_DB=postgres — the same
- * integration suite again on PostgreSQL (each instance in a fresh database, dropped afterwards).
- * Integration files each start a real Directus and the machine has 2 cores: one file at a time.
+ * Unit tests, then the integration suite on SQLite, and — when TEST_DB names them (a comma list:
+ * `postgres`, `mysql`) — again on PostgreSQL and on MariaDB/MySQL (each instance in a fresh
+ * database, dropped afterwards). Integration files each start a real Directus and the machine has
+ * 2 cores: one file at a time.
  */
-const postgres = process.env.TEST_DB === 'postgres';
+const databases = (process.env.TEST_DB ?? '').split(',').map((name) => name.trim());
+const postgres = databases.includes('postgres');
+const mysql = databases.includes('mysql');
+/** The files that run on MariaDB/MySQL so far; the rest of the suite follows once every route holds there. */
+const MYSQL_FILES = ['test/integration/binding.test.ts'];
 
 export default defineConfig({
 	test: {
@@ -37,6 +42,20 @@ export default defineConfig({
 								testTimeout: 120_000,
 								hookTimeout: 600_000,
 								sequence: { groupOrder: 2 },
+							},
+						},
+					]
+				: []),
+			...(mysql
+				? [
+						{
+							test: {
+								name: 'mysql',
+								include: MYSQL_FILES,
+								env: { HARNESS_DB: 'mysql' },
+								testTimeout: 120_000,
+								hookTimeout: 600_000,
+								sequence: { groupOrder: 3 },
 							},
 						},
 					]

@@ -1,5 +1,6 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { DecryptError } from './errors.js';
+import { boundKey, earlierBindings } from './binding.js';
 import type { Keyring } from './keyring.js';
 
 /**
@@ -18,7 +19,7 @@ const TAG_BYTES = 16;
 const B64URL_CHARS = /^[A-Za-z0-9_-]*$/;
 const KEY_ID = /^[0-9a-f]{8}$/;
 
-/** Where a value lives. The primary key is part of it: every row gets its own binding. */
+/** Where a value lives. The primary key is part of it (in its canonical form): every row gets its own binding. */
 export interface ValueContext {
 	collection: string;
 	field: string;
@@ -32,9 +33,10 @@ export interface ParsedEnvelope {
 	ciphertext: Buffer;
 }
 
-export function additionalData(keyId: string, ctx: ValueContext): Buffer {
+/** `bound` is the key's spelling in the binding: the canonical form, except when opening an older value. */
+export function additionalData(keyId: string, ctx: ValueContext, bound = boundKey(ctx.pk)): Buffer {
 	// JSON array encoding is unambiguous whatever characters the names contain.
-	return Buffer.from(JSON.stringify(['cred', 2, keyId, ctx.collection, ctx.field, String(ctx.pk)]), 'utf8');
+	return Buffer.from(JSON.stringify(['cred', 2, keyId, ctx.collection, ctx.field, bound]), 'utf8');
 }
 
 export function isEnvelopeString(value: unknown): value is string {
@@ -86,21 +88,45 @@ export function sealValue(ring: Keyring, value: unknown, ctx: ValueContext): str
 	return `${ENVELOPE_PREFIX}${id}:${iv.toString('base64url')}:${tag.toString('base64url')}:${ciphertext.toString('base64url')}`;
 }
 
-/** Opens a v2 envelope for exactly this context; throws DecryptError otherwise. */
+/** Opens a v2 envelope for exactly this row and field; throws DecryptError otherwise. */
 export function openEnvelope(ring: Keyring, envelope: string, ctx: ValueContext): unknown {
+	return openEnvelopeBinding(ring, envelope, ctx).value;
+}
+
+export interface OpenedEnvelope {
+	value: unknown;
+	/** False when the value was sealed before canonical binding, under another spelling of the key: re-seal it. */
+	canonical: boolean;
+}
+
+/**
+ * Opens a v2 envelope bound to the canonical form of the row's key, or — for values sealed
+ * before that form was fixed — to an earlier spelling of the same key (upper case, or as given).
+ * The spellings tried all name this one row, so no other row's value can open here.
+ */
+export function openEnvelopeBinding(ring: Keyring, envelope: string, ctx: ValueContext): OpenedEnvelope {
 	const parsed = parseEnvelope(envelope);
 	const key = ring.byId(parsed.keyId);
 	if (!key) throw new DecryptError('unknown-key', `value is encrypted under key ${parsed.keyId}, which is not configured`);
-	let json: string;
-	try {
-		const decipher = createDecipheriv('aes-256-gcm', key.secret, parsed.iv, { authTagLength: TAG_BYTES });
-		decipher.setAAD(additionalData(parsed.keyId, ctx));
-		decipher.setAuthTag(parsed.tag);
-		json = Buffer.concat([decipher.update(parsed.ciphertext), decipher.final()]).toString('utf8');
-	} catch {
-		throw new DecryptError('authentication-failed', 'value does not authenticate for this row and field');
+	const json = decrypt(key.secret, parsed, additionalData(parsed.keyId, ctx));
+	if (json !== null) return { value: parseJson(json), canonical: true };
+	for (const spelling of earlierBindings(ctx.pk)) {
+		const earlier = decrypt(key.secret, parsed, additionalData(parsed.keyId, ctx, spelling));
+		if (earlier !== null) return { value: parseJson(earlier), canonical: false };
 	}
-	return parseJson(json);
+	throw new DecryptError('authentication-failed', 'value does not authenticate for this row and field');
+}
+
+/** The plaintext, or null when the tag does not authenticate under this key and binding. */
+function decrypt(secret: Keyring['current']['secret'], parsed: ParsedEnvelope, aad: Buffer): string | null {
+	try {
+		const decipher = createDecipheriv('aes-256-gcm', secret, parsed.iv, { authTagLength: TAG_BYTES });
+		decipher.setAAD(aad);
+		decipher.setAuthTag(parsed.tag);
+		return Buffer.concat([decipher.update(parsed.ciphertext), decipher.final()]).toString('utf8');
+	} catch {
+		return null;
+	}
 }
 
 export function parseJson(json: string): unknown {

@@ -1,3 +1,4 @@
+export * from './binding.js';
 export * from './envelope.js';
 export * from './errors.js';
 export * from './keyring.js';

@@ -1,4 +1,4 @@
-import { ENVELOPE_PREFIX, openEnvelope, parseEnvelope, sealValue, type ValueContext } from './envelope.js';
+import { ENVELOPE_PREFIX, openEnvelopeBinding, parseEnvelope, sealValue, type ValueContext } from './envelope.js';
 import { DecryptError } from './errors.js';
 import type { Keyring } from './keyring.js';
 import { isLegacyObjectPayload, isLegacyString, openLegacy } from './legacy.js';
@@ -71,15 +71,32 @@ export function isSealed(stored: unknown): boolean {
  * that holds plaintext is a finding for `status`, not a value to hand out.
  */
 export function openStored(ring: Keyring, stored: unknown, ctx: ValueContext): unknown {
+	return openStoredValue(ring, stored, ctx).value;
+}
+
+export interface OpenedValue {
+	value: unknown;
+	/**
+	 * Readable but not in today's form: under a previous key, in a legacy format, or bound to an
+	 * earlier spelling of the row's key. The next write of the row, or `rotate`, re-seals it.
+	 */
+	outdated: boolean;
+	/** Bound to an earlier spelling of the row's key (sealed before canonical binding). */
+	earlierBinding: boolean;
+}
+
+export function openStoredValue(ring: Keyring, stored: unknown, ctx: ValueContext): OpenedValue {
 	const c = classifyStored(stored);
 	switch (c.format) {
 		case 'empty':
-			return null;
-		case 'v2':
-			return openEnvelope(ring, c.sealed!, ctx);
+			return { value: null, outdated: false, earlierBinding: false };
+		case 'v2': {
+			const opened = openEnvelopeBinding(ring, c.sealed!, ctx);
+			return { value: opened.value, outdated: !opened.canonical || c.keyId !== ring.current.id, earlierBinding: !opened.canonical };
+		}
 		case 'legacy-string':
 		case 'legacy-object':
-			return openLegacy(ring, c.sealed!);
+			return { value: openLegacy(ring, c.sealed!), outdated: true, earlierBinding: false };
 		case 'plaintext':
 			throw new DecryptError('malformed', 'value is not encrypted');
 	}

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { classifyStored, DecryptError, openStored, type Keyring } from '../crypto/index.js';
+import { classifyStored, DecryptError, openStoredValue, type Keyring } from '../crypto/index.js';
 import { countRows, scanColumn, type StoredRow, type Target } from './scan.js';
 
 /** What `status` reports for one protected field. */
@@ -9,6 +9,8 @@ export interface FieldStatus {
 	empty: number;
 	byKeyId: Record<string, number>;
 	legacy: number;
+	/** Readable values bound to an earlier spelling of their row's key (sealed before canonical binding); `rotate` re-seals them. */
+	earlierBinding: number;
 	plaintext: number;
 	undecryptable: number;
 	/** Key ids that rows use but no configured key has. */
@@ -35,13 +37,12 @@ export function storedValue(target: Target, text: string | null): unknown {
 	}
 }
 
-/** Tries to open one stored value; the reason when it cannot. Never returns the plaintext. */
-export function check(ring: Keyring, target: Target, row: StoredRow): string | null {
+/** Tries to open one stored value: how it is bound, or the reason it cannot be opened. Never returns the plaintext. */
+export function check(ring: Keyring, target: Target, row: StoredRow): { earlierBinding: boolean } | { failure: string } {
 	try {
-		openStored(ring, storedValue(target, row.text), { collection: target.collection, field: target.field, pk: row.pk });
-		return null;
+		return { earlierBinding: openStoredValue(ring, storedValue(target, row.text), { collection: target.collection, field: target.field, pk: row.pk }).earlierBinding };
 	} catch (error) {
-		return error instanceof DecryptError ? `${error.reason}: ${error.message}` : 'unexpected error';
+		return { failure: error instanceof DecryptError ? `${error.reason}: ${error.message}` : 'unexpected error' };
 	}
 }
 
@@ -57,7 +58,7 @@ export async function inspectTargets(db: Knex, ring: Keyring, targets: Target[],
 	const fields: FieldStatus[] = [];
 	const failures: Failure[] = [];
 	for (const target of targets) {
-		const status: FieldStatus = { field: `${target.collection}.${target.field}`, rows: 0, empty: 0, byKeyId: {}, legacy: 0, plaintext: 0, undecryptable: 0, missingKeyIds: [] };
+		const status: FieldStatus = { field: `${target.collection}.${target.field}`, rows: 0, empty: 0, byKeyId: {}, legacy: 0, earlierBinding: 0, plaintext: 0, undecryptable: 0, missingKeyIds: [] };
 		for await (const batch of scanColumn(db, target, batchSize)) {
 			for (const row of batch) {
 				status.rows++;
@@ -74,11 +75,11 @@ export async function inspectTargets(db: Knex, ring: Keyring, targets: Target[],
 				if (stored.format === 'v2' && stored.keyId) status.byKeyId[stored.keyId] = (status.byKeyId[stored.keyId] ?? 0) + 1;
 				if (stored.format === 'legacy-string' || stored.format === 'legacy-object') status.legacy++;
 				if (stored.keyId && !ring.byId(stored.keyId) && !status.missingKeyIds.includes(stored.keyId)) status.missingKeyIds.push(stored.keyId);
-				const reason = check(ring, target, row);
-				if (reason) {
+				const result = check(ring, target, row);
+				if ('failure' in result) {
 					status.undecryptable++;
-					failures.push({ collection: target.collection, field: target.field, id: row.pk, reason });
-				}
+					failures.push({ collection: target.collection, field: target.field, id: row.pk, reason: result.failure });
+				} else if (result.earlierBinding) status.earlierBinding++;
 			}
 			done += batch.length;
 			options.onProgress?.(Math.min(done, total), total);

@@ -1,10 +1,11 @@
 import type { Knex } from 'knex';
-import { classifyStored, DecryptError, openStored, sealForColumn, type Keyring } from '../crypto/index.js';
+import { classifyStored, DecryptError, earlierBindings, openStoredValue, sealForColumn, type Keyring } from '../crypto/index.js';
 import { storedValue, type Failure, type Progress } from './inventory.js';
 import { countRows, scanColumn, textEquals, type Target } from './scan.js';
 
 /**
- * rotate: every value not under the current key (previous keys, legacy formats) is re-sealed.
+ * rotate: every value not in today's form (previous keys, legacy formats, bound to an earlier
+ * spelling of its row's key) is re-sealed, bound to the canonical key.
  * encrypt-existing: every plaintext value in a protected column is sealed.
  *
  * Each batch is one transaction of compare-and-swap updates (`… WHERE pk = ? AND column = <the
@@ -31,8 +32,10 @@ function planValue(mode: RewriteMode, ring: Keyring, target: Target, pk: string 
 		return stored.format === 'plaintext' ? { plain: value } : { skip: true };
 	}
 	if (stored.format === 'empty' || stored.format === 'plaintext') return { skip: true };
-	if (stored.format === 'v2' && stored.keyId === ring.current.id) return { skip: true };
-	return { plain: openStored(ring, value, { collection: target.collection, field: target.field, pk }) };
+	// A current value under a key with a single spelling is known current without decrypting it; a UUID key's binding is only known by opening.
+	if (stored.format === 'v2' && stored.keyId === ring.current.id && earlierBindings(pk).length === 0) return { skip: true };
+	const opened = openStoredValue(ring, value, { collection: target.collection, field: target.field, pk });
+	return opened.outdated ? { plain: opened.value } : { skip: true };
 }
 
 interface Change {

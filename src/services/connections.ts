@@ -44,26 +44,26 @@ export async function createProfile(deps: ServiceDeps, accountability: Accountab
 }
 
 export async function updateProfileCredentials(deps: ServiceDeps, accountability: Accountability, input: z.infer<typeof UpdateProfileCredsBody>) {
-	await assertCallerMayTouch(deps, COLLECTION, input.creator_profile_id, accountability);
-	await itemsService(deps, COLLECTION, accountability).updateOne(input.creator_profile_id, {
+	const key = await assertCallerMayTouch(deps, COLLECTION, input.creator_profile_id, accountability);
+	await itemsService(deps, COLLECTION, accountability).updateOne(key, {
 		...credentialValues(input.credentials),
 		...(input.platform_username !== undefined && { platform_username: input.platform_username }),
 	});
-	return { id: input.creator_profile_id };
+	return { id: key };
 }
 
 export async function storeConnection(deps: ServiceDeps, input: z.infer<typeof StoreBody>) {
-	await readRaw(deps, COLLECTION, input.creatorProfileId, ['id']);
-	await itemsService(deps, COLLECTION, null).updateOne(input.creatorProfileId, credentialValues(input.credentials));
-	return { creatorProfileId: input.creatorProfileId, updated: input.creatorProfileId };
+	const { key } = await readRaw(deps, COLLECTION, input.creatorProfileId, []);
+	await itemsService(deps, COLLECTION, null).updateOne(key, credentialValues(input.credentials));
+	return { creatorProfileId: key, updated: key };
 }
 
 export async function revealConnection(deps: ServiceDeps, req: Request, actor: Actor, input: z.infer<typeof RevealBody>) {
 	const keys = ring(deps);
 	const notFound = 'No encrypted_credentials found';
-	const row = await readRaw(deps, COLLECTION, input.creatorProfileId, ['id', FIELD], notFound);
+	const { key, row } = await readRaw(deps, COLLECTION, input.creatorProfileId, [FIELD], notFound);
 	if (row[FIELD] === null || row[FIELD] === undefined) throw new RouteError(404, notFound);
-	await recordReveal(deps, req, actor, { collection: COLLECTION, item: input.creatorProfileId, route: 'reveal' });
-	const credentials = openStored(keys, row[FIELD], { collection: COLLECTION, field: FIELD, pk: input.creatorProfileId });
-	return { creatorProfileId: input.creatorProfileId, credentials };
+	await recordReveal(deps, req, actor, { collection: COLLECTION, item: key, route: 'reveal' });
+	const credentials = openStored(keys, row[FIELD], { collection: COLLECTION, field: FIELD, pk: key });
+	return { creatorProfileId: key, credentials };
 }

@@ -12,10 +12,10 @@ const COLLECTION = 'download_credentials';
 const FIELD = 'encrypted_credentials';
 
 export async function createDownloadCredential(deps: ServiceDeps, accountability: Accountability, input: z.infer<typeof CreateDownloadCredBody>) {
-	await assertCallerMayTouch(deps, 'platform_connections', input.creator_profile_id, accountability);
+	const connection = await assertCallerMayTouch(deps, 'platform_connections', input.creator_profile_id, accountability);
 	const id = await itemsService(deps, COLLECTION, accountability).createOne({
 		platform: input.platform,
-		creator_profile_id: input.creator_profile_id,
+		creator_profile_id: connection,
 		auth_type: input.auth_type,
 		username: input.username ?? null,
 		display_name: input.display_name ?? null,
@@ -26,8 +26,8 @@ export async function createDownloadCredential(deps: ServiceDeps, accountability
 
 export async function revealDownloadCredential(deps: ServiceDeps, req: Request, actor: Actor, input: z.infer<typeof RevealDownloadCredBody>) {
 	const keys = ring(deps);
-	const row = await readRaw(deps, COLLECTION, input.id, ['id', 'platform', 'auth_type', FIELD]);
-	await recordReveal(deps, req, actor, { collection: COLLECTION, item: input.id, route: 'reveal-download-cred' });
-	const credentials = openStored(keys, row[FIELD], { collection: COLLECTION, field: FIELD, pk: input.id });
-	return { id: input.id, platform: row['platform'] as string, auth_type: row['auth_type'] as 'password' | 'cookies', credentials };
+	const { key, row } = await readRaw(deps, COLLECTION, input.id, ['platform', 'auth_type', FIELD]);
+	await recordReveal(deps, req, actor, { collection: COLLECTION, item: key, route: 'reveal-download-cred' });
+	const credentials = openStored(keys, row[FIELD], { collection: COLLECTION, field: FIELD, pk: key });
+	return { id: key, platform: row['platform'] as string, auth_type: row['auth_type'] as 'password' | 'cookies', credentials };
 }

@@ -48,9 +48,9 @@ export async function fieldStatus(deps: ServiceDeps, accountability: Accountabil
 		throw new RouteError(400, `${collection}.${field} is not a protected field`);
 	}
 	const changedAt = changedAtFields(deps, collection);
-	const row = await readRaw(deps, collection, id, [pkField, field, ...changedAt]);
+	const { key, row } = await readRaw(deps, collection, id, [field, ...changedAt]);
 	// The caller's own read decides: Directus's policies (field permissions included) and the owner guard.
-	await itemsService(deps, collection, accountability).readOne(id, { fields: [pkField, field] });
+	await itemsService(deps, collection, accountability).readOne(key, { fields: [pkField, field] });
 
 	const stored = row[field];
 	const classified = classifyStored(stored);
@@ -60,7 +60,7 @@ export async function fieldStatus(deps: ServiceDeps, accountability: Accountabil
 		set,
 		format: FORMAT[classified.format],
 		key_id: classified.keyId ?? null,
-		decryptable: set && classified.format !== 'plaintext' ? decryptable(ring(deps), stored, { collection, field, pk: id }) : null,
+		decryptable: set && classified.format !== 'plaintext' ? decryptable(ring(deps), stored, { collection, field, pk: key }) : null,
 		updated_at: changedAt.map((f) => toIso(row[f])).find((date) => date !== null) ?? null,
 	};
 }

@@ -1,24 +1,50 @@
 import type { Accountability } from '@directus/types';
+import { boundKey, keySpellings } from '../crypto/index.js';
 import { RouteError } from '../endpoint/http.js';
 import { COLLECTIONS } from '../schema/collections.js';
 import { itemsService, type ServiceDeps } from './deps.js';
 
 type Row = Record<string, unknown>;
 
-/** Reads one row as the system (ciphertext included), or answers 404. */
-export async function readRaw(deps: ServiceDeps, collection: string, id: string, fields: string[], notFound = 'Not found'): Promise<Row> {
+/** A row as the system reads it (ciphertext included), with its primary key exactly as the database holds it. */
+export interface RawRow {
+	key: string;
+	row: Row;
+}
+
+/**
+ * A filter on a key in any of its spellings. PostgreSQL's uuid type and MariaDB's collation already
+ * match a UUID whatever its case, SQLite does not: the same key must find the same row everywhere.
+ */
+export function keyFilter(field: string, id: string): Record<string, unknown> {
+	const spellings = keySpellings(id);
+	return { [field]: spellings.length === 1 ? { _eq: id } : { _in: spellings } };
+}
+
+/**
+ * Reads one row as the system, or answers 404. The key comes back as stored: values are bound to
+ * the row's own key, never to the spelling a caller typed.
+ */
+export async function readRaw(deps: ServiceDeps, collection: string, id: string, fields: string[], notFound = 'Not found'): Promise<RawRow> {
 	const pk = deps.schema.collections[collection]?.primary ?? 'id';
-	const [row] = await itemsService(deps, collection, null).readByQuery({ filter: { [pk]: { _eq: id } }, fields, limit: 1 }, { emitEvents: false });
+	const rows = (await itemsService(deps, collection, null).readByQuery(
+		{ filter: keyFilter(pk, id), fields: [...new Set([pk, ...fields])], limit: keySpellings(id).length },
+		{ emitEvents: false },
+	)) as Row[];
+	// A case-sensitive database may hold keys differing only in case (rows created before keys were canonical): the exact spelling first.
+	const row = rows.find((r) => String(r[pk]) === id) ?? rows.find((r) => boundKey(String(r[pk])) === boundKey(id));
 	if (!row) throw new RouteError(404, notFound);
-	return row as Row;
+	return { key: String(row[pk]), row };
 }
 
 /**
  * The seed's contract distinguishes a missing row (404) from someone else's (403), so the row is
  * looked up first; the caller's own ItemsService call that follows enforces ownership again.
+ * Returns the row's key as stored, for the writes that follow.
  */
-export async function assertCallerMayTouch(deps: ServiceDeps, collection: string, id: string, accountability: Accountability): Promise<void> {
+export async function assertCallerMayTouch(deps: ServiceDeps, collection: string, id: string, accountability: Accountability): Promise<string> {
 	const ownerField = COLLECTIONS.find((c) => c.collection === collection)!.ownerField;
-	const row = await readRaw(deps, collection, id, ['id', ownerField]);
+	const { key, row } = await readRaw(deps, collection, id, [ownerField]);
 	if (!accountability.admin && row[ownerField] !== accountability.user) throw new RouteError(403, 'Forbidden');
+	return key;
 }

@@ -7,7 +7,7 @@ import { RouteError } from '../endpoint/http.js';
 import type { GetPlatformSessionBody, RevokePlatformSessionBody, StorePlatformSessionBody } from '../endpoint/routes/sessions.js';
 import { recordReveal } from './audit.js';
 import { itemsService, ring, type ServiceDeps } from './deps.js';
-import { assertCallerMayTouch, readRaw } from './rows.js';
+import { assertCallerMayTouch, keyFilter, readRaw } from './rows.js';
 
 const COLLECTION = 'platform_sessions';
 const FIELD = 'encrypted_cookies';
@@ -15,9 +15,9 @@ const FIELD = 'encrypted_cookies';
 const iso = (value: unknown) => (value === null || value === undefined ? null : new Date(value as string).toISOString());
 
 export async function storePlatformSession(deps: ServiceDeps, accountability: Accountability, input: z.infer<typeof StorePlatformSessionBody>) {
-	await assertCallerMayTouch(deps, 'platform_connections', input.creator_profile_id, accountability);
+	const connection = await assertCallerMayTouch(deps, 'platform_connections', input.creator_profile_id, accountability);
 	const id = await itemsService(deps, COLLECTION, accountability).createOne({
-		creator_profile_id: input.creator_profile_id,
+		creator_profile_id: connection,
 		platform: input.platform,
 		[FIELD]: input.cookies,
 		cookie_count: input.cookies.length,
@@ -33,7 +33,7 @@ async function newestActiveSession(deps: ServiceDeps, input: z.infer<typeof GetP
 	for (let page = 1; ; page++) {
 		const candidates = (await itemsService(deps, COLLECTION, null).readByQuery(
 			{
-				filter: { _and: [{ creator_profile_id: { _eq: input.creator_profile_id } }, { platform: { _eq: input.platform } }, { revoked_at: { _null: true } }] },
+				filter: { _and: [keyFilter('creator_profile_id', input.creator_profile_id), { platform: { _eq: input.platform } }, { revoked_at: { _null: true } }] },
 				fields: ['id', 'expires_at'],
 				sort: ['-captured_at', '-id'],
 				limit: PAGE,
@@ -51,8 +51,7 @@ export async function getPlatformSession(deps: ServiceDeps, req: Request, actor:
 	const keys = ring(deps);
 	const active = await newestActiveSession(deps, input, Date.now());
 	if (!active) throw new RouteError(404, 'No active platform session found');
-	const id = active['id'] as string;
-	const session = await readRaw(deps, COLLECTION, id, ['id', 'platform', FIELD, 'captured_at', 'expires_at', 'user_agent']);
+	const { key: id, row: session } = await readRaw(deps, COLLECTION, String(active['id']), ['platform', FIELD, 'captured_at', 'expires_at', 'user_agent']);
 	await recordReveal(deps, req, actor, { collection: COLLECTION, item: id, route: 'get-platform-session' });
 	const cookies = openStored(keys, session[FIELD], { collection: COLLECTION, field: FIELD, pk: id });
 	return {
@@ -66,7 +65,7 @@ export async function getPlatformSession(deps: ServiceDeps, req: Request, actor:
 }
 
 export async function revokePlatformSession(deps: ServiceDeps, accountability: Accountability, input: z.infer<typeof RevokePlatformSessionBody>) {
-	await assertCallerMayTouch(deps, COLLECTION, input.id, accountability);
-	await itemsService(deps, COLLECTION, accountability).updateOne(input.id, { revoked_at: new Date().toISOString() });
-	return { id: input.id };
+	const key = await assertCallerMayTouch(deps, COLLECTION, input.id, accountability);
+	await itemsService(deps, COLLECTION, accountability).updateOne(key, { revoked_at: new Date().toISOString() });
+	return { id: key };
 }

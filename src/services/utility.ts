@@ -34,9 +34,8 @@ export async function decryptUtility(deps: ServiceDeps, req: Request, actor: Act
 	if (!deps.fields.has(collection, field)) throw new RouteError(400, `${collection}.${field} is not a protected field`);
 	const pkField = deps.schema.collections[collection]?.primary;
 	if (!pkField) throw new RouteError(400, `${collection}.${field} is not a protected field`);
-	const id = String(input.id);
-	const row = await readRaw(deps, collection, id, [pkField, field]);
+	const { key, row } = await readRaw(deps, collection, String(input.id), [field]);
 	if (row[field] === null || row[field] === undefined) throw new RouteError(404, `No value stored in ${collection}.${field}`);
-	await recordReveal(deps, req, actor, { collection, item: id, route: 'decrypt' });
-	return openStored(keys, row[field], { collection, field, pk: id });
+	await recordReveal(deps, req, actor, { collection, item: key, route: 'decrypt' });
+	return openStored(keys, row[field], { collection, field, pk: key });
 }

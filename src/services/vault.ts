@@ -7,7 +7,7 @@ import { RouteError } from '../endpoint/http.js';
 import type { VaultCreateBody } from '../endpoint/routes/vault.js';
 import { recordReveal } from './audit.js';
 import { itemsService, ring, type ServiceDeps } from './deps.js';
-import { readRaw } from './rows.js';
+import { keyFilter, readRaw } from './rows.js';
 
 const COLLECTION = 'api_credentials';
 const FIELD = 'encrypted_key';
@@ -52,22 +52,22 @@ export async function listVaultEntries(deps: ServiceDeps, accountability: Accoun
 
 /** Someone else's id and a missing id look the same: 404, nothing about the entry. */
 export async function readVaultEntry(deps: ServiceDeps, accountability: Accountability, id: string) {
-	const [row] = await itemsService(deps, COLLECTION, accountability).readByQuery({ filter: ownFilter(accountability, [{ id: { _eq: id } }]), fields: METADATA, limit: 1 });
+	const [row] = await itemsService(deps, COLLECTION, accountability).readByQuery({ filter: ownFilter(accountability, [keyFilter('id', id)]), fields: METADATA, limit: 1 });
 	if (!row) throw new RouteError(404, 'Not found');
 	return toEntry(row);
 }
 
 export async function deleteVaultEntry(deps: ServiceDeps, accountability: Accountability, id: string) {
-	await readVaultEntry(deps, accountability, id);
-	await itemsService(deps, COLLECTION, accountability).deleteOne(id);
+	const entry = await readVaultEntry(deps, accountability, id);
+	await itemsService(deps, COLLECTION, accountability).deleteOne(entry.id);
 	return null;
 }
 
 export async function revealVaultKey(deps: ServiceDeps, req: Request, actor: Actor, id: string) {
 	const keys = ring(deps);
-	const row = await readRaw(deps, COLLECTION, id, ['id', 'service', 'name', FIELD]);
-	await recordReveal(deps, req, actor, { collection: COLLECTION, item: id, route: 'reveal-key' });
-	const key = openStored(keys, row[FIELD], { collection: COLLECTION, field: FIELD, pk: id });
-	await itemsService(deps, COLLECTION, null).updateOne(id, { last_used_at: new Date().toISOString() });
-	return { id, service: row['service'] as string, name: row['name'] as string, key: key as string };
+	const { key: rowKey, row } = await readRaw(deps, COLLECTION, id, ['service', 'name', FIELD]);
+	await recordReveal(deps, req, actor, { collection: COLLECTION, item: rowKey, route: 'reveal-key' });
+	const key = openStored(keys, row[FIELD], { collection: COLLECTION, field: FIELD, pk: rowKey });
+	await itemsService(deps, COLLECTION, null).updateOne(rowKey, { last_used_at: new Date().toISOString() });
+	return { id: rowKey, service: row['service'] as string, name: row['name'] as string, key: key as string };
 }

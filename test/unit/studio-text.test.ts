@@ -52,7 +52,7 @@ describe('the JSON editor', () => {
 describe('the key-health panel warning', () => {
 	const report = (field: Partial<KeyHealthReport['fields'][number]>): KeyHealthReport => ({
 		keys: { current: 'aaaaaaaa', previous: ['bbbbbbbb'] },
-		fields: [{ field: 'c.f', rows: 0, empty: 0, byKeyId: {}, legacy: 0, plaintext: 0, undecryptable: 0, missingKeyIds: [], ...field }],
+		fields: [{ field: 'c.f', rows: 0, empty: 0, byKeyId: {}, legacy: 0, earlierBinding: 0, plaintext: 0, undecryptable: 0, missingKeyIds: [], ...field }],
 		missingKeyIds: [],
 	});
 
@@ -66,6 +66,12 @@ describe('the key-health panel warning', () => {
 		expect(text).toContain('1 stored unencrypted');
 		expect(text).toContain('1 in a legacy format');
 		expect(text).toContain('2 under a previous key');
+		expect(text).toContain('credentials rotate');
+	});
+
+	it('names values bound to an earlier spelling of their key, which rotate re-seals', () => {
+		const text = attentionText(report({ rows: 2, byKeyId: { aaaaaaaa: 2 }, earlierBinding: 2 }));
+		expect(text).toContain("2 bound to an earlier spelling of their row's key");
 		expect(text).toContain('credentials rotate');
 	});
 });

@@ -12,8 +12,9 @@ export function attentionText(report: KeyHealthReport): string | null {
 		sum((f) => f.plaintext) && `${sum((f) => f.plaintext)} stored unencrypted (run \`credentials encrypt-existing\`)`,
 		sum((f) => f.legacy) && `${sum((f) => f.legacy)} in a legacy format`,
 		notCurrent && `${notCurrent} under a previous key`,
+		sum((f) => f.earlierBinding) && `${sum((f) => f.earlierBinding)} bound to an earlier spelling of their row's key`,
 	].filter(Boolean);
 	if (problems.length === 0) return null;
-	const rotate = sum((f) => f.legacy) || notCurrent ? ' — `credentials rotate` re-encrypts them under the current key' : '';
+	const rotate = sum((f) => f.legacy) || notCurrent || sum((f) => f.earlierBinding) ? ' — `credentials rotate` re-encrypts them under the current key' : '';
 	return `Values needing attention: ${problems.join(', ')}${rotate}.`;
 }

@@ -28,6 +28,7 @@ const FieldHealth = z.object({
 	empty: z.number().int(),
 	byKeyId: z.record(z.string(), z.number().int()),
 	legacy: z.number().int(),
+	earlierBinding: z.number().int().describe("readable values bound to an earlier spelling of their row's key; rotate re-seals them"),
 	plaintext: z.number().int(),
 	undecryptable: z.number().int(),
 	missingKeyIds: z.array(z.string()),

@@ -106,7 +106,7 @@ export function registerCli(program: Command, deps: CliDeps) {
 				const lines = [`current key ${keys.current}${keys.previous.length ? `, previous ${keys.previous.join(', ')}` : ''}`];
 				for (const f of fields) {
 					const perKey = Object.entries(f.byKeyId).map(([id, n]) => `${id}${id === keys.current ? ' (current)' : ring.byId(id) ? ' (previous)' : ' (NOT CONFIGURED)'}: ${n}`);
-					lines.push(`${f.field}: ${f.rows} rows, ${f.empty} empty; ${perKey.join(', ') || 'no cred:v2 values'}; legacy ${f.legacy}; plaintext ${f.plaintext}; undecryptable ${f.undecryptable}`);
+					lines.push(`${f.field}: ${f.rows} rows, ${f.empty} empty; ${perKey.join(', ') || 'no cred:v2 values'}; legacy ${f.legacy}; plaintext ${f.plaintext}; undecryptable ${f.undecryptable}${f.earlierBinding ? `; ${f.earlierBinding} bound to an earlier spelling of their key (rotate re-seals them)` : ''}`);
 				}
 				if (missingKeyIds.length) lines.push(`! rows under key ids no configured key has: ${missingKeyIds.join(', ')} (they fail closed)`);
 				return { exitCode: 0, summary: { ok: true, keys, fields, missingKeyIds }, lines };
@@ -125,13 +125,15 @@ export function registerCli(program: Command, deps: CliDeps) {
 				const { fields, failures } = await inspectTargets(deps.database, ring, await targetsOf(deps, opts.collection), { onProgress: bar.update });
 				bar.done();
 				const checked = fields.reduce((n, f) => n + f.rows - f.empty, 0);
+				const earlierBinding = fields.reduce((n, f) => n + f.earlierBinding, 0);
 				const lines = [
 					failures.length === 0 ? `✓ ${checked} values decrypt with the configured keys` : `✗ ${failures.length} of ${checked} values fail:`,
 					...failures.map((f) => `  ${f.collection}.${f.field} ${f.id}: ${f.reason}`),
+					...(earlierBinding ? [`  ${earlierBinding} bound to an earlier spelling of their row's key: they open; rotate re-seals them`] : []),
 				];
 				return {
 					exitCode: failures.length === 0 ? 0 : 1,
-					summary: { ok: failures.length === 0, checked, failed: failures.length, failures: failures.slice(0, MAX_LISTED) },
+					summary: { ok: failures.length === 0, checked, failed: failures.length, earlierBinding, failures: failures.slice(0, MAX_LISTED) },
 					lines: lines.slice(0, MAX_LISTED + 1),
 				};
 			}),
@@ -182,6 +184,6 @@ export function registerCli(program: Command, deps: CliDeps) {
 				}),
 			);
 
-	rewrite('rotate', 'Re-encrypt every value not under the current key (previous keys, legacy formats), batch by batch, resumable');
+	rewrite('rotate', 'Re-encrypt every value not under the current key (previous keys, legacy formats, earlier key bindings), batch by batch, resumable');
 	rewrite('encrypt-existing', 'Encrypt plaintext values in protected fields (fields added to CREDENTIALS_ENCRYPTED_FIELDS after rows existed)');
 }

@@ -49,3 +49,10 @@ export const VersionBatchError = createError(
 	'Invalid payload. Protected fields are saved in one content version at a time, each bound to its own item.',
 	400,
 );
+
+export const KeyCaseConflictError = createError<{ collection: string }>(
+	'CREDENTIALS_KEY_CASE_CONFLICT',
+	({ collection }) =>
+		`Invalid payload. "${collection}" already has a row whose primary key differs from this one only in case: protected values are bound to the key without its case.`,
+	400,
+);

@@ -1,20 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Accountability, SchemaOverview } from '@directus/types';
 import type { Knex } from 'knex';
-import {
-	classifyStored,
-	DecryptError,
-	openEnvelope,
-	openLegacy,
-	openStored,
-	sealForColumn,
-	type Keyring,
-	type ValueContext,
-} from '../../crypto/index.js';
+import { boundKey, classifyStored, DecryptError, earlierBindings, isUuid, keySpellings, openStoredValue, sealForColumn, type Keyring, type ValueContext } from '../../crypto/index.js';
 import type { KeyringState } from '../../config/env.js';
 import type { ProtectedFields } from '../../schema/protected-fields.js';
 import { MASK } from './mask-on-read.js';
-import { ForeignEnvelopeError, KeyNotConfiguredError, KeysUnavailableError, PrimaryKeyRequiredError } from './errors.js';
+import { ForeignEnvelopeError, KeyCaseConflictError, KeyNotConfiguredError, KeysUnavailableError, PrimaryKeyRequiredError } from './errors.js';
 
 type Payload = Record<string, unknown>;
 type PrimaryKey = string | number;
@@ -56,23 +47,18 @@ function isJsonColumn(schema: SchemaOverview | null, collection: string, field: 
 
 /**
  * Turns one incoming value into what the column stores. Plaintext is sealed; an envelope that
- * already opens for this exact row passes unchanged (no double encryption); an envelope for
- * another row, field or key is refused; a legacy value is opened and re-sealed in the new format.
+ * already opens for this exact row, in today's form, passes unchanged (no double encryption); an
+ * envelope for another row, field or key is refused; a readable envelope in an older form (legacy
+ * format, previous key, earlier spelling of the row's key) is opened and re-sealed.
  */
 export function protectValue(ring: Keyring, value: unknown, ctx: ValueContext, jsonColumn: boolean): unknown {
 	if (value === null || value === undefined) return null;
 	const stored = classifyStored(value);
+	if (stored.format === 'plaintext') return sealForColumn(ring, value, ctx, jsonColumn);
 	try {
-		switch (stored.format) {
-			case 'v2':
-				openEnvelope(ring, stored.sealed!, ctx);
-				return jsonColumn ? { enc: stored.sealed } : stored.sealed;
-			case 'legacy-string':
-			case 'legacy-object':
-				return sealForColumn(ring, openLegacy(ring, stored.sealed!), ctx, jsonColumn);
-			default:
-				return sealForColumn(ring, value, ctx, jsonColumn);
-		}
+		const opened = openStoredValue(ring, value, ctx);
+		if (opened.outdated) return sealForColumn(ring, opened.value, ctx, jsonColumn);
+		return jsonColumn ? { enc: stored.sealed } : stored.sealed;
 	} catch (error) {
 		// An envelope under a key that is not configured cannot be checked: say so, not "foreign".
 		if (error instanceof DecryptError && error.reason === 'unknown-key' && stored.keyId) throw new KeyNotConfiguredError({ field: ctx.field, keyId: stored.keyId });
@@ -83,6 +69,8 @@ export function protectValue(ring: Keyring, value: unknown, ctx: ValueContext, j
 
 export async function protectCreate(deps: WriteDeps, payload: Payload, collection: string, context: WriteContext): Promise<Payload> {
 	if (!payload || typeof payload !== 'object') return payload;
+	// Also a row created without its secret: the secret written later is bound to the canonical key.
+	if (deps.fields.of(collection).length > 0) await refuseCaseVariant(collection, canonicalizeKey(context.schema, collection, payload), context);
 	const fields = fieldsToProtect(deps, collection, payload);
 	if (fields.length === 0) return payload;
 	const ring = await requireRing(deps);
@@ -91,13 +79,38 @@ export async function protectCreate(deps: WriteDeps, payload: Payload, collectio
 }
 
 /**
+ * A UUID key a create payload carries is stored in its canonical (lower-case) form, the form its
+ * values are bound to. Returns the field and key when there was one to canonicalize.
+ */
+function canonicalizeKey(schema: SchemaOverview | null, collection: string, payload: Payload): { field: string; key: string } | null {
+	const field = schema?.collections[collection]?.primary ?? 'id';
+	const pk = payload[field];
+	if (!isUuid(pk)) return null;
+	return { field, key: (payload[field] = boundKey(pk)) };
+}
+
+/**
+ * No two rows may have keys that differ only in case, or they would share a binding. PostgreSQL's
+ * uuid and MariaDB's collation refuse such a pair themselves; SQLite (and a case-sensitive text key)
+ * would hold an upper-case row written before keys were canonical beside the new lower-case one.
+ */
+async function refuseCaseVariant(collection: string, created: { field: string; key: string } | null, context: WriteContext) {
+	if (!created || !context.database) return;
+	const variants = keySpellings(created.key).filter((spelling) => spelling !== created.key);
+	const existing = await context.database(collection).select(created.field).whereIn(created.field, variants).first();
+	if (existing && String(existing[created.field]) !== created.key) throw new KeyCaseConflictError({ collection });
+}
+
+/**
  * The key of the row a payload creates: the one it carries (or `known`), else a UUID assigned
  * now — a value is bound to its row, so the row's key must be known before it is written.
  */
 export function primaryKeyFor(schema: SchemaOverview | null, collection: string, payload: Payload, known?: PrimaryKey | null): PrimaryKey {
+	if (known !== undefined && known !== null) return known;
+	canonicalizeKey(schema, collection, payload);
 	const info = schema?.collections[collection];
 	const pkField = info?.primary ?? 'id';
-	const pk = known ?? (payload[pkField] as PrimaryKey | undefined | null);
+	const pk = payload[pkField] as PrimaryKey | undefined | null;
 	if (pk !== undefined && pk !== null) return pk;
 	if (info && info.fields[pkField]?.type !== 'uuid') throw new PrimaryKeyRequiredError({ collection });
 	const assigned = randomUUID();
@@ -166,9 +179,9 @@ async function refuseOverwritingUnreadable(deps: WriteDeps, collection: string, 
 }
 
 /**
- * The next write of a row moves its other protected values to the current key: a value under a
- * previous key or in a legacy format is re-sealed in the same update. Undecryptable values are
- * left exactly as they are.
+ * The next write of a row moves its other protected values to today's form: a value under a
+ * previous key, in a legacy format, or bound to an earlier spelling of the row's key is re-sealed
+ * in the same update. Undecryptable values are left exactly as they are.
  */
 async function resealUntouched(deps: WriteDeps, collection: string, pk: PrimaryKey, written: string[], payload: Payload, context: WriteContext) {
 	const untouched = deps.fields.of(collection).filter((f) => !written.includes(f) && !(f in payload));
@@ -177,13 +190,16 @@ async function resealUntouched(deps: WriteDeps, collection: string, pk: PrimaryK
 	if (!state.ok) return;
 	const ring = state.ring;
 	const row = await currentRow(collection, pk, untouched, context);
+	// Only a UUID key has earlier spellings; for any other key a current v2 value needs no decryption to be known current.
+	const mayBeBoundEarlier = earlierBindings(pk).length > 0;
 	for (const field of untouched) {
 		const stored = classifyStored(row?.[field]);
-		const outdated = stored.format === 'legacy-string' || stored.format === 'legacy-object' || (stored.format === 'v2' && stored.keyId !== ring.current.id);
-		if (!outdated) continue;
+		if (stored.format === 'empty' || stored.format === 'plaintext') continue;
+		if (stored.format === 'v2' && stored.keyId === ring.current.id && !mayBeBoundEarlier) continue;
 		try {
 			const ctx = { collection, field, pk };
-			payload[field] = sealForColumn(ring, openStored(ring, row![field], ctx), ctx, isJsonColumn(context.schema, collection, field));
+			const opened = openStoredValue(ring, row![field], ctx);
+			if (opened.outdated) payload[field] = sealForColumn(ring, opened.value, ctx, isJsonColumn(context.schema, collection, field));
 		} catch {
 			/* not openable with the configured keys: keep it untouched */
 		}
