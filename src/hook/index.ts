@@ -7,7 +7,9 @@ import { checkKeysAtStart } from './handlers/key-check.js';
 import { maskRows } from './handlers/mask-on-read.js';
 import { emitEventsForProtectedWrites } from './handlers/flow-operations.js';
 import { assertNoPlaintext } from './handlers/plaintext-guard.js';
-import { guardCreate, guardDelete, guardUpdate, scopeQuery } from './handlers/owner-guard.js';
+import { guardCreate, guardDelete, guardUpdate } from './handlers/owner-guard.js';
+import { guardMetaCounts } from './handlers/guard-counts.js';
+import { guardQuery } from './handlers/query-guard.js';
 import { freezeVaultIdentity, setVaultIdentity } from './handlers/vault-identity.js';
 import { protectCreate, protectUpdate, type WriteDeps } from './handlers/protect-on-write.js';
 import { protectVersionRevision, protectVersionRevisionUpdate, protectVersionUpdate, sealDraftSaveBody, type VersionTarget } from './handlers/protect-versions.js';
@@ -35,7 +37,13 @@ export default defineHook(({ filter, action, init }, { services, database, getSc
 	// At start: are the configured keys the ones the data was written with?
 	action('server.start', () => void checkKeysAtStart(runtime, database, getSchema, logger));
 
-	filter('items.query', (query, meta, context) => scopeQuery(query as never, meta['collection'], context.accountability));
+	// Every read's query (items and system collections alike, which reach owned rows through relations):
+	// no filter, sort, group, aggregate or search on a protected field; owned rows only, at every depth.
+	filter('*.query', (query, meta, context) => guardQuery(fields, query as never, meta['collection'], context));
+	// Counts (meta=filter_count/total_count, REST and websockets) never emit items.query: the same guard at their seam.
+	if (!guardMetaCounts(services.MetaService, (query, collection, context) => guardQuery(fields, query, collection, context))) {
+		logger.error('[credentials] MetaService.filterCount not found: meta counts of owned collections are not limited to the caller');
+	}
 	filter('items.create', (payload, meta, context) => guardCreate(payload as Payload, meta['collection'], context));
 	filter('items.update', (payload, meta, context) => guardUpdate(payload as Payload, meta['collection'], meta['keys'], context));
 	filter('items.delete', (keys, meta, context) => guardDelete(keys as never, meta['collection'], context));

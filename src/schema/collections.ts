@@ -69,6 +69,8 @@ const secret = (field: string, type: 'text' | 'json', kind: 'json' | 'text'): Fi
 		display: SECRET_INTERFACE,
 		note: SECRET_NOTE,
 		special: type === 'json' ? ['cast-json'] : null,
+		// Directus's search would match the stored text: an oracle (see hook/handlers/query-guard.ts).
+		searchable: false,
 	},
 	schema: {},
 });

@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import type { SchemaOverview } from '@directus/types';
 import { COLLECTIONS, INTERNAL_COLLECTIONS, PREVIOUS_SECRET_INTERFACES, SECRET_INTERFACE } from './collections.js';
 import { ownerPermissions, POLICY, POLICY_NAME, ROLE, ROLE_NAME, STUDIO_POLICY, STUDIO_POLICY_NAME, type PermissionDef } from './access.js';
-import type { FieldRef } from './protected-fields.js';
+import { BUILT_IN_PROTECTED_FIELDS, type FieldRef } from './protected-fields.js';
 
 /* Directus services are passed in by the hook context; typed loosely because @directus/api has no public types. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -67,6 +67,7 @@ async function installOnce(deps: InstallDeps, extraFields: FieldRef[]): Promise<
 	await installRelations(deps, report);
 	await upgradeSecretInterfaces(deps, report);
 	await checkExtraFields(deps, extraFields, report);
+	await unsearchableProtectedFields(deps, extraFields, report);
 	await ensureOne(deps, 'PoliciesService', { name: { _eq: STUDIO_POLICY_NAME } }, STUDIO_POLICY, report, `policy "${STUDIO_POLICY_NAME}"`);
 	const policyId = await ensureOne(deps, 'PoliciesService', { name: { _eq: POLICY_NAME } }, POLICY, report, `policy "${POLICY_NAME}"`);
 	await installPermissions(deps, policyId, report);
@@ -143,6 +144,21 @@ async function checkExtraFields(deps: InstallDeps, extraFields: FieldRef[], repo
 		if (!info) report.warnings.push(`CREDENTIALS_ENCRYPTED_FIELDS: ${collection}.${field} does not exist`);
 		else if (!['text', 'json'].includes(info.type))
 			report.warnings.push(`CREDENTIALS_ENCRYPTED_FIELDS: ${collection}.${field} is "${info.type}"; use text or json so an envelope fits`);
+	}
+}
+
+/**
+ * Directus's search matches every searchable text field: a search that reaches a protected one is
+ * an oracle (the query guard refuses it). Marked unsearchable, search still works on the others.
+ */
+async function unsearchableProtectedFields(deps: InstallDeps, extraFields: FieldRef[], report: InstallReport) {
+	const schema = await deps.getSchema({ database: deps.database, bypassCache: true });
+	const protectedFields = [...BUILT_IN_PROTECTED_FIELDS, ...extraFields];
+	for (const { collection, field } of protectedFields) {
+		const info = schema.collections[collection]?.fields[field];
+		if (!info || info.searchable === false) continue;
+		await (await service(deps, 'FieldsService')).updateField(collection, { field, meta: { searchable: false } });
+		report.changes.push(`made ${collection}.${field} unsearchable`);
 	}
 }
 

@@ -31,6 +31,8 @@ function changedAtFields(deps: ServiceDeps, collection: string): string[] {
 	return ['date-updated', 'date-created'].flatMap((special) => fields.find((f) => f.special.includes(special))?.field ?? []);
 }
 
+const isForbidden = (error: unknown) => (error as { code?: string } | null)?.code === 'FORBIDDEN';
+
 const toIso = (value: unknown): string | null => {
 	if (value === null || value === undefined || value === '') return null;
 	const date = new Date(value as string);
@@ -50,7 +52,12 @@ export async function fieldStatus(deps: ServiceDeps, accountability: Accountabil
 	const changedAt = changedAtFields(deps, collection);
 	const { key, row } = await readRaw(deps, collection, id, [field, ...changedAt]);
 	// The caller's own read decides: Directus's policies (field permissions included) and the owner guard.
-	await itemsService(deps, collection, accountability).readOne(key, { fields: [pkField, field] });
+	// A row the caller may not read answers like a missing one: its existence is someone else's business.
+	await itemsService(deps, collection, accountability)
+		.readOne(key, { fields: [pkField, field] })
+		.catch((error: unknown) => {
+			throw isForbidden(error) ? new RouteError(404, 'Not found') : error;
+		});
 
 	const stored = row[field];
 	const classified = classifyStored(stored);

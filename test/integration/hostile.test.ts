@@ -125,7 +125,7 @@ describe('authorisation matrix', () => {
 		'POST encrypt': S,
 		'POST decrypt': S,
 		'POST reveal-key': S,
-		'GET field-status': { ...U, userA: 200, userB: 403, admin: 200 },
+		'GET field-status': { ...U, userA: 200, userB: 404, admin: 200 },
 		'GET status': { ...U, userA: 403, userB: 403, admin: 200 },
 	};
 

@@ -1,0 +1,243 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { client, createCredentialsUser } from './harness/api.js';
+import { startDirectus, type Instance } from './harness/directus.js';
+
+/**
+ * Isolation on the channels that never pass `items.query`, and queries that could only ever be
+ * oracles: a user learns nothing about other owners' rows — not their rows, not their ids, not
+ * how many there are — and nobody, admins included, filters, sorts, groups or aggregates on a
+ * protected field.
+ */
+let directus: Instance;
+let api: ReturnType<typeof client>;
+type User = Awaited<ReturnType<typeof createCredentialsUser>>;
+let A: User;
+let B: User;
+/** A's platform username: what B must not be able to find out. */
+const aliceHandle = `alice-${randomBytes(4).toString('hex')}`;
+let aliceConnection: string;
+let bobConnection: string;
+
+const CONNECTIONS = 'platform_connections';
+const get = (path: string, token: string) => api('GET', path, { token });
+const q = (params: Record<string, string>) => new URLSearchParams(params).toString();
+
+beforeAll(async () => {
+	directus = await startDirectus({ env: { WEBSOCKETS_ENABLED: 'true', WEBSOCKETS_REST_ENABLED: 'true', WEBSOCKETS_GRAPHQL_ENABLED: 'false' } });
+	api = client(directus);
+	[A, B] = [await createCredentialsUser(directus, 'a'), await createCredentialsUser(directus, 'b')];
+	const created = await api('POST', '/credentials/create-profile', { token: A.token, body: { platform: 'instagram', platform_username: aliceHandle, credentials: { password: 'alice-pass' } } });
+	expect(created.status).toBe(200);
+	aliceConnection = created.body.id;
+	await api('POST', '/credentials/create-profile', { token: A.token, body: { platform: 'tiktok', platform_username: `${aliceHandle}-2`, credentials: { password: 'p' } } });
+	const bob = await api('POST', '/credentials/create-profile', { token: B.token, body: { platform: 'instagram', platform_username: 'bob', credentials: { password: 'bob-pass' } } });
+	expect(bob.status).toBe(200);
+	bobConnection = bob.body.id;
+	// An o2m alias an admin might add: connection → its sessions.
+	const field = await api('POST', `/fields/${CONNECTIONS}`, { token: directus.adminToken, body: { field: 'sessions', type: 'alias', meta: { special: ['o2m'], interface: 'list-o2m' } } });
+	expect(field.status, field.text).toBe(200);
+	const relation = await api('PATCH', '/relations/platform_sessions/creator_profile_id', { token: directus.adminToken, body: { meta: { one_field: 'sessions' } } });
+	expect(relation.status, relation.text).toBe(200);
+}, 600_000);
+afterAll(async () => directus?.stop());
+
+/** One websocket request/response as `token`: Directus's `items` channel. */
+async function overWebsocket(token: string, message: Record<string, unknown>): Promise<Record<string, any>> {
+	const socket = new WebSocket(`${directus.url.replace('http', 'ws')}/websocket`);
+	const replies: Record<string, any>[] = [];
+	const next = () =>
+		new Promise<Record<string, any>>((resolve, reject) => {
+			const timer = setTimeout(() => reject(new Error('no websocket reply')), 10_000);
+			const take = () => {
+				const reply = replies.shift();
+				if (!reply) return setTimeout(take, 20);
+				clearTimeout(timer);
+				resolve(reply);
+			};
+			take();
+		});
+	socket.addEventListener('message', (event) => {
+		const reply = JSON.parse(String(event.data));
+		if (reply.type === 'ping') socket.send(JSON.stringify({ type: 'pong' }));
+		else replies.push(reply);
+	});
+	await new Promise((resolve, reject) => {
+		socket.addEventListener('open', resolve);
+		socket.addEventListener('error', reject);
+	});
+	try {
+		socket.send(JSON.stringify({ type: 'auth', access_token: token }));
+		expect((await next()).status).toBe('ok');
+		socket.send(JSON.stringify({ ...message, uid: 'one' }));
+		return await next();
+	} finally {
+		socket.close();
+	}
+}
+
+describe('counts see the caller’s rows only', () => {
+	it('meta=filter_count cannot find another owner’s row (REST)', async () => {
+		const filters: Record<string, string>[] = [
+			{ 'filter[platform_username][_eq]': aliceHandle },
+			{ 'filter[platform_username][_starts_with]': 'alice-' },
+			{ 'filter[id][_eq]': aliceConnection },
+		];
+		for (const filter of filters) {
+			const res = await get(`/items/${CONNECTIONS}?${q({ limit: '0', meta: 'filter_count', ...filter })}`, B.token);
+			expect(res.status, res.text).toBe(200);
+			expect(res.body.meta.filter_count).toBe(0);
+		}
+		// The owner finds their own row: the filter itself works.
+		const own = await get(`/items/${CONNECTIONS}?${q({ limit: '0', meta: 'filter_count', 'filter[platform_username][_eq]': aliceHandle })}`, A.token);
+		expect(own.body.meta.filter_count).toBe(1);
+	});
+
+	it('meta=total_count counts the caller’s rows; an admin’s counts every row', async () => {
+		expect((await get(`/items/${CONNECTIONS}?${q({ limit: '0', meta: 'total_count' })}`, B.token)).body.meta.total_count).toBe(1);
+		expect((await get(`/items/${CONNECTIONS}?${q({ limit: '0', meta: '*' })}`, A.token)).body.meta).toEqual({ total_count: 2, filter_count: 2 });
+		expect((await get(`/items/${CONNECTIONS}?${q({ limit: '0', meta: 'total_count' })}`, directus.adminToken)).body.meta.total_count).toBe(3);
+	});
+
+	it('aggregates and groupBy count the caller’s rows only', async () => {
+		const count = await get(`/items/${CONNECTIONS}?${q({ 'aggregate[count]': '*' })}`, B.token);
+		expect(count.body.data).toEqual([{ count: 1 }]);
+		const grouped = await get(`/items/${CONNECTIONS}?${q({ 'aggregate[count]': '*', 'groupBy[]': 'platform' })}`, B.token);
+		expect(grouped.body.data).toEqual([{ platform: 'instagram', count: 1 }]);
+		const gql = await api('POST', '/graphql', { token: B.token, body: { query: `{ ${CONNECTIONS}_aggregated { count { id } } }` } });
+		expect(gql.body.data[`${CONNECTIONS}_aggregated`]).toEqual([{ count: { id: 1 } }]);
+	});
+
+	it('websocket items reads: counts and rows are the caller’s only', async () => {
+		const reply = await overWebsocket(B.token, {
+			type: 'items',
+			action: 'read',
+			collection: CONNECTIONS,
+			query: { fields: ['id', 'platform_username'], meta: ['total_count', 'filter_count'], filter: { platform_username: { _starts_with: 'alice-' } } },
+		});
+		expect(reply.type, JSON.stringify(reply)).toBe('items');
+		expect(reply.data).toEqual([]);
+		expect(reply.meta).toEqual({ total_count: 1, filter_count: 0 });
+	});
+});
+
+describe('a protected field cannot be queried on', () => {
+	const refused = async (path: string, token: string) => {
+		const res = await get(path, token);
+		expect(res.status, `${path}: ${res.text}`).toBe(400);
+		expect(res.body.errors[0].extensions.code).toBe('INVALID_QUERY');
+		expect(res.body.errors[0].message).toContain('protected field');
+		expect(res.text).not.toContain('cred:v2');
+	};
+
+	it('filter, sort, groupBy and aggregate answer 400 — for users and admins alike', async () => {
+		for (const token of [B.token, directus.adminToken]) {
+			await refused(`/items/${CONNECTIONS}?${q({ 'filter[encrypted_credentials][_starts_with]': 'cred:v2:' })}`, token);
+			await refused(`/items/${CONNECTIONS}?${q({ 'filter[_or][0][encrypted_credentials][_nnull]': 'true' })}`, token);
+			await refused(`/items/${CONNECTIONS}?${q({ limit: '0', meta: 'filter_count', 'filter[encrypted_credentials][_starts_with]': 'c' })}`, token);
+			await refused(`/items/${CONNECTIONS}?${q({ sort: '-encrypted_credentials' })}`, token);
+			await refused(`/items/${CONNECTIONS}?${q({ 'groupBy[]': 'encrypted_credentials', 'aggregate[count]': '*' })}`, token);
+			await refused(`/items/${CONNECTIONS}?${q({ 'aggregate[max]': 'encrypted_credentials' })}`, token);
+			await refused(`/items/api_credentials?${q({ 'aggregate[countDistinct]': 'encrypted_key' })}`, token);
+		}
+	});
+
+	it('through relations: many-to-one paths, one-to-many aliases and deep filters', async () => {
+		for (const token of [B.token, directus.adminToken]) {
+			await refused(`/items/platform_sessions?${q({ 'filter[creator_profile_id][encrypted_credentials][_starts_with]': 'c' })}`, token);
+			await refused(`/items/platform_sessions?${q({ sort: 'creator_profile_id.encrypted_credentials' })}`, token);
+			await refused(`/items/${CONNECTIONS}?${q({ 'filter[sessions][_some][encrypted_cookies][_nnull]': 'true' })}`, token);
+			await refused(`/items/${CONNECTIONS}?${q({ fields: 'id,sessions.id', 'deep[sessions][_filter][encrypted_cookies][_starts_with]': 'c' })}`, token);
+			await refused(`/items/${CONNECTIONS}?${q({ fields: 'id,sessions.id', 'deep[sessions][_sort]': 'encrypted_cookies' })}`, token);
+		}
+	});
+
+	it('over GraphQL and websockets too', async () => {
+		const gql = await api('POST', '/graphql', { token: B.token, body: { query: `{ ${CONNECTIONS}(filter: { encrypted_credentials: { _starts_with: "c" } }) { id } }` } });
+		expect(gql.body.data?.[CONNECTIONS] ?? null).toBeNull();
+		expect(gql.body.errors[0].extensions.code).toBe('INVALID_QUERY');
+		const reply = await overWebsocket(B.token, { type: 'items', action: 'read', collection: CONNECTIONS, query: { filter: { encrypted_credentials: { _nnull: true } } } });
+		expect(reply.status).toBe('error');
+		expect(reply.error.code).toBe('INVALID_QUERY');
+	});
+
+	it('search skips protected fields; while one is still searchable, search is refused until setup marks it', async () => {
+		const found = await get(`/items/${CONNECTIONS}?${q({ search: 'bob', meta: 'filter_count' })}`, B.token);
+		expect(found.status, found.text).toBe(200);
+		expect(found.body.meta.filter_count).toBe(1);
+		expect((await get(`/items/${CONNECTIONS}?${q({ search: 'alice', meta: 'filter_count' })}`, B.token)).body.meta.filter_count).toBe(0);
+		// An installation from before: the protected field searchable, as Directus makes every field.
+		const reopened = await api('PATCH', `/fields/${CONNECTIONS}/encrypted_credentials`, { token: directus.adminToken, body: { meta: { searchable: true } } });
+		expect(reopened.status, reopened.text).toBe(200);
+		await refused(`/items/${CONNECTIONS}?${q({ search: 'cred' })}`, directus.adminToken);
+		const setup = await directus.cli(['credentials', 'setup', '--json']);
+		expect(JSON.parse(setup.stdout.trim().split('\n').pop()!).changes).toContain(`made ${CONNECTIONS}.encrypted_credentials unsearchable`);
+		// The server reads the schema change once its schema cache is cleared (or at its next start).
+		expect((await api('POST', '/utils/cache/clear?system=true', { token: directus.adminToken })).status).toBeLessThan(300);
+		expect((await get(`/items/${CONNECTIONS}?${q({ search: 'cred' })}`, directus.adminToken)).status).toBe(200);
+	});
+
+	it('queries on other fields, and the routes, still work', async () => {
+		const res = await get(`/items/${CONNECTIONS}?${q({ 'filter[platform][_eq]': 'instagram', sort: '-date_created', fields: 'id,sessions.id' })}`, B.token);
+		expect(res.status, res.text).toBe(200);
+		expect(res.body.data).toHaveLength(1);
+		const status = await get(`/credentials/field-status?${q({ collection: CONNECTIONS, field: 'encrypted_credentials', id: aliceConnection })}`, A.token);
+		expect(status.status).toBe(200);
+	});
+});
+
+describe('relations reach only the caller’s rows, at every depth', () => {
+	let bobSession: string;
+	let adminSession: string;
+	const cookies = [{ name: 'sessionid', value: 'v', domain: '.instagram.com' }];
+
+	beforeAll(async () => {
+		bobSession = (await api('POST', '/credentials/store-platform-session', { token: B.token, body: { creator_profile_id: bobConnection, platform: 'instagram', cookies } })).body.id;
+		// An admin may attach a row of their own to anyone's connection: it stays the admin's.
+		adminSession = (await api('POST', '/credentials/store-platform-session', { token: directus.adminToken, body: { creator_profile_id: bobConnection, platform: 'admin-only', cookies } })).body.id;
+		expect(bobSession && adminSession).toBeTruthy();
+	});
+
+	it('nested reads through an o2m alias, by name or wildcard, and over GraphQL', async () => {
+		const named = await get(`/items/${CONNECTIONS}/${bobConnection}?${q({ fields: 'id,sessions.id' })}`, B.token);
+		expect(named.status, named.text).toBe(200);
+		expect(named.body.data.sessions).toEqual([{ id: bobSession }]);
+		const wild = await get(`/items/${CONNECTIONS}/${bobConnection}?${q({ fields: '*.*' })}`, B.token);
+		expect(wild.body.data.sessions.map((s: { id: string }) => s.id)).toEqual([bobSession]);
+		const gql = await api('POST', '/graphql', { token: B.token, body: { query: `{ ${CONNECTIONS} { id sessions { id } } }` } });
+		expect(gql.body.data[CONNECTIONS]).toEqual([{ id: bobConnection, sessions: [{ id: bobSession }] }]);
+		// The admin sees both: nothing was deleted, the user's view was limited.
+		const all = await get(`/items/${CONNECTIONS}/${bobConnection}?${q({ fields: 'sessions.id' })}`, directus.adminToken);
+		expect(all.body.data.sessions).toHaveLength(2);
+	});
+
+	it('nested filters and deep filters cannot find another owner’s row', async () => {
+		// Through a one-to-many relation Directus filters in a subquery no owner condition can join: refused for users.
+		const filters: Record<string, string>[] = [{ 'filter[sessions][_some][platform][_eq]': 'admin-only' }, { 'filter[sessions][platform][_eq]': 'admin-only' }];
+		for (const filter of filters) {
+			const res = await get(`/items/${CONNECTIONS}?${q({ limit: '0', meta: 'filter_count', ...filter })}`, B.token);
+			expect(res.status, res.text).toBe(400);
+			expect(res.text).not.toContain(bobConnection);
+		}
+		// An admin's own query is not changed.
+		const admin = await get(`/items/${CONNECTIONS}?${q({ fields: 'id', 'filter[sessions][_some][platform][_eq]': 'admin-only' })}`, directus.adminToken);
+		expect(admin.body.data).toEqual([{ id: bobConnection }]);
+		const deep = await get(`/items/${CONNECTIONS}/${bobConnection}?${q({ fields: 'sessions.id,sessions.platform', 'deep[sessions][_filter][platform][_eq]': 'admin-only' })}`, B.token);
+		expect(deep.body.data.sessions).toEqual([]);
+		const m2o = await get(`/items/platform_sessions?${q({ fields: 'id', 'filter[creator_profile_id][platform_username][_eq]': aliceHandle })}`, B.token);
+		expect(m2o.status, m2o.text).toBe(200);
+		expect(m2o.body.data).toEqual([]);
+		const mine = await get(`/items/platform_sessions?${q({ fields: 'id', 'filter[creator_profile_id][platform_username][_eq]': 'bob' })}`, B.token);
+		expect(mine.body.data).toEqual([{ id: bobSession }]);
+	});
+});
+
+describe('existence', () => {
+	it('field-status answers 404 alike for another owner’s row and a missing one', async () => {
+		const foreign = await get(`/credentials/field-status?${q({ collection: CONNECTIONS, field: 'encrypted_credentials', id: aliceConnection })}`, B.token);
+		const missing = await get(`/credentials/field-status?${q({ collection: CONNECTIONS, field: 'encrypted_credentials', id: '00000000-0000-4000-8000-000000000000' })}`, B.token);
+		expect(foreign.status).toBe(404);
+		expect(missing.status).toBe(404);
+		expect(foreign.body).toEqual(missing.body);
+	});
+});
