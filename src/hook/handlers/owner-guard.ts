@@ -2,7 +2,7 @@ import { ForbiddenError, InvalidQueryError } from '@directus/errors';
 import type { Accountability, Query, SchemaOverview } from '@directus/types';
 import type { Knex } from 'knex';
 import { COLLECTIONS } from '../../schema/collections.js';
-import { nestedReads, relatedCollection } from './schema-paths.js';
+import { isRecord, nestedReads, relatedCollection } from './schema-paths.js';
 
 /**
  * Row ownership for the extension's collections: a non-admin caller sees and changes only the
@@ -73,7 +73,6 @@ export function scopeQuery(query: Query, collection: string, accountability: Acc
 }
 
 const LOGICAL = ['_and', '_or'];
-const isRecord = (value: unknown): value is Record<string, unknown> => !!value && typeof value === 'object' && !Array.isArray(value);
 const isOperatorOnly = (value: Record<string, unknown>) => Object.keys(value).every((k) => k.startsWith('_') && !LOGICAL.includes(k) && k !== '_some' && k !== '_none');
 const allOf = (conditions: unknown[]) => (conditions.length === 1 ? conditions[0] : { _and: conditions });
 

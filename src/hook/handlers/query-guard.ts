@@ -2,7 +2,7 @@ import { InvalidQueryError } from '@directus/errors';
 import type { Accountability, Query, SchemaOverview } from '@directus/types';
 import type { ProtectedFields } from '../../schema/protected-fields.js';
 import { scopeQuery } from './owner-guard.js';
-import { fieldName, relatedCollection } from './schema-paths.js';
+import { fieldName, isRecord, relatedCollection } from './schema-paths.js';
 
 /**
  * A query that filters, sorts, groups, aggregates or searches on a protected field can only ever
@@ -56,8 +56,8 @@ class ProtectedQueryCheck {
 	}
 
 	deep(collection: string, deep: unknown): void {
-		if (!deep || typeof deep !== 'object' || Array.isArray(deep)) return;
-		for (const [key, value] of Object.entries(deep as Filter)) {
+		if (!isRecord(deep)) return;
+		for (const [key, value] of Object.entries(deep)) {
 			if (key === '_filter') this.filter(collection, value);
 			else if (key === '_sort') this.list(collection, value, 'sort');
 			else if (key === '_group') this.list(collection, value, 'group');

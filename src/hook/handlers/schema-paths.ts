@@ -54,4 +54,5 @@ export function nestedReads(schema: SchemaOverview, collection: string, fields: 
 	return reads;
 }
 
-const isRecord = (value: unknown): value is Record<string, unknown> => !!value && typeof value === 'object' && !Array.isArray(value);
+/** A plain object (a filter level, a deep level, an alias map), not an array or a value. */
+export const isRecord = (value: unknown): value is Record<string, unknown> => !!value && typeof value === 'object' && !Array.isArray(value);
