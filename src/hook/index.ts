@@ -1,20 +1,23 @@
 import { defineHook } from '@directus/extensions-sdk';
+import type { Accountability, Query, SchemaOverview } from '@directus/types';
 import { runtimeFor } from '../config/index.js';
 import { credentialsBodyParser } from '../endpoint/body-parser.js';
 import { credentialsErrorShape } from '../endpoint/http.js';
 import { registerCli } from './cli/index.js';
 import { checkKeysAtStart } from './handlers/key-check.js';
 import { maskRows } from './handlers/mask-on-read.js';
-import { emitEventsForProtectedWrites } from './handlers/flow-operations.js';
+import { emitEventsOnCreate, emitEventsOnUpdate, fixStoredOperations } from './handlers/flow-operations.js';
 import { assertNoPlaintext } from './handlers/plaintext-guard.js';
 import { guardCreate, guardDelete, guardUpdate } from './handlers/owner-guard.js';
 import { guardMetaCounts } from './handlers/guard-counts.js';
+import { guardSilentReads } from './handlers/guard-silent-reads.js';
 import { guardQuery } from './handlers/query-guard.js';
 import { freezeVaultIdentity, setVaultIdentity } from './handlers/vault-identity.js';
 import { protectCreate, protectUpdate, type WriteDeps } from './handlers/protect-on-write.js';
 import { protectVersionRevision, protectVersionRevisionUpdate, protectVersionUpdate, sealDraftSaveBody, type VersionTarget } from './handlers/protect-versions.js';
 
 type Payload = Record<string, unknown>;
+type GuardContext = { schema: SchemaOverview | null; accountability: Accountability | null };
 
 /**
  * Wiring only. Filters run in registration order, so ownership is checked before anything is
@@ -41,8 +44,13 @@ export default defineHook(({ filter, action, init }, { services, database, getSc
 	// no filter, sort, group, aggregate or search on a protected field; owned rows only, at every depth.
 	filter('*.query', (query, meta, context) => guardQuery(fields, query as never, meta['collection'], context));
 	// Counts (meta=filter_count/total_count, REST and websockets) never emit items.query: the same guard at their seam.
-	if (!guardMetaCounts(services.MetaService, (query, collection, context) => guardQuery(fields, query, collection, context))) {
+	const guard = (query: Query, collection: string, context: GuardContext) => guardQuery(fields, query, collection, context);
+	if (!guardMetaCounts(services.MetaService, guard)) {
 		logger.error('[credentials] MetaService.filterCount not found: meta counts of owned collections are not limited to the caller');
+	}
+	// Silent reads (emitEvents: false) with a user's accountability — the manual flow trigger's key check — get the same guard and mask.
+	if (!guardSilentReads(services.ItemsService, guard, (collection, rows) => maskRows(fields, collection, rows))) {
+		logger.error('[credentials] ItemsService.readByQuery not found: reads without events are not limited to the caller');
 	}
 	filter('items.create', (payload, meta, context) => guardCreate(payload as Payload, meta['collection'], context));
 	filter('items.update', (payload, meta, context) => guardUpdate(payload as Payload, meta['collection'], meta['keys'], context));
@@ -77,9 +85,19 @@ export default defineHook(({ filter, action, init }, { services, database, getSc
 		),
 	);
 
-	// Flow operations on protected collections must emit events, or they would skip encryption.
-	filter('operations.create', (payload) => emitEventsForProtectedWrites(fields, payload as Payload));
-	filter('operations.update', (payload) => emitEventsForProtectedWrites(fields, payload as Payload));
+	// Flow item operations that can reach protected or owned rows always emit events: events off would skip every guard.
+	filter('operations.create', (payload) => emitEventsOnCreate(fields, payload as Payload));
+	filter('operations.update', (payload, meta, context) => emitEventsOnUpdate(fields, payload as Payload, meta['keys'], context.database));
+	// Operations stored with events off before: fixed before the server takes requests (OperationsService reloads the flows).
+	init('app.before', async () => {
+		try {
+			const operations = new services.OperationsService({ schema: await getSchema(), knex: database });
+			const fixed = await fixStoredOperations(fields, database, (id, options) => operations.updateOne(id, { options }));
+			if (fixed > 0) logger.warn(`[credentials] ${fixed} flow operation(s) on protected or owned collections had "Emit Events" off: switched on`);
+		} catch (error) {
+			logger.error(`[credentials] could not check flow operations for "Emit Events": ${(error as Error).message}`);
+		}
+	});
 
 	// Below the services: no INSERT/UPDATE may put anything but ciphertext into a protected column.
 	database.on('start', (builder) => assertNoPlaintext(fields, builder));

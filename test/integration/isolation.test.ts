@@ -242,3 +242,105 @@ describe('existence', () => {
 		expect(foreign.body).toEqual(missing.body);
 	});
 });
+
+describe('flows act within the owner guard', () => {
+	/** The core licence allows few active flows: each test's flow is switched off before the next one starts. */
+	const activeFlows: string[] = [];
+	/** A flow with one operation; returns the flow id and the operation as stored. */
+	async function flowWith(trigger: 'webhook' | 'manual', operation: Record<string, unknown>, triggerOptions: Record<string, unknown> = {}) {
+		for (const id of activeFlows.splice(0)) await api('PATCH', `/flows/${id}`, { token: directus.adminToken, body: { status: 'inactive' } });
+		const flow = await api('POST', '/flows', {
+			token: directus.adminToken,
+			body: { name: `isolation ${operation['type']}`, status: 'active', trigger, accountability: null, options: { method: 'POST', async: false, ...triggerOptions } },
+		});
+		expect(flow.status, flow.text).toBe(200);
+		const op = await api('POST', '/operations', {
+			token: directus.adminToken,
+			body: { flow: flow.body.data.id, key: 'op', name: 'op', position_x: 19, position_y: 1, ...operation },
+		});
+		expect(op.status, op.text).toBe(200);
+		expect((await api('PATCH', `/flows/${flow.body.data.id}`, { token: directus.adminToken, body: { operation: op.body.data.id } })).status).toBe(200);
+		activeFlows.push(flow.body.data.id);
+		return { flow: flow.body.data.id as string, operation: op.body.data as { id: string; options: Record<string, unknown> } };
+	}
+	const trigger = (flow: string, token: string, body: unknown = {}) => api('POST', `/flows/trigger/${flow}`, { token, body });
+	const usernameOf = async (id: string) => (await directus.db.query<{ platform_username: string }>(`select platform_username from ${CONNECTIONS} where id = ?`, id))[0]?.platform_username;
+	let aliceSpare: string;
+
+	beforeAll(async () => {
+		const spare = await api('POST', '/credentials/create-profile', { token: A.token, body: { platform: 'spare', platform_username: `${aliceHandle}-spare`, credentials: { password: 'spare-pass' } } });
+		expect(spare.status).toBe(200);
+		aliceSpare = spare.body.id;
+	});
+
+	it('"Read Data" with events off still reads only the trigger’s rows, masked', async () => {
+		const { flow, operation } = await flowWith('webhook', {
+			type: 'item-read',
+			options: { collection: CONNECTIONS, permissions: '$trigger', emitEvents: false, query: { fields: ['id', 'platform_username', 'encrypted_credentials'] } },
+		});
+		expect(operation.options['emitEvents']).toBe(true);
+		const run = await trigger(flow, B.token);
+		expect(run.status, run.text).toBe(200);
+		expect(run.body.map((r: { id: string }) => r.id)).toEqual([bobConnection]);
+		expect(run.text).not.toContain(aliceHandle);
+		expect(run.text).not.toContain('cred:v2');
+	});
+
+	it('a templated collection, and an update that sends options without a type, keep events on', async () => {
+		const { flow, operation } = await flowWith('webhook', {
+			type: 'item-read',
+			options: { collection: '{{$trigger.body.c}}', permissions: '$trigger', emitEvents: false, query: { fields: ['id', 'platform_username'] } },
+		});
+		expect(operation.options['emitEvents']).toBe(true);
+		const run = await trigger(flow, B.token, { c: CONNECTIONS });
+		expect(run.body.map((r: { id: string }) => r.id)).toEqual([bobConnection]);
+		const patched = await api('PATCH', `/operations/${operation.id}`, { token: directus.adminToken, body: { options: { ...operation.options, emitEvents: false } } });
+		expect(patched.status, patched.text).toBe(200);
+		expect(patched.body.data.options.emitEvents).toBe(true);
+		expect((await trigger(flow, B.token, { c: CONNECTIONS })).text).not.toContain(aliceHandle);
+	});
+
+	it('"Update Data" and "Delete Data" cannot reach another owner’s row', async () => {
+		const update = await flowWith('webhook', {
+			type: 'item-update',
+			options: { collection: CONNECTIONS, permissions: '$trigger', emitEvents: false, key: ['{{$trigger.body.id}}'], payload: { platform_username: 'taken-over' } },
+		});
+		expect(update.operation.options['emitEvents']).toBe(true);
+		await trigger(update.flow, B.token, { id: aliceSpare });
+		expect(await usernameOf(aliceSpare)).toBe(`${aliceHandle}-spare`);
+		// The owner's own trigger works: the flow is not simply broken.
+		const own = await trigger(update.flow, A.token, { id: aliceSpare });
+		expect(await usernameOf(aliceSpare), own.text).toBe('taken-over');
+		const remove = await flowWith('webhook', {
+			type: 'item-delete',
+			options: { collection: CONNECTIONS, permissions: '$trigger', emitEvents: false, key: ['{{$trigger.body.id}}'] },
+		});
+		expect(remove.operation.options['emitEvents']).toBe(true);
+		await trigger(remove.flow, B.token, { id: aliceSpare });
+		expect(await usernameOf(aliceSpare)).toBe('taken-over');
+		await trigger(remove.flow, A.token, { id: aliceSpare });
+		expect(await usernameOf(aliceSpare)).toBeUndefined();
+	});
+
+	it('a manual flow refuses keys of another owner’s rows', async () => {
+		const { flow } = await flowWith('manual', { type: 'log', options: { message: 'manual run' } }, { collections: [CONNECTIONS], requireSelection: true });
+		const foreign = await trigger(flow, B.token, { collection: CONNECTIONS, keys: [aliceConnection] });
+		expect(foreign.status, foreign.text).toBe(403);
+		const own = await trigger(flow, B.token, { collection: CONNECTIONS, keys: [bobConnection] });
+		expect(own.status, own.text).toBeLessThan(300);
+	});
+
+	it('operations stored with events off before the extension are fixed when the server starts', async () => {
+		const { flow, operation } = await flowWith('webhook', {
+			type: 'item-read',
+			options: { collection: CONNECTIONS, permissions: '$trigger', query: { fields: ['id', 'platform_username'] } },
+		});
+		// As an older install (or a direct database write) left it.
+		await directus.db.execute(`update directus_operations set options = ? where id = ?`, JSON.stringify({ ...operation.options, emitEvents: false }), operation.id);
+		await directus.restart();
+		const stored = await api('GET', `/operations/${operation.id}`, { token: directus.adminToken });
+		expect(stored.body.data.options.emitEvents).toBe(true);
+		const run = await trigger(flow, B.token);
+		expect(run.body.map((r: { id: string }) => r.id)).toEqual([bobConnection]);
+	});
+});

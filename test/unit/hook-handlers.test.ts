@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { classifyStored, openStored, sealValue } from '../../src/crypto/index.js';
-import { emitEventsForProtectedWrites } from '../../src/hook/handlers/flow-operations.js';
+import { emitEventsOnCreate, emitEventsOnUpdate, operationsToFix } from '../../src/hook/handlers/flow-operations.js';
 import { MASK, maskRows } from '../../src/hook/handlers/mask-on-read.js';
 import { assertNoPlaintext } from '../../src/hook/handlers/plaintext-guard.js';
 import { protectValue, type WriteDeps } from '../../src/hook/handlers/protect-on-write.js';
@@ -97,14 +97,41 @@ describe('assertNoPlaintext (below the services)', () => {
 	});
 });
 
-describe('emitEventsForProtectedWrites', () => {
+describe('flow operations emit events', () => {
 	const fields = new ProtectedFields([ctx]);
-	it('switches events on for item-create/item-update on protected collections only', () => {
-		const op = (type: string, collection: string) => ({ type, options: { collection, emitEvents: false } });
-		expect(emitEventsForProtectedWrites(fields, op('item-create', ctx.collection))).toMatchObject({ options: { emitEvents: true } });
-		expect(emitEventsForProtectedWrites(fields, op('item-update', ctx.collection))).toMatchObject({ options: { emitEvents: true } });
-		expect(emitEventsForProtectedWrites(fields, op('item-create', 'articles'))).toMatchObject({ options: { emitEvents: false } });
-		expect(emitEventsForProtectedWrites(fields, op('item-read', ctx.collection))).toMatchObject({ options: { emitEvents: false } });
+	const op = (type: string, collection: unknown) => ({ type, options: { collection, emitEvents: false } });
+	it('for every item operation on a protected, owned or templated collection', () => {
+		for (const type of ['item-read', 'item-create', 'item-update', 'item-delete']) {
+			expect(emitEventsOnCreate(fields, op(type, ctx.collection))).toMatchObject({ options: { emitEvents: true } });
+			expect(emitEventsOnCreate(fields, op(type, 'platform_sessions'))).toMatchObject({ options: { emitEvents: true } });
+			expect(emitEventsOnCreate(fields, op(type, '{{$trigger.body.c}}'))).toMatchObject({ options: { emitEvents: true } });
+			expect(emitEventsOnCreate(fields, op(type, undefined))).toMatchObject({ options: { emitEvents: true } });
+			expect(emitEventsOnCreate(fields, op(type, 'articles'))).toMatchObject({ options: { emitEvents: false } });
+		}
+		expect(emitEventsOnCreate(fields, op('log', ctx.collection))).toMatchObject({ options: { emitEvents: false } });
+	});
+
+	it('judges an update on the stored operation the payload changes', async () => {
+		const stored = [{ id: 'o1', type: 'item-read', options: JSON.stringify({ collection: ctx.collection, emitEvents: true }) }];
+		// Just what readOperations uses of knex: a thenable query builder.
+		const builder = { whereIn: () => builder, then: (resolve: (rows: unknown) => void) => resolve(stored) };
+		const database = (() => ({ select: () => builder })) as never;
+		// Options without a type: the stored type decides.
+		expect(await emitEventsOnUpdate(fields, { options: { collection: ctx.collection, emitEvents: false } }, ['o1'], database)).toEqual({ options: { collection: ctx.collection, emitEvents: true } });
+		// A type without options: the stored options are carried, events on.
+		stored[0] = { id: 'o1', type: 'log', options: JSON.stringify({ collection: ctx.collection, emitEvents: false }) };
+		expect(await emitEventsOnUpdate(fields, { type: 'item-delete' }, ['o1'], database)).toEqual({ type: 'item-delete', options: { collection: ctx.collection, emitEvents: true } });
+		expect(await emitEventsOnUpdate(fields, { name: 'renamed' }, ['o1'], database)).toEqual({ name: 'renamed' });
+	});
+
+	it('finds the stored operations that must be fixed', () => {
+		const stored = [
+			{ id: 'a', type: 'item-read', options: { collection: ctx.collection, emitEvents: false } },
+			{ id: 'b', type: 'item-read', options: { collection: ctx.collection, emitEvents: true } },
+			{ id: 'c', type: 'item-delete', options: { collection: 'articles' } },
+			{ id: 'd', type: 'item-update', options: { collection: '{{ $last.c }}' } },
+		];
+		expect(operationsToFix(fields, stored).map((o) => o.id)).toEqual(['a', 'd']);
 	});
 });
 

@@ -1,7 +1,7 @@
 import { ForbiddenError, InvalidQueryError } from '@directus/errors';
 import type { Accountability, Query, SchemaOverview } from '@directus/types';
 import type { Knex } from 'knex';
-import { COLLECTIONS } from '../../schema/collections.js';
+import { OWNED, type Owned } from '../../schema/ownership.js';
 import { isRecord, nestedReads, relatedCollection } from './schema-paths.js';
 
 /**
@@ -11,24 +11,6 @@ import { isRecord, nestedReads, relatedCollection } from './schema-paths.js';
  * so /items, GraphQL, the Data Studio and the routes' ItemsService calls all get the same rule.
  * Internal calls (accountability null) and admins pass.
  */
-interface Owned {
-	ownerField: string;
-	/** Fields that reference another owned collection (e.g. creator_profile_id → platform_connections). */
-	parents: { field: string; collection: string }[];
-}
-
-const OWNED = new Map<string, Owned>(
-	COLLECTIONS.map((c) => [
-		c.collection,
-		{
-			ownerField: c.ownerField,
-			parents: c.relations
-				.filter((r) => COLLECTIONS.some((o) => o.collection === r.related_collection))
-				.map((r) => ({ field: r.field, collection: r.related_collection })),
-		},
-	]),
-);
-
 type PrimaryKey = string | number;
 interface GuardContext {
 	database: Knex;
