@@ -11,6 +11,7 @@ import { assertNoPlaintext } from './handlers/plaintext-guard.js';
 import { guardCreate, guardDelete, guardUpdate } from './handlers/owner-guard.js';
 import { guardMetaCounts } from './handlers/guard-counts.js';
 import { guardSilentReads } from './handlers/guard-silent-reads.js';
+import { CollabGuard, isCollabMessage } from './handlers/guard-collab.js';
 import { guardQuery } from './handlers/query-guard.js';
 import { freezeVaultIdentity, setVaultIdentity } from './handlers/vault-identity.js';
 import { protectCreate, protectUpdate, type WriteDeps } from './handlers/protect-on-write.js';
@@ -52,6 +53,13 @@ export default defineHook(({ filter, action, init }, { services, database, getSc
 	if (!guardSilentReads(services.ItemsService, guard, (collection, rows) => maskRows(fields, collection, rows))) {
 		logger.error('[credentials] ItemsService.readByQuery not found: reads without events are not limited to the caller');
 	}
+	// Collaborative-editing rooms: joins on owned items only by their owner; protected values never enter a room.
+	const collab = new CollabGuard(fields);
+	filter('websocket.message', async (message, meta) => {
+		if (!isCollabMessage(message)) return message;
+		const client = meta['client'] as { accountability?: Accountability | null } | undefined;
+		return collab.message(message, { database, schema: await getSchema(), accountability: client?.accountability ?? null });
+	});
 	filter('items.create', (payload, meta, context) => guardCreate(payload as Payload, meta['collection'], context));
 	filter('items.update', (payload, meta, context) => guardUpdate(payload as Payload, meta['collection'], meta['keys'], context));
 	filter('items.delete', (keys, meta, context) => guardDelete(keys as never, meta['collection'], context));

@@ -42,35 +42,43 @@ beforeAll(async () => {
 }, 600_000);
 afterAll(async () => directus?.stop());
 
-/** One websocket request/response as `token`: Directus's `items` channel. */
-async function overWebsocket(token: string, message: Record<string, unknown>): Promise<Record<string, any>> {
+/** An authenticated websocket as `token`, kept open: every message it receives, and a way to wait for one. */
+async function openSocket(token: string) {
 	const socket = new WebSocket(`${directus.url.replace('http', 'ws')}/websocket`);
-	const replies: Record<string, any>[] = [];
-	const next = () =>
-		new Promise<Record<string, any>>((resolve, reject) => {
-			const timer = setTimeout(() => reject(new Error('no websocket reply')), 10_000);
-			const take = () => {
-				const reply = replies.shift();
-				if (!reply) return setTimeout(take, 20);
-				clearTimeout(timer);
-				resolve(reply);
-			};
-			take();
-		});
+	const received: Record<string, any>[] = [];
 	socket.addEventListener('message', (event) => {
 		const reply = JSON.parse(String(event.data));
 		if (reply.type === 'ping') socket.send(JSON.stringify({ type: 'pong' }));
-		else replies.push(reply);
+		else received.push(reply);
 	});
 	await new Promise((resolve, reject) => {
 		socket.addEventListener('open', resolve);
 		socket.addEventListener('error', reject);
 	});
+	/** The first message not yet taken that matches; waits up to `ms`. */
+	const next = (match: (m: Record<string, any>) => boolean = () => true, ms = 10_000) =>
+		new Promise<Record<string, any>>((resolve, reject) => {
+			const deadline = Date.now() + ms;
+			const take = () => {
+				const index = received.findIndex(match);
+				if (index >= 0) return resolve(received.splice(index, 1)[0]!);
+				if (Date.now() > deadline) return reject(new Error(`no matching websocket message; got ${JSON.stringify(received)}`));
+				setTimeout(take, 20);
+			};
+			take();
+		});
+	const send = (message: Record<string, unknown>) => socket.send(JSON.stringify(message));
+	send({ type: 'auth', access_token: token });
+	expect((await next()).status).toBe('ok');
+	return { send, next, received, close: () => socket.close() };
+}
+
+/** One websocket request/response as `token`: Directus's `items` channel. */
+async function overWebsocket(token: string, message: Record<string, unknown>): Promise<Record<string, any>> {
+	const socket = await openSocket(token);
 	try {
-		socket.send(JSON.stringify({ type: 'auth', access_token: token }));
-		expect((await next()).status).toBe('ok');
-		socket.send(JSON.stringify({ ...message, uid: 'one' }));
-		return await next();
+		socket.send({ ...message, uid: 'one' });
+		return await socket.next();
 	} finally {
 		socket.close();
 	}
@@ -342,5 +350,61 @@ describe('flows act within the owner guard', () => {
 		expect(stored.body.data.options.emitEvents).toBe(true);
 		const run = await trigger(flow, B.token);
 		expect(run.body.map((r: { id: string }) => r.id)).toEqual([bobConnection]);
+	});
+});
+
+describe('collaborative editing', () => {
+	const settle = () => new Promise((r) => setTimeout(r, 500));
+	const join = (item: string, extra: Record<string, unknown> = {}) => ({ type: 'collab', action: 'join', collection: CONNECTIONS, item, version: null, ...extra });
+	const isInit = (m: Record<string, any>) => m.type === 'collab' && m.action === 'init';
+	// Refused before Directus sees it: the websocket's own error reply ({ type: 'server', status: 'error' }).
+	const isError = (m: Record<string, any>) => (m.type === 'collab' && m.action === 'error') || m.status === 'error';
+
+	beforeAll(async () => {
+		const enabled = await api('PATCH', '/settings', { token: directus.adminToken, body: { collaborative_editing_enabled: true } });
+		expect(enabled.status, enabled.text).toBe(200);
+	});
+
+	it('a user cannot join a room on another owner’s item', async () => {
+		const bob = await openSocket(B.token);
+		try {
+			bob.send(join(aliceConnection));
+			const reply = await bob.next((m) => isInit(m) || isError(m));
+			expect(isError(reply), JSON.stringify(reply)).toBe(true);
+			expect(reply.error.code).toBe('FORBIDDEN');
+			expect(JSON.stringify(reply)).not.toContain(aliceHandle);
+			// Their own item: the room opens.
+			bob.send(join(bobConnection));
+			expect((await bob.next((m) => isInit(m) || isError(m))).action).toBe('init');
+		} finally {
+			bob.close();
+		}
+	});
+
+	it('a protected field’s unsaved value is never sent to the room', async () => {
+		const secret = `unsaved-${randomBytes(6).toString('hex')}`;
+		// A fresh item, so the room is opened by this test.
+		const item = (await api('POST', '/credentials/create-profile', { token: A.token, body: { platform: 'collab', platform_username: 'collab', credentials: { password: 'stored' } } })).body.id;
+		const alice = await openSocket(A.token);
+		const admin = await openSocket(directus.adminToken);
+		try {
+			alice.send(join(item, { initialChanges: { encrypted_credentials: { password: `${secret}-initial` }, platform_username: 'typed-initial' } }));
+			const room = (await alice.next(isInit)).room as string;
+			expect(room).toBeTruthy();
+			admin.send(join(item));
+			const init = await admin.next(isInit);
+			expect(init.changes).toEqual({ platform_username: 'typed-initial' });
+			alice.send({ type: 'collab', action: 'update', room, field: 'encrypted_credentials', changes: { password: secret } });
+			alice.send({ type: 'collab', action: 'updateAll', room, changes: { encrypted_credentials: { password: `${secret}-all` }, platform_username: 'typed-all' } });
+			alice.send({ type: 'collab', action: 'update', room, field: 'platform_username', changes: 'typed' });
+			// The ordinary field arrives: the room works, and the protected one was sent before it.
+			await admin.next((m) => m.action === 'update' && m.field === 'platform_username' && m.changes === 'typed');
+			await settle();
+			expect(JSON.stringify(admin.received)).not.toContain(secret);
+			expect(JSON.stringify(init)).not.toContain(secret);
+		} finally {
+			alice.close();
+			admin.close();
+		}
 	});
 });
