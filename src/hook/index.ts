@@ -12,6 +12,7 @@ import { guardCreate, guardDelete, guardUpdate } from './handlers/owner-guard.js
 import { guardMetaCounts } from './handlers/guard-counts.js';
 import { guardSilentReads } from './handlers/guard-silent-reads.js';
 import { CollabGuard, isCollabMessage } from './handlers/guard-collab.js';
+import { SubscriptionGuard, isSubscribeMessage } from './handlers/guard-subscriptions.js';
 import { guardQuery } from './handlers/query-guard.js';
 import { freezeVaultIdentity, setVaultIdentity } from './handlers/vault-identity.js';
 import { protectCreate, protectUpdate, type WriteDeps } from './handlers/protect-on-write.js';
@@ -19,6 +20,7 @@ import { protectVersionRevision, protectVersionRevisionUpdate, protectVersionUpd
 
 type Payload = Record<string, unknown>;
 type GuardContext = { schema: SchemaOverview | null; accountability: Accountability | null };
+type SocketClient = { uid?: string; accountability?: Accountability | null; send: (data: unknown, ...rest: unknown[]) => unknown };
 
 /**
  * Wiring only. Filters run in registration order, so ownership is checked before anything is
@@ -55,10 +57,17 @@ export default defineHook(({ filter, action, init }, { services, database, getSc
 	}
 	// Collaborative-editing rooms: joins on owned items only by their owner; protected values never enter a room.
 	const collab = new CollabGuard(fields);
+	// Subscriptions: one item of an owned collection only by its owner; delete events carry only the subscriber's own keys.
+	const subscriptions = new SubscriptionGuard();
 	filter('websocket.message', async (message, meta) => {
-		if (!isCollabMessage(message)) return message;
-		const client = meta['client'] as { accountability?: Accountability | null } | undefined;
-		return collab.message(message, { database, schema: await getSchema(), accountability: client?.accountability ?? null });
+		const client = meta['client'] as SocketClient;
+		if (isCollabMessage(message)) return collab.message(message, { database, schema: await getSchema(), accountability: client?.accountability ?? null });
+		if (isSubscribeMessage(message)) return subscriptions.onSubscribe(message, client, database, await getSchema());
+		return message;
+	});
+	filter('items.delete', async (keys, meta, context) => {
+		await subscriptions.beforeDelete(meta['collection'], keys as never, context.database, context.schema);
+		return keys;
 	});
 	filter('items.create', (payload, meta, context) => guardCreate(payload as Payload, meta['collection'], context));
 	filter('items.update', (payload, meta, context) => guardUpdate(payload as Payload, meta['collection'], meta['keys'], context));

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { client, createCredentialsUser } from './harness/api.js';
 import { startDirectus, type Instance } from './harness/directus.js';
+import * as websocket from './harness/websocket.js';
 
 /**
  * Isolation on the channels that never pass `items.query`, and queries that could only ever be
@@ -42,47 +43,8 @@ beforeAll(async () => {
 }, 600_000);
 afterAll(async () => directus?.stop());
 
-/** An authenticated websocket as `token`, kept open: every message it receives, and a way to wait for one. */
-async function openSocket(token: string) {
-	const socket = new WebSocket(`${directus.url.replace('http', 'ws')}/websocket`);
-	const received: Record<string, any>[] = [];
-	socket.addEventListener('message', (event) => {
-		const reply = JSON.parse(String(event.data));
-		if (reply.type === 'ping') socket.send(JSON.stringify({ type: 'pong' }));
-		else received.push(reply);
-	});
-	await new Promise((resolve, reject) => {
-		socket.addEventListener('open', resolve);
-		socket.addEventListener('error', reject);
-	});
-	/** The first message not yet taken that matches; waits up to `ms`. */
-	const next = (match: (m: Record<string, any>) => boolean = () => true, ms = 10_000) =>
-		new Promise<Record<string, any>>((resolve, reject) => {
-			const deadline = Date.now() + ms;
-			const take = () => {
-				const index = received.findIndex(match);
-				if (index >= 0) return resolve(received.splice(index, 1)[0]!);
-				if (Date.now() > deadline) return reject(new Error(`no matching websocket message; got ${JSON.stringify(received)}`));
-				setTimeout(take, 20);
-			};
-			take();
-		});
-	const send = (message: Record<string, unknown>) => socket.send(JSON.stringify(message));
-	send({ type: 'auth', access_token: token });
-	expect((await next()).status).toBe('ok');
-	return { send, next, received, close: () => socket.close() };
-}
-
-/** One websocket request/response as `token`: Directus's `items` channel. */
-async function overWebsocket(token: string, message: Record<string, unknown>): Promise<Record<string, any>> {
-	const socket = await openSocket(token);
-	try {
-		socket.send({ ...message, uid: 'one' });
-		return await socket.next();
-	} finally {
-		socket.close();
-	}
-}
+const openSocket = (token: string) => websocket.openSocket(directus, token);
+const overWebsocket = (token: string, message: Record<string, unknown>) => websocket.overWebsocket(directus, token, message);
 
 describe('counts see the caller’s rows only', () => {
 	it('meta=filter_count cannot find another owner’s row (REST)', async () => {

@@ -1,0 +1,96 @@
+import { ForbiddenError } from '@directus/errors';
+import type { Accountability, SchemaOverview } from '@directus/types';
+import type { Knex } from 'knex';
+import { OWNED } from '../../schema/ownership.js';
+import { isRecord } from './schema-paths.js';
+
+/**
+ * Websocket subscriptions re-read created and updated rows with the subscriber's accountability
+ * (so the owner guard applies), but a `delete` event sends the deleted keys as they are, to every
+ * subscriber of the collection — and a subscription to one item with an `event` never reads it.
+ * So: a subscription to one item of an owned collection needs its owner, and a delete event on an
+ * owned collection reaches a non-admin subscriber only with the keys of rows that were theirs.
+ *
+ * Who owned a deleted row is recorded just before the delete, and only while a subscriber of that
+ * collection is connected to this instance. A delete made on another instance (several instances
+ * behind Redis) is unknown here: its keys are withheld rather than guessed.
+ */
+type Message = Record<string, unknown>;
+interface Client {
+	uid?: string;
+	accountability?: Accountability | null;
+	send: (data: unknown, ...rest: unknown[]) => unknown;
+}
+
+const RECORD_MS = 60_000;
+const WRAPPED = Symbol.for('directus-extension-credentials:subscription-send');
+
+export class SubscriptionGuard {
+	/** `collection\0key` → the owner the row had when it was deleted. */
+	private readonly deleted = new Map<string, { owner: unknown; at: number }>();
+	/** Per client: subscription uid → collection. */
+	private readonly subscriptions = new WeakMap<Client, Map<string, string>>();
+	/** Collections subscribed to on this instance: only their deletes are recorded. */
+	private readonly watched = new Set<string>();
+
+	async onSubscribe(message: Message, client: Client, database: Knex, schema: SchemaOverview): Promise<Message> {
+		const collection = String(message['collection']);
+		const owned = OWNED.get(collection);
+		const caller = client.accountability;
+		if (owned && !caller?.admin && 'item' in message) {
+			const pk = schema.collections[collection]?.primary ?? 'id';
+			const row = caller?.user ? await database(collection).select(owned.ownerField).where(pk, String(message['item'])).first() : undefined;
+			if (!row || row[owned.ownerField] !== caller!.user) throw new ForbiddenError();
+		}
+		let mine = this.subscriptions.get(client);
+		if (!mine) this.subscriptions.set(client, (mine = new Map()));
+		mine.set(uidOf(message['uid']), collection);
+		this.watched.add(collection);
+		this.wrapSend(client);
+		return message;
+	}
+
+	/** Before a delete on an owned collection with subscribers here: who owned each row. */
+	async beforeDelete(collection: string, keys: (string | number)[], database: Knex, schema: SchemaOverview | null): Promise<void> {
+		const owned = OWNED.get(collection);
+		if (!owned || !this.watched.has(collection) || keys.length === 0) return;
+		const pk = schema?.collections[collection]?.primary ?? 'id';
+		const rows = (await database(collection).select(pk, owned.ownerField).whereIn(pk, keys.map(String))) as Record<string, unknown>[];
+		const now = Date.now();
+		for (const [key, value] of this.deleted) if (now - value.at > RECORD_MS) this.deleted.delete(key);
+		for (const row of rows) this.deleted.set(`${collection}\0${String(row[pk])}`, { owner: row[owned.ownerField], at: now });
+	}
+
+	/** The outgoing message as this client may see it; null to send nothing. */
+	outgoing(client: Client, data: unknown): unknown {
+		if (client.accountability?.admin || typeof data !== 'string' || !data.startsWith('{"type":"subscription","event":"delete"')) return data;
+		const message = JSON.parse(data) as Message;
+		if (!Array.isArray(message['data'])) return data;
+		// A subscription this instance did not see made (an extension reload) is treated as one on an owned collection.
+		const collection = this.subscriptions.get(client)?.get(uidOf(message['uid']));
+		if (collection && !OWNED.has(collection)) return data;
+		const user = client.accountability?.user ?? null;
+		const keys = message['data'].filter((key) => user !== null && collection && this.deleted.get(`${collection}\0${String(key)}`)?.owner === user);
+		if (keys.length === 0) return null;
+		return JSON.stringify({ ...message, data: keys });
+	}
+
+	private wrapSend(client: Client): void {
+		const target = client as unknown as Record<symbol, unknown>;
+		if (target[WRAPPED]) return;
+		target[WRAPPED] = true;
+		const send = client.send.bind(client);
+		client.send = (data: unknown, ...rest: unknown[]) => {
+			const allowed = this.outgoing(client, data);
+			if (allowed !== null) return send(allowed, ...rest);
+			// Nothing to send: a completion callback (ws's last argument) still hears that all went well.
+			const done = rest.find((arg) => typeof arg === 'function') as (() => void) | undefined;
+			done?.();
+			return undefined;
+		};
+	}
+}
+
+const uidOf = (uid: unknown) => (uid === undefined || uid === null ? '' : String(uid));
+
+export const isSubscribeMessage = (message: unknown): message is Message => isRecord(message) && message['type'] === 'subscribe';
