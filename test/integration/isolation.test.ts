@@ -203,6 +203,53 @@ describe('relations reach only the caller’s rows, at every depth', () => {
 	});
 });
 
+describe('many-to-any relations reach only the caller’s rows', () => {
+	beforeAll(async () => {
+		// An admin's "pins" collection whose `item` may point at a connection (a2o, the half of many-to-any).
+		const admin = directus.adminToken;
+		const created = await api('POST', '/collections', {
+			token: admin,
+			body: {
+				collection: 'pins',
+				schema: {},
+				meta: {},
+				fields: [
+					{ field: 'id', type: 'integer', schema: { is_primary_key: true, has_auto_increment: true }, meta: { hidden: true } },
+					{ field: 'collection', type: 'string', schema: {}, meta: {} },
+					{ field: 'item', type: 'string', schema: {}, meta: { special: ['m2a'] } },
+				],
+			},
+		});
+		expect(created.status, created.text).toBe(200);
+		const relation = await api('POST', '/relations', {
+			token: admin,
+			body: { collection: 'pins', field: 'item', related_collection: null, meta: { one_allowed_collections: [CONNECTIONS], one_collection_field: 'collection' }, schema: null },
+		});
+		expect(relation.status, relation.text).toBe(200);
+		const policy = (await api('GET', `/policies?filter[name][_eq]=${encodeURIComponent('Credentials Owner')}`, { token: admin })).body.data[0].id;
+		expect((await api('POST', '/permissions', { token: admin, body: { policy, collection: 'pins', action: 'read', fields: ['*'], permissions: null } })).status).toBe(200);
+		expect((await api('POST', '/items/pins', { token: admin, body: [{ collection: CONNECTIONS, item: aliceConnection }, { collection: CONNECTIONS, item: bobConnection }] })).status).toBe(200);
+	});
+
+	it('nested reads through an a2o field, scoped or not, show the caller’s rows only', async () => {
+		for (const fields of ['id,item:platform_connections.platform_username', 'id,item.platform_username', '*.*']) {
+			const res = await get(`/items/pins?${q({ fields })}`, B.token);
+			expect(res.status, `${fields}: ${res.text}`).toBe(200);
+			expect(res.text, fields).not.toContain(aliceHandle);
+			expect(res.text, fields).toContain('bob');
+		}
+		const gql = await api('POST', '/graphql', { token: B.token, body: { query: `{ pins { id item { ... on ${CONNECTIONS} { platform_username } } } }` } });
+		expect(gql.text).not.toContain(aliceHandle);
+		// The admin sees both.
+		expect((await get(`/items/pins?${q({ fields: 'item:platform_connections.platform_username' })}`, directus.adminToken)).text).toContain(aliceHandle);
+	});
+
+	it('a filter through it cannot find another owner’s row', async () => {
+		const res = await get(`/items/pins?${q({ 'filter[item:platform_connections][platform_username][_eq]': aliceHandle, meta: 'filter_count', fields: 'id' })}`, B.token);
+		expect(res.status === 400 || res.body.meta?.filter_count === 0, res.text).toBe(true);
+	});
+});
+
 describe('existence', () => {
 	it('field-status answers 404 alike for another owner’s row and a missing one', async () => {
 		const foreign = await get(`/credentials/field-status?${q({ collection: CONNECTIONS, field: 'encrypted_credentials', id: aliceConnection })}`, B.token);

@@ -113,6 +113,18 @@ describe('nested reads of owned collections', () => {
 		expect(aliased.deep).toEqual({ mine: { _filter: { _and: [{ platform: { _eq: 'x' } }, own] } } });
 	});
 
+	it('through a many-to-any field, read with or without its collection, or by wildcard', () => {
+		const own = { owner: { _eq: 'u1' } };
+		const withPins = {
+			collections: { ...fullSchema.collections, pins: { fields: {} } },
+			relations: [...fullSchema.relations, { collection: 'pins', field: 'item', related_collection: null, meta: { one_allowed_collections: ['platform_connections', 'articles'] } }],
+		} as unknown as SchemaOverview;
+		const read = (fieldList: string[]) => guardQuery(fields, { fields: fieldList }, 'pins', { schema: withPins, accountability: user }).deep;
+		expect(read(['item.*'])).toEqual({ 'item:platform_connections': { _filter: own } });
+		expect(read(['item:platform_connections.id'])).toEqual({ 'item:platform_connections': { _filter: own } });
+		expect(read(['*.*'])).toEqual({ 'item:platform_connections': { _filter: own } });
+	});
+
 	it('admins and internal calls read as they ask', () => {
 		const query = { fields: ['sessions.*'] };
 		expect(guardQuery(fields, query, 'platform_connections', { schema: fullSchema, accountability: admin })).toBe(query);

@@ -14,11 +14,28 @@ export function relatedCollection(schema: SchemaOverview, collection: string, ke
 	return null;
 }
 
+/**
+ * Where a field read as `key` leads, as the keys `deep` addresses: one [key, collection] for most
+ * relations; for a many-to-any field read without a collection (`item.*`), one
+ * [`item:<collection>`, collection] per collection it may point at — Directus reads each with the
+ * query in `deep["item:<collection>"]`.
+ */
+export function fieldTargets(schema: SchemaOverview, collection: string, key: string, named = key): [string, string][] {
+	if (!named.includes(':')) {
+		const anyRelation = schema.relations.find((r) => r.collection === collection && r.field === fieldName(named) && !r.related_collection);
+		const allowed = anyRelation?.meta?.one_allowed_collections;
+		if (Array.isArray(allowed)) return allowed.map((target) => [`${key}:${target}`, target]);
+	}
+	const target = relatedCollection(schema, collection, named);
+	return target ? [[key, target]] : [];
+}
+
 /** Every relational field of a collection (what `*` stands for in a nested path) and where it leads. */
 export function relationalFields(schema: SchemaOverview, collection: string): [string, string][] {
 	const out: [string, string][] = [];
 	for (const relation of schema.relations) {
 		if (relation.collection === collection && relation.related_collection) out.push([relation.field, relation.related_collection]);
+		if (relation.collection === collection && !relation.related_collection) out.push(...fieldTargets(schema, collection, relation.field));
 		if (relation.related_collection === collection && relation.meta?.one_field) out.push([relation.meta.one_field, relation.collection]);
 	}
 	return out;
@@ -43,7 +60,7 @@ export function nestedReads(schema: SchemaOverview, collection: string, fields: 
 	const reads: { path: string[]; collection: string }[] = [];
 	for (const [head, rest] of byHead) {
 		const named = typeof aliases[head] === 'string' ? (aliases[head] as string) : head;
-		const targets: [string, string][] = head === '*' ? relationalFields(schema, collection) : [[head, relatedCollection(schema, collection, named) ?? '']];
+		const targets = head === '*' ? relationalFields(schema, collection) : fieldTargets(schema, collection, head, named);
 		for (const [key, target] of targets) {
 			if (!target || !schema.collections[target]) continue;
 			reads.push({ path: [key], collection: target });
