@@ -123,6 +123,20 @@ describe('a protected field cannot be queried on', () => {
 		}
 	});
 
+	it('under an alias too', async () => {
+		const queries: Record<string, string>[] = [
+			{ 'alias[x]': 'encrypted_credentials', sort: 'x' },
+			{ 'alias[x]': 'encrypted_credentials', 'filter[x][_starts_with]': 'c' },
+			{ 'alias[x]': 'encrypted_credentials', 'groupBy[]': 'x', 'aggregate[count]': '*' },
+			{ 'alias[x]': 'encrypted_credentials', 'aggregate[max]': 'x' },
+		];
+		for (const params of queries) {
+			const res = await get(`/items/${CONNECTIONS}?${q(params)}`, directus.adminToken);
+			expect(res.status, `${JSON.stringify(params)}: ${res.text}`).toBe(400);
+			expect(res.text).not.toContain('cred:v2');
+		}
+	});
+
 	it('over GraphQL and websockets too', async () => {
 		const gql = await api('POST', '/graphql', { token: B.token, body: { query: `{ ${CONNECTIONS}(filter: { encrypted_credentials: { _starts_with: "c" } }) { id } }` } });
 		expect(gql.body.data?.[CONNECTIONS] ?? null).toBeNull();

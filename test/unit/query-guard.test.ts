@@ -152,3 +152,14 @@ describe('nested filters through owned collections', () => {
 		}
 	});
 });
+
+describe('aliases', () => {
+	it('name the field they alias wherever the query uses them, at the top and in deep levels', () => {
+		refused('platform_connections', { alias: { x: 'encrypted_credentials' }, sort: ['-x'] });
+		refused('platform_connections', { alias: { x: 'encrypted_credentials' }, filter: { _and: [{ x: { _nnull: true } }] } });
+		refused('platform_connections', { alias: { x: 'encrypted_credentials' }, aggregate: { max: ['x'] } });
+		refused('platform_sessions', { alias: { c: 'creator_profile_id' }, sort: ['c.encrypted_credentials'] });
+		refused('platform_connections', { deep: { sessions: { _alias: { k: 'encrypted_cookies' }, _sort: ['k'] } } });
+		allowed('platform_connections', { alias: { x: 'platform' }, sort: ['x'], fields: ['x'] });
+	});
+});
