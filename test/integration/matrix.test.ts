@@ -74,6 +74,7 @@ beforeAll(async () => {
 	expect((await api('POST', '/access', { token: directus.adminToken, body: { user: S.id, policy: studioPolicy } })).status).toBe(200);
 	const settings = await api('PATCH', '/settings', { token: directus.adminToken, body: { collaborative_editing_enabled: true, mcp_enabled: true, mcp_allow_deletes: true } });
 	expect(settings.status, settings.text).toBe(200);
+	expect((await api('PATCH', `/collections/${C}`, { token: directus.adminToken, body: { meta: { versioning: true } } })).status).toBe(200);
 	// An o2m alias an admin might add: connection → its sessions.
 	expect((await api('POST', `/fields/${C}`, { token: directus.adminToken, body: { field: 'sessions', type: 'alias', meta: { special: ['o2m'], interface: 'list-o2m' } } })).status).toBe(200);
 	expect((await api('PATCH', '/relations/platform_sessions/creator_profile_id', { token: directus.adminToken, body: { meta: { one_field: 'sessions' } } })).status).toBe(200);
@@ -190,6 +191,12 @@ const CHANNELS: Channel[] = [
 	{ group: 'REST', name: '`deep` filter', expect: { users: 'own', admin: 'all', public: '403' }, probe: (c) => call(c, 'GET', `/items/${C}?${q({ ...MATRIX, fields: 'id,sessions.id', 'deep[sessions][_filter][platform][_eq]': 'matrix' })}`) },
 	{ group: 'REST', name: 'm2o filter on another owner’s value', expect: { users: 'none', admin: 'foreign', public: '403' }, probe: (c) => call(c, 'GET', `/items/platform_sessions?${q({ 'filter[creator_profile_id][platform_username][_eq]': rows[c.victim].username, fields: 'id' })}`) },
 	{ group: 'REST', name: 'o2m filter (`_some`)', expect: { users: '400', admin: 'all', public: '400' }, probe: (c) => call(c, 'GET', `/items/${C}?${q({ 'filter[sessions][_some][platform][_eq]': 'matrix', fields: 'id' })}`) },
+	{
+		group: 'REST',
+		name: '`?version=` read of another owner’s item',
+		expect: { users: '403', admin: 'foreign', public: '403' },
+		probe: async (c) => call(c, 'GET', `/items/${C}/${rows[c.victim].connection}?${q({ version: await draftOf(c.victim) })}`),
+	},
 	{ group: 'REST', name: 'update another owner’s row', expect: { users: '403', admin: 'wrote', public: '403' }, probe: (c) => write(c, (v) => call(c, 'PATCH', `/items/${C}/${rows[c.victim].connection}`, { credentials_version: v })) },
 	{ group: 'REST', name: 'delete another owner’s row', expect: { users: '403', admin: 'wrote', public: '403' }, probe: deletes((c, id) => call(c, 'DELETE', `/items/${C}/${id}`)) },
 	// GraphQL
@@ -237,6 +244,16 @@ const CHANNELS: Channel[] = [
 	{ group: '/credentials', name: '`get-platform-session` (server route)', expect: { users: '401', admin: '401', public: '401', server: 'foreign' }, plaintext: true, probe: (c) => call(c, 'POST', '/credentials/get-platform-session', { creator_profile_id: rows[c.victim].connection, platform: 'matrix' }) },
 	{ group: '/credentials', name: '`reveal-key` (server route)', expect: { users: '401', admin: '401', public: '401', server: 'foreign' }, plaintext: true, probe: (c) => call(c, 'POST', '/credentials/reveal-key', { id: rows[c.victim].vault }) },
 ];
+
+/** A content version (draft) of the owner's connection, made by the admin once. */
+const drafts: Partial<Record<Owner, string>> = {};
+async function draftOf(owner: Owner): Promise<string> {
+	if (drafts[owner]) return drafts[owner]!;
+	const key = `draft-${owner}`.toLowerCase();
+	const created = await api('POST', '/versions', { token: directus.adminToken, body: { key, name: key, collection: C, item: rows[owner].connection } });
+	expect(created.status, created.text).toBe(200);
+	return (drafts[owner] = key);
+}
 
 /** A probe whose answer is a count: its outcome is read off the number. */
 function count(probe: (c: Caller) => Promise<Observation>, pick: (body: any) => unknown): (c: Caller) => Promise<Observation> {
