@@ -8,11 +8,12 @@ import { checkKeysAtStart } from './handlers/key-check.js';
 import { maskRows } from './handlers/mask-on-read.js';
 import { emitEventsOnCreate, emitEventsOnUpdate, fixStoredOperations } from './handlers/flow-operations.js';
 import { assertNoPlaintext } from './handlers/plaintext-guard.js';
-import { guardCreate, guardDelete, guardUpdate } from './handlers/owner-guard.js';
+import { guardCreate, guardDelete, guardItemReference, guardUpdate } from './handlers/owner-guard.js';
 import { guardMetaCounts } from './handlers/guard-counts.js';
 import { guardSilentReads } from './handlers/guard-silent-reads.js';
 import { CollabGuard, isCollabMessage } from './handlers/guard-collab.js';
 import { SubscriptionGuard, isSubscribeMessage } from './handlers/guard-subscriptions.js';
+import { directusWebSocketClass } from './handlers/directus-websocket.js';
 import { guardQuery } from './handlers/query-guard.js';
 import { freezeVaultIdentity, setVaultIdentity } from './handlers/vault-identity.js';
 import { protectCreate, protectUpdate, type WriteDeps } from './handlers/protect-on-write.js';
@@ -59,6 +60,9 @@ export default defineHook(({ filter, action, init }, { services, database, getSc
 	const collab = new CollabGuard(fields);
 	// Subscriptions: one item of an owned collection only by its owner; delete events carry only the subscriber's own keys.
 	const subscriptions = new SubscriptionGuard();
+	if (!subscriptions.guardSends(directusWebSocketClass())) {
+		logger.error('[credentials] Directus\'s websocket class not found: subscription delete events of owned collections are not limited to the subscriber');
+	}
 	filter('websocket.message', async (message, meta) => {
 		const client = meta['client'] as SocketClient;
 		if (isCollabMessage(message)) return collab.message(message, { database, schema: await getSchema(), accountability: client?.accountability ?? null });
@@ -71,6 +75,8 @@ export default defineHook(({ filter, action, init }, { services, database, getSc
 	});
 	filter('items.create', (payload, meta, context) => guardCreate(payload as Payload, meta['collection'], context));
 	filter('items.update', (payload, meta, context) => guardUpdate(payload as Payload, meta['collection'], meta['keys'], context));
+	// Comments, shares and content versions point at an item: only at the caller's own.
+	for (const event of ['comments.create', 'shares.create', 'versions.create']) filter(event, (payload, _meta, context) => guardItemReference(payload as Payload, context));
 	filter('items.delete', (keys, meta, context) => guardDelete(keys as never, meta['collection'], context));
 
 	filter('items.create', (payload, meta, context) => setVaultIdentity(payload as Payload, meta['collection'], context.accountability));

@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { client, createCredentialsUser } from './harness/api.js';
 import { startDirectus, type Instance } from './harness/directus.js';
-import { openSocket, type SocketMessage } from './harness/websocket.js';
+import { graphqlSubscription, openSocket, type SocketMessage } from './harness/websocket.js';
 
 /**
  * The isolation promise as a channel × role matrix: for every way Directus offers to reach rows
@@ -199,6 +199,17 @@ const CHANNELS: Channel[] = [
 	},
 	{ group: 'REST', name: 'update another owner’s row', expect: { users: '403', admin: 'wrote', public: '403' }, probe: (c) => write(c, (v) => call(c, 'PATCH', `/items/${C}/${rows[c.victim].connection}`, { credentials_version: v })) },
 	{ group: 'REST', name: 'delete another owner’s row', expect: { users: '403', admin: 'wrote', public: '403' }, probe: deletes((c, id) => call(c, 'DELETE', `/items/${C}/${id}`)) },
+	{
+		group: 'REST',
+		name: 'comment on another owner’s item',
+		expect: { users: '403', admin: 'wrote', public: '403' },
+		probe: async (c) => {
+			const count = async () => (await directus.db.query(`select id from directus_comments where collection = ? and item = ?`, C, rows[c.victim].connection)).length;
+			const before = await count();
+			const observed = await call(c, 'POST', '/comments', { collection: C, item: rows[c.victim].connection, comment: 'hello' });
+			return { ...observed, wrote: (await count()) > before };
+		},
+	},
 	// GraphQL
 	{ group: 'GraphQL', name: 'items', expect: { users: 'own', admin: 'all', public: '400' }, probe: (c) => call(c, 'POST', '/graphql', { query: `{ ${C}(filter: { platform: { _eq: "matrix" } }) { id platform_username } }` }) },
 	{ group: 'GraphQL', name: '`_aggregated`', expect: { users: 'own', admin: 'all', public: '400' }, probe: count((c) => call(c, 'POST', '/graphql', { query: `{ ${C}_aggregated(filter: { platform: { _eq: "matrix" } }) { count { id } } }` }), (b) => b.data[`${C}_aggregated`][0].count.id) },
@@ -207,7 +218,18 @@ const CHANNELS: Channel[] = [
 	// Export and import
 	{ group: 'Export', name: 'CSV', expect: { users: 'own', admin: 'all', public: '403' }, probe: (c) => call(c, 'GET', `/items/${C}?${q({ ...MATRIX, export: 'csv', fields: 'id,platform_username' })}`) },
 	{ group: 'Export', name: 'JSON', expect: { users: 'own', admin: 'all', public: '403' }, probe: (c) => call(c, 'GET', `/items/${C}?${q({ ...MATRIX, export: 'json', fields: 'id,platform_username' })}`) },
-	{ group: 'Import', name: 'update another owner’s row', expect: { users: '403', admin: 'wrote', public: '403' }, probe: (c) => write(c, (v) => importRows(c, [{ id: rows[c.victim].connection, credentials_version: v }])) },
+	{ group: 'Import', name: 'update another owner’s row', expect: { users: '403', admin: 'wrote', public: '403' }, probe: (c) => write(c, (v) => importRows(c, C, [{ id: rows[c.victim].connection, credentials_version: v }])) },
+	{
+		group: 'Import',
+		name: 'a row under another owner’s row',
+		expect: { users: '403', admin: 'wrote', public: '403' },
+		probe: async (c) => {
+			const count = async () => (await directus.db.query(`select id from download_credentials where creator_profile_id = ? and platform = 'matrix-import'`, rows[c.victim].connection)).length;
+			const before = await count();
+			const observed = await importRows(c, 'download_credentials', [{ platform: 'matrix-import', auth_type: 'password', creator_profile_id: rows[c.victim].connection, encrypted_credentials: { p: 1 } }]);
+			return { ...observed, wrote: (await count()) > before };
+		},
+	},
 	// Websockets
 	{ group: 'Websocket', name: '`items` read', expect: { users: 'own', admin: 'all', public: '401' }, probe: (c) => socket(c, { type: 'items', action: 'read', collection: C, query: { filter: { platform: { _eq: 'matrix' } }, fields: ['id', 'platform_username'] } }) },
 	{ group: 'Websocket', name: '`items` counts', expect: { users: 'own', admin: 'all', public: '401' }, probe: count((c) => socket(c, { type: 'items', action: 'read', collection: C, query: { filter: { platform: { _eq: 'matrix' } }, limit: 0, meta: ['filter_count'] } }), (b) => b[0].meta.filter_count) },
@@ -223,6 +245,7 @@ const CHANNELS: Channel[] = [
 				await api('PATCH', `/items/${C}/${rows[c.victim].connection}`, { token: rows[c.victim].token, body: { credentials_version: 'subscribed' } });
 			}),
 	},
+	{ group: 'Websocket', name: 'GraphQL subscription, then another owner’s rows change and go', expect: { users: 'none', admin: 'foreign', public: '401' }, probe: graphqlSubscriptionProbe },
 	{ group: 'Collaboration', name: 'join a room on another owner’s item', expect: { users: '403', admin: 'foreign', public: '401' }, probe: (c) => socket(c, { type: 'collab', action: 'join', collection: C, item: rows[c.victim].connection, version: null }) },
 	// MCP
 	{ group: 'MCP', name: '`items` read', expect: { users: 'own', admin: 'all', public: '401' }, probe: (c) => mcp(c, 'items', { action: 'read', collection: C, query: { fields: ['id', 'platform_username'], filter: { platform: { _eq: 'matrix' } } } }) },
@@ -276,12 +299,12 @@ function deletes(attempt: (c: Caller, id: string) => Promise<Observation>): (c: 
 		return { ...observed, wrote: !(await exists(id)) };
 	};
 }
-async function importRows(c: Caller, data: unknown[]): Promise<Observation> {
+async function importRows(c: Caller, collection: string, data: unknown[]): Promise<Observation> {
 	const form = new FormData();
 	form.append('file', new Blob([JSON.stringify(data)], { type: 'application/json' }), 'rows.json');
 	const headers: Record<string, string> = { ...c.headers };
 	if (c.token) headers['authorization'] = `Bearer ${c.token}`;
-	const res = await fetch(`${directus.url}/utils/import/${C}`, { method: 'POST', headers, body: form });
+	const res = await fetch(`${directus.url}/utils/import/${collection}`, { method: 'POST', headers, body: form });
 	return { status: res.status, text: await res.text() };
 }
 async function subscribeProbe(c: Caller): Promise<Observation> {
@@ -294,6 +317,22 @@ async function subscribeProbe(c: Caller): Promise<Observation> {
 		// A doomed row's id counts as the victim's marker.
 		victimExtras.push(doomed);
 	});
+}
+async function graphqlSubscriptionProbe(c: Caller): Promise<Observation> {
+	const victim = rows[c.victim];
+	const doomed = await throwaway(c);
+	const subscription = await graphqlSubscription(directus, c.token, `subscription { ${C}_mutated { key event data { id platform_username } } }`);
+	try {
+		if (!subscription.acknowledged) return { status: 401, text: JSON.stringify(subscription.received) };
+		await new Promise((r) => setTimeout(r, 300));
+		await api('PATCH', `/items/${C}/${victim.connection}`, { token: victim.token, body: { credentials_version: `g-${randomBytes(2).toString('hex')}` } });
+		await api('DELETE', `/items/${C}/${doomed}`, { token: victim.token });
+		victimExtras.push(doomed);
+		await new Promise((r) => setTimeout(r, 500));
+		return { status: 200, text: JSON.stringify(subscription.received) };
+	} finally {
+		subscription.close();
+	}
 }
 /** Ids of victims' throwaway rows seen in subscriptions: they are the victim's markers too. */
 const victimExtras: string[] = [];

@@ -153,3 +153,19 @@ export async function guardDelete(keys: PrimaryKey[], collection: string, ctx: G
 	if (limit) await assertOwned(ctx.database, ctx.schema, collection, keys, limit.user);
 	return keys;
 }
+
+/**
+ * System records that point at an item — comments, shares, content versions — only at the
+ * caller's own rows: Directus checks them with its policies alone, which know no owners, so a
+ * Studio user could comment on (and so learn the existence of) another owner's row. A missing row
+ * and someone else's answer alike (403), as Directus does.
+ */
+export async function guardItemReference(payload: Record<string, unknown>, ctx: GuardContext) {
+	if (!isRecord(payload) || !ctx.accountability || ctx.accountability.admin) return payload;
+	const collection = payload['collection'];
+	const item = payload['item'];
+	if (typeof collection !== 'string' || !OWNED.has(collection) || item === undefined || item === null) return payload;
+	if (typeof item !== 'string' && typeof item !== 'number') throw new ForbiddenError();
+	await assertOwned(ctx.database, ctx.schema, collection, [item], ctx.accountability.user ?? null);
+	return payload;
+}

@@ -49,3 +49,29 @@ export async function overWebsocket(instance: Instance, token: string | undefine
 		socket.close();
 	}
 }
+
+/**
+ * A GraphQL subscription over Directus's `/graphql` websocket (the graphql-transport-ws protocol):
+ * every message received after the subscription started, and a way to end it.
+ */
+export async function graphqlSubscription(instance: Instance, token: string | undefined, query: string) {
+	const socket = new WebSocket(`${instance.url.replace('http', 'ws')}/graphql`, 'graphql-transport-ws');
+	const received: SocketMessage[] = [];
+	let closed: { code: number; reason: string } | null = null;
+	socket.addEventListener('message', (event) => {
+		const message = JSON.parse(String(event.data));
+		if (message.type === 'ping') socket.send(JSON.stringify({ type: 'pong' }));
+		else received.push(message);
+	});
+	socket.addEventListener('close', (event) => (closed = { code: event.code, reason: event.reason }));
+	await new Promise((resolve, reject) => {
+		socket.addEventListener('open', resolve);
+		socket.addEventListener('error', reject);
+	});
+	socket.send(JSON.stringify({ type: 'connection_init', payload: token ? { access_token: token } : {} }));
+	const deadline = Date.now() + 10_000;
+	while (!closed && !received.some((m) => m.type === 'connection_ack') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+	const acknowledged = received.some((m) => m.type === 'connection_ack');
+	if (acknowledged) socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query } }));
+	return { acknowledged, received, closed: () => closed, close: () => socket.close() };
+}

@@ -1,6 +1,7 @@
 import type { SchemaOverview } from '@directus/types';
 import { describe, expect, it } from 'vitest';
 import { CollabGuard, roomHash } from '../../src/hook/handlers/guard-collab.js';
+import { SubscriptionGuard } from '../../src/hook/handlers/guard-subscriptions.js';
 import { ProtectedFields } from '../../src/schema/protected-fields.js';
 
 const fields = new ProtectedFields([
@@ -55,5 +56,50 @@ describe('collaborative editing guard', () => {
 		await expect(guard.message({ type: 'collab', action: 'join', collection: 'platform_connections', item: 'i1', version: null }, user)).rejects.toMatchObject({ status: 403 });
 		const someone = { ...ctx, accountability: { user: 'u1', role: null, admin: false } as never };
 		await expect(guard.message({ type: 'collab', action: 'join', collection: 'platform_connections', item: null, version: null }, someone)).rejects.toMatchObject({ status: 403 });
+	});
+});
+
+describe('subscription delete events', () => {
+	const owner = 'u1';
+	const user = (id: string) => ({ accountability: { user: id, role: null, admin: false } as never, send: () => undefined });
+	// Just what beforeDelete uses of knex: select(...).whereIn(...) resolving to the rows.
+	const database = ((rows: Record<string, unknown>[]) => () => ({ select: () => ({ whereIn: async () => rows }) })) as never as (rows: Record<string, unknown>[]) => never;
+
+	it('reach a non-admin subscriber with the keys of their own rows only, over REST and GraphQL', async () => {
+		const guard = new SubscriptionGuard();
+		await guard.beforeDelete('platform_connections', ['r1', 'r2'], database([{ id: 'r1', owner }, { id: 'r2', owner: 'u2' }]), null);
+		const mine = user(owner);
+		const theirs = user('u2');
+		await guard.onSubscribe({ type: 'subscribe', collection: 'platform_connections', uid: 's' }, mine, database([]), schema);
+		const rest = JSON.stringify({ type: 'subscription', event: 'delete', data: ['r1', 'r2'], uid: 's' });
+		expect(JSON.parse(guard.outgoing(mine, rest) as string).data).toEqual(['r1']);
+		const gql = (key: string) => JSON.stringify({ id: '1', type: 'next', payload: { data: { platform_connections_mutated: { key, data: null, event: 'delete' } } } });
+		expect(guard.outgoing(mine, gql('r1'))).toBe(gql('r1'));
+		expect(guard.outgoing(mine, gql('r2'))).toBeNull();
+		expect(guard.outgoing(theirs, gql('r2'))).toBe(gql('r2'));
+		// A key deleted elsewhere (another instance) is withheld; admins and other collections pass.
+		expect(guard.outgoing(mine, gql('unknown'))).toBeNull();
+		expect(guard.outgoing({ ...mine, accountability: { user: 'a', admin: true } as never }, gql('r2'))).toBe(gql('r2'));
+		const articles = JSON.stringify({ id: '1', type: 'next', payload: { data: { articles_mutated: { key: 9, data: null, event: 'delete' } } } });
+		expect(guard.outgoing(mine, articles)).toBe(articles);
+	});
+
+	it('the wrapped send skips what is withheld and still calls back', () => {
+		const guard = new SubscriptionGuard();
+		const sent: unknown[] = [];
+		class FakeSocket {
+			accountability = { user: 'u1', role: null, admin: false };
+			send(data: unknown, cb?: () => void) {
+				sent.push(data);
+				cb?.();
+			}
+		}
+		expect(guard.guardSends(FakeSocket)).toBe(true);
+		let called = 0;
+		const socket = new FakeSocket();
+		socket.send(JSON.stringify({ id: '1', type: 'next', payload: { data: { platform_connections_mutated: { key: 'x', data: null, event: 'delete' } } } }), () => called++);
+		socket.send('{"type":"pong"}', () => called++);
+		expect(sent).toEqual(['{"type":"pong"}']);
+		expect(called).toBe(2);
 	});
 });
