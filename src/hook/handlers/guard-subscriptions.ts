@@ -55,8 +55,16 @@ export class SubscriptionGuard {
 		const pk = schema?.collections[collection]?.primary ?? 'id';
 		const rows = (await database(collection).select(pk, owned.ownerField).whereIn(pk, keys.map(String))) as Record<string, unknown>[];
 		const now = Date.now();
-		for (const [key, value] of this.deleted) if (now - value.at > RECORD_MS) this.deleted.delete(key);
-		for (const row of rows) this.deleted.set(`${collection}\0${String(row[pk])}`, { owner: row[owned.ownerField], at: now });
+		// Oldest first (a key recorded again is moved to the end), so expiry stops at the first fresh entry.
+		for (const [key, value] of this.deleted) {
+			if (now - value.at <= RECORD_MS) break;
+			this.deleted.delete(key);
+		}
+		for (const row of rows) {
+			const key = `${collection}\0${String(row[pk])}`;
+			this.deleted.delete(key);
+			this.deleted.set(key, { owner: row[owned.ownerField], at: now });
+		}
 	}
 
 	/** The outgoing message as this client may see it; null to send nothing. */
