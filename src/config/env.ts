@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { makeKeyring, type Keyring } from '../crypto/index.js';
+import { KeyIdCollisionError, makeKeyring, type Keyring } from '../crypto/index.js';
 
 /**
  * The extension's configuration, parsed once from Directus's env. Directus casts env values
@@ -89,11 +89,19 @@ export function loadKeySource(env: RawEnv): KeySource {
 /** The keyring for a source; a passphrase is derived once here, never per value. */
 export async function buildKeyring(source: KeySource, derive: (s: Extract<KeySource, { kind: 'passphrase' }>) => Promise<Buffer>): Promise<KeyringState> {
 	if (source.kind === 'invalid') return { ok: false, error: source.error };
+	let current: Buffer;
 	try {
-		const current = source.kind === 'raw' ? source.current : await derive(source);
-		return { ok: true, ring: makeKeyring(current, source.previous) };
+		current = source.kind === 'raw' ? source.current : await derive(source);
 	} catch {
 		return { ok: false, error: 'CREDENTIALS_MASTER_PASSPHRASE could not be turned into a key (argon2 unavailable)' };
+	}
+	try {
+		return { ok: true, ring: makeKeyring(current, source.previous) };
+	} catch (error) {
+		if (!(error instanceof KeyIdCollisionError)) throw error;
+		const currentName = source.kind === 'raw' ? 'CREDENTIALS_ENC_KEY_B64' : 'the key derived from CREDENTIALS_MASTER_PASSPHRASE';
+		const where = (at: 'current' | number) => (at === 'current' ? currentName : `entry ${at + 1} of CREDENTIALS_ENC_PREVIOUS_KEYS_B64`);
+		return { ok: false, error: `${where(error.first)} and ${where(error.second)} are different keys with the same key id ${error.id}: keep one and generate a different key for the other` };
 	}
 }
 

@@ -1,4 +1,4 @@
-import { createHash, createSecretKey, type KeyObject } from 'node:crypto';
+import { createHash, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
 
 /** A 256-bit AES key and the short fingerprint that names it inside envelopes. */
 export interface Key {
@@ -29,16 +29,35 @@ export function makeKey(raw: Buffer): Key {
 	return { id: keyId(raw), secret: createSecretKey(Buffer.from(raw)) };
 }
 
+/**
+ * Two different keys whose ids collide (32-bit fingerprints: about one in 4 billion pairs) cannot
+ * both be named inside envelopes. Where each was given: `current`, or the index among the previous.
+ */
+export class KeyIdCollisionError extends Error {
+	constructor(
+		readonly id: string,
+		readonly first: 'current' | number,
+		readonly second: number,
+	) {
+		super(`two different keys share the key id ${id}`);
+		this.name = 'KeyIdCollisionError';
+	}
+}
+
 export function makeKeyring(currentRaw: Buffer, previousRaw: readonly Buffer[] = []): Keyring {
 	const current = makeKey(currentRaw);
 	const previous: Key[] = [];
 	const byId = new Map<string, Key>([[current.id, current]]);
-	for (const raw of previousRaw) {
+	const given = new Map<string, { raw: Buffer; at: 'current' | number }>([[current.id, { raw: currentRaw, at: 'current' }]]);
+	previousRaw.forEach((raw, index) => {
 		const key = makeKey(raw);
-		if (byId.has(key.id)) continue; // the same key listed twice is harmless
+		const earlier = given.get(key.id);
+		if (earlier && !timingSafeEqual(earlier.raw, raw)) throw new KeyIdCollisionError(key.id, earlier.at, index);
+		if (earlier) return; // the same key listed twice is harmless
+		given.set(key.id, { raw, at: index });
 		byId.set(key.id, key);
 		previous.push(key);
-	}
+	});
 	return {
 		current,
 		previous,

@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keyId, makeKeyring, openStored } from '../../src/crypto/index.js';
 import type { FieldStatus } from '../../src/lifecycle/inventory.js';
-import { legacyEncrypt } from '../unit/helpers.js';
+import { collidingKeyPair, legacyEncrypt } from '../unit/helpers.js';
 import { client } from './harness/api.js';
 import { newKeyB64, startDirectus, type Instance } from './harness/directus.js';
 
@@ -204,5 +204,15 @@ describe('key lifecycle', () => {
 		expect(json(rotate).rewritten).toBe(0);
 		expect(await snapshot()).toBe(before);
 		expect(directus.log()).not.toContain(keyB);
+	});
+
+	it('two different keys with one key id fail closed, naming the id, never the keys', async () => {
+		const [first, second] = collidingKeyPair().map((raw) => raw.toString('base64')) as [string, string];
+		const status = await directus.cli(['credentials', 'status', '--json'], { CREDENTIALS_ENC_PREVIOUS_KEYS_B64: `${first},${second}` });
+		expect(status.code).not.toBe(0);
+		const output = status.stdout + status.stderr;
+		expect(output).toContain(`same key id ${kid(first)}`);
+		expect(output).toContain('CREDENTIALS_ENC_PREVIOUS_KEYS_B64');
+		for (const key of [first, second]) expect(output).not.toContain(key);
 	});
 });

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { buildKeyring, loadConfig } from '../../src/config/env.js';
 import { keyId } from '../../src/crypto/index.js';
+import { collidingKeyPair } from './helpers.js';
 
 const b64 = (n: number) => randomBytes(n).toString('base64');
 const fakeDerive = async () => Buffer.alloc(32, 7);
@@ -65,5 +66,26 @@ describe('configuration', () => {
 	it('treats an unset server secret as closed', () => {
 		expect(loadConfig({ CREDENTIALS_ENC_KEY_B64: b64(32) }).serverSecret).toBeUndefined();
 		expect(loadConfig({ CREDENTIALS_ENC_KEY_B64: b64(32), RBAC_SYNC_WEBHOOK_SECRET: 's3cret' }).serverSecret).toBe('s3cret');
+	});
+});
+
+describe('key ids', () => {
+	it('two different keys sharing an id fail closed, naming the id and where the keys are set', async () => {
+		const [a, b] = collidingKeyPair();
+		expect(a.equals(b)).toBe(false);
+		const asPrevious = await keysOf({ CREDENTIALS_ENC_KEY_B64: randomBytes(32).toString('base64'), CREDENTIALS_ENC_PREVIOUS_KEYS_B64: `${a.toString('base64')},${b.toString('base64')}` });
+		expect(asPrevious.ok).toBe(false);
+		if (asPrevious.ok) return;
+		expect(asPrevious.error).toContain(keyId(a));
+		expect(asPrevious.error).toContain('CREDENTIALS_ENC_PREVIOUS_KEYS_B64');
+		expect(asPrevious.error).not.toContain(a.toString('base64'));
+		const withCurrent = await keysOf({ CREDENTIALS_ENC_KEY_B64: a.toString('base64'), CREDENTIALS_ENC_PREVIOUS_KEYS_B64: b.toString('base64') });
+		expect(withCurrent).toEqual({ ok: false, error: expect.stringContaining('CREDENTIALS_ENC_KEY_B64') });
+	});
+
+	it('the same key listed twice is still harmless', async () => {
+		const key = randomBytes(32);
+		const keys = await keysOf({ CREDENTIALS_ENC_KEY_B64: key.toString('base64'), CREDENTIALS_ENC_PREVIOUS_KEYS_B64: `${key.toString('base64')},${key.toString('base64url')}` });
+		expect(keys.ok && keys.ring.all().length).toBe(1);
 	});
 });

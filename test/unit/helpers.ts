@@ -24,3 +24,14 @@ export function sealWithBinding(key: Buffer, value: unknown, ctx: ValueContext, 
 	const ct = Buffer.concat([cipher.update(JSON.stringify(value), 'utf8'), cipher.final()]);
 	return `${ENVELOPE_PREFIX}${id}:${[iv, cipher.getAuthTag(), ct].map((b) => b.toString('base64url')).join(':')}`;
 }
+
+/** Two different keys whose 8-hex key ids collide: a birthday search over random keys (about 77k on average). */
+export function collidingKeyPair(): [Buffer, Buffer] {
+	const seen = new Map<string, Buffer>();
+	for (;;) {
+		const raw = randomBytes(32);
+		const other = seen.get(keyId(raw));
+		if (other) return [other, raw];
+		seen.set(keyId(raw), raw);
+	}
+}
