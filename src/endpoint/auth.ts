@@ -26,13 +26,33 @@ export function requireAdmin(req: Request): Actor {
 
 const digest = (value: string) => createHash('sha256').update(value, 'utf8').digest();
 
+/** The server secret header of each request, taken out of its headers before anything logs them. */
+const serverSecrets = new WeakMap<object, unknown>();
+
+/**
+ * Directus's HTTP logger writes request headers (LOG_STYLE=raw, and the `/websocket/logs` stream);
+ * its redaction list is fixed before extensions load. So the header is taken out of every
+ * request — whatever its path, and whether or not the secret is right — before the logger runs
+ * (`middlewares.before`), and the server routes read it from here.
+ */
+export function takeServerSecretHeader(req: Request, _res: unknown, next: () => void): void {
+	if (req.headers[SERVER_SECRET_HEADER] !== undefined) {
+		serverSecrets.set(req, req.headers[SERVER_SECRET_HEADER]);
+		delete req.headers[SERVER_SECRET_HEADER];
+		for (let i = req.rawHeaders.length - 2; i >= 0; i -= 2) {
+			if (req.rawHeaders[i]!.toLowerCase() === SERVER_SECRET_HEADER) req.rawHeaders.splice(i, 2);
+		}
+	}
+	next();
+}
+
 /**
  * Only the shared secret opens server routes — a Directus token, even an admin's, does not.
  * Digests make the comparison constant-time whatever the lengths.
  */
 export function requireServerSecret(req: Request, secret: string | undefined): Actor {
 	if (!secret) throw new RouteError(500, 'RBAC_SYNC_WEBHOOK_SECRET not set');
-	const given = req.headers[SERVER_SECRET_HEADER];
+	const given = serverSecrets.has(req) ? serverSecrets.get(req) : req.headers[SERVER_SECRET_HEADER];
 	if (typeof given !== 'string' || !timingSafeEqual(digest(given), digest(secret))) throw new RouteError(401, 'Unauthorized');
 	return { kind: 'server' };
 }

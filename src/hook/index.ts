@@ -3,6 +3,7 @@ import type { Accountability, Query, SchemaOverview } from '@directus/types';
 import { runtimeFor } from '../config/index.js';
 import { credentialsBodyParser } from '../endpoint/body-parser.js';
 import { credentialsErrorShape } from '../endpoint/http.js';
+import { takeServerSecretHeader } from '../endpoint/auth.js';
 import { registerCli } from './cli/index.js';
 import { checkKeysAtStart } from './handlers/key-check.js';
 import { maskRows } from './handlers/mask-on-read.js';
@@ -130,7 +131,11 @@ export default defineHook(({ filter, action, init }, { services, database, getSc
 
 	// The endpoint's HTTP edge around Directus's own middleware: our JSON parsing (bad bodies answer
 	// in the routes' shape), and errors raised before the router (an invalid token) in that shape too.
-	init('middlewares.before', ({ app }) => app.use('/credentials', credentialsBodyParser));
+	init('middlewares.before', ({ app }) => {
+		// The server secret header leaves every request before Directus's HTTP logger sees it.
+		app.use(takeServerSecretHeader);
+		app.use('/credentials', credentialsBodyParser);
+	});
 	init('middlewares.after', ({ app }) => app.use('/credentials', credentialsErrorShape));
 
 	init('cli.before', ({ program }) => registerCli(program, { services, database, getSchema, runtime }));

@@ -366,3 +366,23 @@ describe('server secret unset', () => {
 		expect((await asUser(userA.token, 'create-profile', { platform: 'still', credentials: { a: 1 } })).status).toBe(200);
 	});
 });
+
+describe('the server secret never reaches a log', () => {
+	for (const style of ['raw', 'pretty']) {
+		it(`in the ${style} log style, request logs included`, async () => {
+			const secret = `srv-${randomUUID()}`;
+			const wrong = `typo-${randomUUID()}`;
+			await directus.restart({ LOG_STYLE: style, LOG_LEVEL: 'info', RBAC_SYNC_WEBHOOK_SECRET: secret });
+			const reveal = await api('POST', '/credentials/reveal', { body: { creatorProfileId: randomUUID() }, headers: { 'X-RBAC-SYNC-SECRET': secret } });
+			expect(reveal.status).toBe(404);
+			expect((await api('POST', '/credentials/reveal', { body: { creatorProfileId: randomUUID() }, headers: { 'X-RBAC-SYNC-SECRET': wrong } })).status).toBe(401);
+			// Sent where it means nothing, it is still not written down.
+			expect((await api('GET', '/server/ping', { headers: { 'X-RBAC-SYNC-SECRET': secret } })).status).toBe(200);
+			await new Promise((r) => setTimeout(r, 500));
+			const log = directus.log();
+			expect(log).toContain('/credentials/reveal');
+			expect(log).not.toContain(secret);
+			expect(log).not.toContain(wrong);
+		});
+	}
+});
