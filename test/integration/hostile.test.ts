@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import { ROUTES } from '../../src/endpoint/routes/index.js';
 import { MASK } from '../../src/hook/handlers/mask-on-read.js';
+import { legacyEncrypt } from '../unit/helpers.js';
 import { client, createCredentialsUser } from './harness/api.js';
 import { startDirectus, type Instance } from './harness/directus.js';
 
@@ -223,6 +224,26 @@ describe('tampered envelopes', () => {
 		}
 		await write(two, original);
 		expect((await asServer('reveal', { creatorProfileId: two })).body.credentials).toEqual({ who: 'two' });
+	});
+});
+
+describe('legacy values planted by clients', () => {
+	it('a value in a legacy format (no key id, no row binding) is refused on every write path', async () => {
+		// An old backup's ciphertext, under the instance's own key: it would open anywhere it lands.
+		const raw = Buffer.from(directus.env.CREDENTIALS_ENC_KEY_B64!, 'base64');
+		const planted = legacyEncrypt(raw, { planted: 'from-a-backup' });
+		const created = await api('POST', '/items/platform_connections', { token: A.token, body: { platform: 'legacy', encrypted_credentials: planted } });
+		expect(created.status, created.text).toBe(400);
+		expect(created.body.errors[0].extensions.code).toBe('CREDENTIALS_LEGACY_REFUSED');
+		expect(created.text).not.toContain(planted);
+		const own = await connectionOf(A);
+		const updated = await api('PATCH', `/items/platform_connections/${own}`, { token: A.token, body: { encrypted_credentials: planted } });
+		expect(updated.status, updated.text).toBe(400);
+		const profile = await api('POST', '/items/creator_profiles', { token: A.token, body: { platform: 'legacy', credentials: { enc: `v1:${planted}` } } });
+		expect(profile.status, profile.text).toBe(400);
+		const admin = await api('POST', '/items/platform_connections', { token: directus.adminToken, body: { platform: 'legacy', encrypted_credentials: planted } });
+		expect(admin.status, admin.text).toBe(400);
+		expect(await directus.db.query(`select id from platform_connections where platform = 'legacy'`)).toEqual([]);
 	});
 });
 

@@ -46,12 +46,11 @@ describe('protectValue', () => {
 		expect(() => protectValue(ring(), env, ctx, false)).toThrow(expect.objectContaining({ status: 409, message: expect.stringContaining(retired.current.id) }));
 	});
 
-	it('re-seals a legacy value in the new format, bound to the row', () => {
+	it('refuses a legacy value: it names no row, so a client could plant one from an old backup', () => {
 		const key = rawKey();
 		const r = ring(key);
-		const upgraded = protectValue(r, legacyEncrypt(key, { a: 1 }), ctx, false);
-		expect(classifyStored(upgraded).format).toBe('v2');
-		expect(openStored(r, upgraded, ctx)).toEqual({ a: 1 });
+		expect(() => protectValue(r, legacyEncrypt(key, { a: 1 }), ctx, false)).toThrow(expect.objectContaining({ status: 400, code: 'CREDENTIALS_LEGACY_REFUSED' }));
+		expect(() => protectValue(r, { enc: `v1:${legacyEncrypt(key, { a: 1 })}` }, ctx, true)).toThrow(expect.objectContaining({ status: 400 }));
 	});
 });
 

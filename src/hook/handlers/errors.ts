@@ -56,3 +56,10 @@ export const KeyCaseConflictError = createError<{ collection: string }>(
 		`Invalid payload. "${collection}" already has a row whose primary key differs from this one only in case: protected values are bound to the key without its case.`,
 	400,
 );
+
+export const LegacyValueRefusedError = createError<{ field: string }>(
+	'CREDENTIALS_LEGACY_REFUSED',
+	({ field }) =>
+		`Invalid payload. "${field}" holds a value in a legacy encrypted format, which names no key and no row: send the plaintext (it is encrypted for this row). Stored legacy values are moved by \`directus credentials rotate\`.`,
+	400,
+);

@@ -5,7 +5,7 @@ import { boundKey, classifyStored, DecryptError, earlierBindings, isUuid, keySpe
 import type { KeyringState } from '../../config/env.js';
 import type { ProtectedFields } from '../../schema/protected-fields.js';
 import { MASK } from './mask-on-read.js';
-import { ForeignEnvelopeError, KeyCaseConflictError, KeyNotConfiguredError, KeysUnavailableError, PrimaryKeyRequiredError } from './errors.js';
+import { ForeignEnvelopeError, KeyCaseConflictError, KeyNotConfiguredError, KeysUnavailableError, LegacyValueRefusedError, PrimaryKeyRequiredError } from './errors.js';
 
 type Payload = Record<string, unknown>;
 type PrimaryKey = string | number;
@@ -48,13 +48,16 @@ function isJsonColumn(schema: SchemaOverview | null, collection: string, field: 
 /**
  * Turns one incoming value into what the column stores. Plaintext is sealed; an envelope that
  * already opens for this exact row, in today's form, passes unchanged (no double encryption); an
- * envelope for another row, field or key is refused; a readable envelope in an older form (legacy
- * format, previous key, earlier spelling of the row's key) is opened and re-sealed.
+ * envelope for another row, field or key is refused; an envelope of ours in an older form
+ * (previous key, earlier spelling of the row's key) is opened and re-sealed. A legacy value is
+ * refused: it names no row, so one from an old backup would open wherever a client planted it —
+ * only the extension's own migration (`rotate`) reads stored legacy values.
  */
 export function protectValue(ring: Keyring, value: unknown, ctx: ValueContext, jsonColumn: boolean): unknown {
 	if (value === null || value === undefined) return null;
 	const stored = classifyStored(value);
 	if (stored.format === 'plaintext') return sealForColumn(ring, value, ctx, jsonColumn);
+	if (stored.format === 'legacy-string' || stored.format === 'legacy-object') throw new LegacyValueRefusedError({ field: ctx.field });
 	try {
 		const opened = openStoredValue(ring, value, ctx);
 		if (opened.outdated) return sealForColumn(ring, opened.value, ctx, jsonColumn);
