@@ -47,9 +47,9 @@ export default defineHook(({ filter, action, init }, { services, database, getSc
 
 	// Every read's query (items and system collections alike, which reach owned rows through relations):
 	// no filter, sort, group, aggregate or search on a protected field; owned rows only, at every depth.
-	filter('*.query', (query, meta, context) => guardQuery(fields, query as never, meta['collection'], context));
-	// Counts (meta=filter_count/total_count, REST and websockets) never emit items.query: the same guard at their seam.
 	const guard = (query: Query, collection: string, context: GuardContext) => guardQuery(fields, query, collection, context);
+	filter('*.query', (query, meta, context) => guard(query as Query, meta['collection'], context));
+	// Counts (meta=filter_count/total_count, REST and websockets) never emit items.query: the same guard at their seam.
 	if (!guardMetaCounts(services.MetaService, guard)) {
 		logger.error('[credentials] MetaService.filterCount not found: meta counts of owned collections are not limited to the caller');
 	}
@@ -70,10 +70,13 @@ export default defineHook(({ filter, action, init }, { services, database, getSc
 		if (isSubscribeMessage(message)) return subscriptions.onSubscribe(message, client, database, await getSchema());
 		return message;
 	});
-	filter('items.delete', async (keys, meta, context) => {
-		await subscriptions.beforeDelete(meta['collection'], keys as never, context.database, context.schema);
-		return keys;
-	});
+	// Without websockets (Directus's default) nobody can subscribe: deletes then cost no owner lookup.
+	if (String(env['WEBSOCKETS_ENABLED']) === 'true') {
+		filter('items.delete', async (keys, meta, context) => {
+			await subscriptions.beforeDelete(meta['collection'], keys as never, context.database, context.schema);
+			return keys;
+		});
+	}
 	filter('items.create', (payload, meta, context) => guardCreate(payload as Payload, meta['collection'], context));
 	filter('items.update', (payload, meta, context) => guardUpdate(payload as Payload, meta['collection'], meta['keys'], context));
 	// Comments, shares and content versions point at an item: only at the caller's own.

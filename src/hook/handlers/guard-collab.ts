@@ -4,6 +4,7 @@ import type { Accountability, SchemaOverview } from '@directus/types';
 import type { Knex } from 'knex';
 import type { ProtectedFields } from '../../schema/protected-fields.js';
 import { OWNED } from '../../schema/ownership.js';
+import { assertOwned } from './owner-guard.js';
 import { isRecord, relatedCollection } from './schema-paths.js';
 
 /**
@@ -59,13 +60,10 @@ export class CollabGuard {
 	}
 
 	private async assertMayJoin(collection: string, item: unknown, ctx: CollabContext): Promise<void> {
-		const owned = OWNED.get(collection);
 		const caller = ctx.accountability;
-		if (!owned || caller?.admin) return;
+		if (!OWNED.has(collection) || caller?.admin) return;
 		if (!caller?.user || (typeof item !== 'string' && typeof item !== 'number')) throw new ForbiddenError({ reason: NO_ACCESS });
-		const pk = ctx.schema.collections[collection]?.primary ?? 'id';
-		const row = await ctx.database(collection).select(owned.ownerField).where(pk, item).first();
-		if (!row || row[owned.ownerField] !== caller.user) throw new ForbiddenError({ reason: NO_ACCESS });
+		await assertOwned(ctx.database, ctx.schema, collection, [item], caller.user, NO_ACCESS);
 	}
 
 	private remember(room: string, collection: string): void {

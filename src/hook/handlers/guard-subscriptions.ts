@@ -1,7 +1,7 @@
-import { ForbiddenError } from '@directus/errors';
 import type { Accountability, SchemaOverview } from '@directus/types';
 import type { Knex } from 'knex';
 import { OWNED } from '../../schema/ownership.js';
+import { assertOwned } from './owner-guard.js';
 import { isRecord } from './schema-paths.js';
 import { wrapMethod } from './wrap-method.js';
 
@@ -35,13 +35,8 @@ export class SubscriptionGuard {
 
 	async onSubscribe(message: Message, client: Client, database: Knex, schema: SchemaOverview): Promise<Message> {
 		const collection = String(message['collection']);
-		const owned = OWNED.get(collection);
 		const caller = client.accountability;
-		if (owned && !caller?.admin && 'item' in message) {
-			const pk = schema.collections[collection]?.primary ?? 'id';
-			const row = caller?.user ? await database(collection).select(owned.ownerField).where(pk, String(message['item'])).first() : undefined;
-			if (!row || row[owned.ownerField] !== caller!.user) throw new ForbiddenError();
-		}
+		if (OWNED.has(collection) && !caller?.admin && 'item' in message) await assertOwned(database, schema, collection, [String(message['item'])], caller?.user ?? null);
 		let mine = this.subscriptions.get(client);
 		if (!mine) this.subscriptions.set(client, (mine = new Map()));
 		mine.set(uidOf(message['uid']), collection);

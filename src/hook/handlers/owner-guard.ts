@@ -111,15 +111,17 @@ function pathConditions(schema: SchemaOverview, collection: string, filter: Reco
 	return conditions;
 }
 
-async function assertOwned(database: Knex, schema: SchemaOverview | null, collection: string, keys: PrimaryKey[], user: string | null) {
+/** Every key names a row of `collection` that `user` owns; otherwise 403 (with `reason`, where the channel has one). */
+export async function assertOwned(database: Knex, schema: SchemaOverview | null, collection: string, keys: PrimaryKey[], user: string | null, reason?: string) {
 	if (keys.length === 0) return;
-	if (!user) throw new ForbiddenError();
+	const refuse = () => new ForbiddenError(reason ? { reason } : undefined);
+	if (!user) throw refuse();
 	const owned = OWNED.get(collection)!;
 	const pk = schema?.collections[collection]?.primary ?? 'id';
 	const unique = [...new Set(keys.map(String))];
 	const rows = await database(collection).select(pk).whereIn(pk, unique).andWhere(owned.ownerField, user);
 	// Missing and foreign rows look the same: Directus answers 403 for both.
-	if (rows.length !== unique.length) throw new ForbiddenError();
+	if (rows.length !== unique.length) throw refuse();
 }
 
 async function assertPayload(ctx: GuardContext, collection: string, payload: Record<string, unknown>, user: string | null, action: 'create' | 'update') {
