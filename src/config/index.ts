@@ -11,6 +11,8 @@ export interface Runtime {
 	keys: () => Promise<KeyringState>;
 	/** Key ids rows use that no configured key has, as found by the start-up key check. */
 	missingKeyIds: Set<string>;
+	/** The configured key ids, once the keyring is built (null before, or when it cannot be). */
+	keyIds: ReadonlySet<string> | null;
 }
 
 /**
@@ -24,8 +26,12 @@ export function runtimeFor(env: Record<string, unknown>): Runtime {
 	if (!runtime) {
 		const config = loadConfig(env);
 		const keys = buildKeyring(config.keySource, (s) => deriveKey(s.passphrase, s.salt, s));
-		runtime = { config, fields: new ProtectedFields([...BUILT_IN_PROTECTED_FIELDS, ...config.extraFields]), keys: () => keys, missingKeyIds: new Set() };
-		runtimes.set(env, runtime);
+		const built: Runtime = { config, fields: new ProtectedFields([...BUILT_IN_PROTECTED_FIELDS, ...config.extraFields]), keys: () => keys, missingKeyIds: new Set(), keyIds: null };
+		// The database guard runs synchronously below knex: it needs the ids without awaiting.
+		void keys.then((state) => {
+			if (state.ok) built.keyIds = new Set(state.ring.all().map((key) => key.id));
+		});
+		runtimes.set(env, (runtime = built));
 	}
 	return runtime;
 }

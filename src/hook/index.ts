@@ -12,10 +12,13 @@ import { assertNoPlaintext } from './handlers/plaintext-guard.js';
 import { guardCreate, guardDelete, guardItemReference, guardUpdate } from './handlers/owner-guard.js';
 import { guardMetaCounts } from './handlers/guard-counts.js';
 import { guardSilentReads } from './handlers/guard-silent-reads.js';
+import { readForOwnUse, scopeRevisionUses, scopeVersionUses } from './handlers/draft-scope.js';
 import { CollabGuard, isCollabMessage } from './handlers/guard-collab.js';
 import { SubscriptionGuard, isSubscribeMessage } from './handlers/guard-subscriptions.js';
 import { directusWebSocketClass } from './handlers/directus-websocket.js';
 import { guardQuery } from './handlers/query-guard.js';
+import { scrubDatabaseError, scrubErrorAnswers } from './handlers/scrub-errors.js';
+import { rememberRequestSecrets, scrubLogStream } from './handlers/scrub-logs.js';
 import { freezeVaultIdentity, setVaultIdentity } from './handlers/vault-identity.js';
 import { protectCreate, protectUpdate, type WriteDeps } from './handlers/protect-on-write.js';
 import { protectVersionRevision, protectVersionRevisionUpdate, protectVersionUpdate, sealDraftSaveBody, type VersionTarget } from './handlers/protect-versions.js';
@@ -54,8 +57,17 @@ export default defineHook(({ filter, action, init }, { services, database, getSc
 		logger.error('[credentials] MetaService.filterCount not found: meta counts of owned collections are not limited to the caller');
 	}
 	// Silent reads (emitEvents: false) with a user's accountability — the manual flow trigger's key check — get the same guard and mask.
-	if (!guardSilentReads(services.ItemsService, guard, (collection, rows) => maskRows(fields, collection, rows))) {
-		logger.error('[credentials] ItemsService.readByQuery not found: reads without events are not limited to the caller');
+	// So do `?version=` reads, which return before the read filters.
+	if (!guardSilentReads(services.ItemsService, guard, (collection, rows, schema, query) => maskRows(fields, collection, rows, { schema, query }))) {
+		logger.error('[credentials] ItemsService.readByQuery not found: reads without events and `?version=` reads are not limited to the caller nor masked');
+	}
+	// Drafts and revisions are read unmasked only by Directus's own promote, save and revert, which write them back.
+	const maskDelta = (collection: string, delta: unknown, schema: SchemaOverview) => {
+		maskRows(fields, 'directus_versions', { collection, delta }, { schema });
+		return delta;
+	};
+	if (!scopeVersionUses(services.VersionsService, maskDelta) || !scopeRevisionUses(services.RevisionsService)) {
+		logger.error('[credentials] VersionsService.promote/save or RevisionsService.revert not found: drafts and revisions with protected fields cannot be promoted or reverted');
 	}
 	// Collaborative-editing rooms: joins on owned items only by their owner; protected values never enter a room.
 	const collab = new CollabGuard(fields);
@@ -126,17 +138,28 @@ export default defineHook(({ filter, action, init }, { services, database, getSc
 		}
 	});
 
-	// Below the services: no INSERT/UPDATE may put anything but ciphertext into a protected column.
-	database.on('start', (builder) => assertNoPlaintext(fields, builder));
+	if (!scrubLogStream(logger)) logger.error('[credentials] Directus\'s log stream not found: log lines are not scrubbed of protected values');
+	// Database errors quote the refused value: never a protected one (answers and log lines alike).
+	filter('database.error', (error) => scrubDatabaseError(fields, error));
 
-	// Internal reads (accountability null) see ciphertext; every request — admins included — sees the mask.
-	filter('items.read', (items, meta, context) => (context.accountability ? maskRows(fields, meta['collection'], items) : items));
+	// Below the services: no INSERT/UPDATE may put anything but a well-formed envelope under a configured key into a protected column.
+	database.on('start', (builder) => assertNoPlaintext(fields, builder, () => runtime.keyIds));
+
+	// Internal reads (accountability null) see ciphertext; every request — admins included — sees the mask,
+	// on every collection: items, and system collections that hold payloads (revisions, drafts) or relate to items.
+	filter('*.read', (rows, meta, context) => {
+		if (!context.accountability || readForOwnUse(meta['collection'], rows)) return rows;
+		return maskRows(fields, meta['collection'], rows, { schema: context.schema, query: meta['query'] as Query });
+	});
 
 	// The endpoint's HTTP edge around Directus's own middleware: our JSON parsing (bad bodies answer
 	// in the routes' shape), and errors raised before the router (an invalid token) in that shape too.
 	init('middlewares.before', ({ app }) => {
 		// The server secret header leaves every request before Directus's HTTP logger sees it.
 		app.use(takeServerSecretHeader);
+		// Error answers (REST, GraphQL, the routes) and log lines never quote a protected value sent, nor an envelope.
+		app.use(scrubErrorAnswers(fields));
+		app.use(rememberRequestSecrets(fields));
 		app.use('/credentials', credentialsBodyParser);
 	});
 	init('middlewares.after', ({ app }) => app.use('/credentials', credentialsErrorShape));

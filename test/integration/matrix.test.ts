@@ -46,8 +46,8 @@ interface Channel {
 	group: string;
 	name: string;
 	probe: (c: Caller) => Promise<Observation>;
-	/** The documented outcome per role; `users` stands for A, B and the Studio user. */
-	expect: { users: Outcome; admin: Outcome; public: Outcome; server?: Outcome };
+	/** The documented outcome per role; `users` stands for A, B and the Studio user (unless `studio` differs). */
+	expect: { users: Outcome; studio?: Outcome; admin: Outcome; public: Outcome; server?: Outcome };
 	/** Plaintext is expected here: the owner's own reveal routes. */
 	plaintext?: boolean;
 }
@@ -65,7 +65,8 @@ const markersOf = (owner: Owner) => {
 const results = new Map<string, Map<Role, Outcome>>();
 
 beforeAll(async () => {
-	directus = await startDirectus({ env: { WEBSOCKETS_ENABLED: 'true', WEBSOCKETS_REST_ENABLED: 'true', MCP_ENABLED: 'true' } });
+	// Trace-level logs: the server log and `/websocket/logs` must hold no secret even then.
+	directus = await startDirectus({ env: { WEBSOCKETS_ENABLED: 'true', WEBSOCKETS_REST_ENABLED: 'true', MCP_ENABLED: 'true', LOG_LEVEL: 'trace' } });
 	api = client(directus);
 	const A = await createCredentialsUser(directus, 'matrix-a');
 	const B = await createCredentialsUser(directus, 'matrix-b');
@@ -265,6 +266,47 @@ const CHANNELS: Channel[] = [
 	{ group: '/credentials', name: 'vault entry of another owner', expect: { users: '404', admin: '404', public: '401', server: '401' }, probe: (c) => call(c, 'GET', `/credentials/${rows[c.victim].vault}`) },
 	{ group: '/credentials', name: '`reveal` (server route)', expect: { users: '401', admin: '401', public: '401', server: 'foreign' }, plaintext: true, probe: (c) => call(c, 'POST', '/credentials/reveal', { creatorProfileId: rows[c.victim].connection }) },
 	{ group: '/credentials', name: '`get-platform-session` (server route)', expect: { users: '401', admin: '401', public: '401', server: 'foreign' }, plaintext: true, probe: (c) => call(c, 'POST', '/credentials/get-platform-session', { creator_profile_id: rows[c.victim].connection, platform: 'matrix' }) },
+	// Plaintext: drafts, revisions, activity, errors and logs — on the caller's own row, so that only the mask is owed.
+	{ group: 'Plaintext', name: 'draft save, object body', expect: { users: '403', admin: 'own', public: '403' }, probe: async (c) => call(c, 'POST', `/versions/${(await versionFor(c, 'save')).id}/save`, { encrypted_credentials: secretOf('save'), platform_username: rows[ownerOf(c)].username }) },
+	{ group: 'Plaintext', name: 'draft save, array body', expect: { users: '403', admin: '400', public: '403' }, probe: async (c) => call(c, 'POST', `/versions/${(await versionFor(c, 'array')).id}/save`, [{ encrypted_credentials: secretOf('array') }]) },
+	{
+		group: 'Plaintext',
+		name: 'draft save, protected field of a related item',
+		expect: { users: '403', admin: '400', public: '403' },
+		probe: async (c) => call(c, 'POST', `/versions/${(await versionFor(c, 'nested')).id}/save`, { sessions: [{ id: rows[ownerOf(c)].session, encrypted_cookies: secretOf('nested') }] }),
+	},
+	{ group: 'Plaintext', name: 'draft compare', expect: { users: '403', admin: 'own', public: '403' }, probe: async (c) => call(c, 'GET', `/versions/${(await draftFor(c, 'compare')).id}/compare`) },
+	{ group: 'Plaintext', name: 'draft read (`?version=`, `versionRaw`)', expect: { users: '403', admin: 'own', public: '403' }, probe: async (c) => call(c, 'GET', `/items/${C}/${rows[ownerOf(c)].connection}?${q({ version: (await draftFor(c, 'raw')).key, versionRaw: 'true' })}`) },
+	{
+		group: 'Plaintext',
+		name: 'draft promote',
+		expect: { users: '403', admin: 'own', public: '403' },
+		probe: async (c) => {
+			const draft = await draftFor(c, 'promote');
+			const { mainHash } = (await api('GET', `/versions/${draft.id}/compare`, { token: directus.adminToken })).body.data;
+			return call(c, 'POST', `/versions/${draft.id}/promote`, { mainHash });
+		},
+	},
+	{
+		group: 'Plaintext',
+		name: 'revert to an earlier revision',
+		expect: { users: '403', admin: 'none', public: '403' },
+		probe: async (c) => {
+			const [revision] = await directus.db.query<{ id: number }>(`select id from directus_revisions where collection = ? and item = ? and version is null order by id desc`, C, rows[ownerOf(c)].connection);
+			return call(c, 'POST', `/utils/revert/${revision!.id}`);
+		},
+	},
+	{ group: 'Plaintext', name: 'revisions of one’s own row', expect: { users: '403', admin: 'own', public: '403' }, probe: (c) => call(c, 'GET', `/revisions?${q({ 'filter[item][_eq]': rows[ownerOf(c)].connection, fields: 'collection,data,delta' })}`) },
+	{ group: 'Plaintext', name: 'activity with its revisions', expect: { users: '403', studio: 'none', admin: 'own', public: '403' }, probe: (c) => call(c, 'GET', `/activity?${q({ 'filter[item][_eq]': rows[ownerOf(c)].connection, fields: 'id,revisions.data,revisions.delta' })}`) },
+	{
+		group: 'Plaintext',
+		name: 'error: GraphQL type error on a protected field',
+		expect: { users: '400', admin: '400', public: '400' },
+		probe: (c) =>
+			graphqlStatus(call(c, 'POST', '/graphql', { query: `mutation ($d: create_${C}_input!) { create_${C}_item(data: $d) { id } }`, variables: { d: { platform: 'typed', encrypted_credentials: { password: secretOf('graphql') } } } })),
+	},
+	{ group: 'Plaintext', name: 'error: unique violation beside a protected field', expect: { users: '400', admin: '400', public: '403' }, probe: (c) => call(c, 'POST', `/items/${C}`, { id: rows[ownerOf(c)].connection, platform: 'dup', encrypted_credentials: secretOf('unique') }) },
+	{ group: 'Plaintext', name: '`/websocket/logs` while secrets are written and refused', expect: { users: '401', admin: 'own', public: '401' }, probe: logsProbe },
 	{ group: '/credentials', name: '`reveal-key` (server route)', expect: { users: '401', admin: '401', public: '401', server: 'foreign' }, plaintext: true, probe: (c) => call(c, 'POST', '/credentials/reveal-key', { id: rows[c.victim].vault }) },
 ];
 
@@ -276,6 +318,52 @@ async function draftOf(owner: Owner): Promise<string> {
 	const created = await api('POST', '/versions', { token: directus.adminToken, body: { key, name: key, collection: C, item: rows[owner].connection } });
 	expect(created.status, created.text).toBe(200);
 	return (drafts[owner] = key);
+}
+
+/** Secrets the plaintext probes write: no answer, and no log line, may ever carry one. */
+const fresh: string[] = [];
+const secretOf = (label: string) => {
+	const value = `pt-${label}-${randomBytes(4).toString('hex')}`;
+	fresh.push(value);
+	return value;
+};
+const ownerOf = (c: Caller): Owner => c.owner ?? c.victim;
+/** A fresh content version of the caller's own connection, made by the admin (users hold no version permissions). */
+async function versionFor(c: Caller, label: string): Promise<{ id: string; key: string }> {
+	const key = `pt-${label}-${c.role}-${randomBytes(2).toString('hex')}`.toLowerCase();
+	const created = await api('POST', '/versions', { token: directus.adminToken, body: { key, name: key, collection: C, item: rows[ownerOf(c)].connection } });
+	expect(created.status, created.text).toBe(200);
+	return { id: created.body.data.id, key };
+}
+/** …with a draft of a fresh secret in it. */
+async function draftFor(c: Caller, label: string) {
+	const version = await versionFor(c, label);
+	const saved = await api('POST', `/versions/${version.id}/save`, { token: directus.adminToken, body: { encrypted_credentials: secretOf(label) } });
+	expect(saved.status, saved.text).toBe(200);
+	return version;
+}
+/** Streams the server's logs as the caller while the caller's own row gets a secret and a refused one. */
+async function logsProbe(c: Caller): Promise<Observation> {
+	// The logs socket authenticates at the handshake only (a token in the URL): without one Directus refuses the upgrade.
+	const ws = await openSocket(directus, undefined, `/websocket/logs?access_token=${c.token ?? ''}`).catch(() => null);
+	if (!ws) return { status: 401, text: '' };
+	try {
+		ws.send({ type: 'subscribe', log_level: 'trace' });
+		const reply = await ws.next(() => true);
+		const refused = reply.status === 'error' || reply.action === 'error' || reply.type === 'error';
+		const owner = rows[ownerOf(c)];
+		await api('PATCH', `/items/${C}/${owner.connection}`, { token: owner.token, body: { encrypted_credentials: { password: secretOf('logged') } } });
+		// Refused in GraphQL's validation (logged at debug) and in its variable coercion (logged at error, so streamed).
+		await api('POST', '/graphql', { token: owner.token, body: { query: `mutation { create_${C}_item(data: { platform: "typed", encrypted_credentials: { password: "${secretOf('logged-error')}" } }) { id } }` } });
+		await api('POST', '/graphql', {
+			token: owner.token,
+			body: { query: `mutation ($d: create_${C}_input!) { create_${C}_item(data: $d) { id } }`, variables: { d: { platform: 'typed', encrypted_credentials: { password: secretOf('logged-variable') } } } },
+		});
+		await new Promise((r) => setTimeout(r, 400));
+		return { status: refused ? statusOfCode(reply.error?.code ?? reply.code) : 200, text: JSON.stringify([reply, ...ws.received]) };
+	} finally {
+		ws.close();
+	}
 }
 
 /** A probe whose answer is a count: its outcome is read off the number. */
@@ -415,6 +503,7 @@ function outcomeOf(observed: Observation, c: Caller): Outcome {
 const expected = (channel: Channel, role: Role): Outcome => {
 	if (role === 'admin' || role === 'public') return channel.expect[role];
 	if (role === 'server') return channel.expect.server ?? channel.expect.public;
+	if (role === 'studio') return channel.expect.studio ?? channel.expect.users;
 	return channel.expect.users;
 };
 
@@ -431,11 +520,21 @@ describe('channel × role matrix', () => {
 				expect.soft(outcome, where).toBe(expected(channel, c.role));
 				// The plaintext side of the promise: no envelope anywhere, and plaintext only from the server's reveal routes.
 				expect.soft(observed.text, where).not.toContain('cred:v2:');
-				if (!channel.plaintext) for (const owner of OWNERS) for (const p of rows[owner].plaintexts) expect.soft(observed.text, where).not.toContain(p);
+				if (!channel.plaintext) for (const p of [...OWNERS.flatMap((owner) => rows[owner].plaintexts), ...fresh]) expect.soft(observed.text, where).not.toContain(p);
 			}
 		});
 	}
 	afterAll(retireFlows);
+});
+
+describe('the server log', () => {
+	it('holds, at trace level, none of the secrets written, refused or revealed, and no envelope', () => {
+		const log = directus.log();
+		expect(log.length).toBeGreaterThan(10_000);
+		expect(fresh.length).toBeGreaterThan(10);
+		for (const p of [...OWNERS.flatMap((owner) => rows[owner].plaintexts), ...fresh]) expect.soft(log).not.toContain(p);
+		expect(log).not.toMatch(/cred:v2:[0-9a-f]{8}:/);
+	});
 });
 
 const START = '<!-- isolation-matrix:start -->';

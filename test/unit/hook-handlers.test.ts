@@ -74,25 +74,41 @@ describe('maskRows', () => {
 
 describe('assertNoPlaintext (below the services)', () => {
 	const fields = new ProtectedFields([ctx, { collection: 'creator_profiles', field: 'credentials' }]);
-	const env = sealValue(ring(), 'x', ctx);
+	const keys = ring();
+	const env = sealValue(keys, 'x', ctx);
+	const configured = () => new Set([keys.current.id]);
 	const builder = (method: string, table: string, data: unknown) => ({
 		_method: method,
 		_single: { table, [method === 'update' ? 'update' : 'insert']: data },
 	});
+	const guard = (method: string, table: string, data: unknown, keyIds: () => ReadonlySet<string> | null = configured) => () =>
+		assertNoPlaintext(fields, builder(method, table, data), keyIds);
 
 	it('refuses an insert or update that carries plaintext into a protected column', () => {
-		expect(() => assertNoPlaintext(fields, builder('insert', ctx.collection, { encrypted_credentials: 'plain' }))).toThrow(/Refusing to store plaintext/);
-		expect(() => assertNoPlaintext(fields, builder('insert', ctx.collection, [{ encrypted_credentials: env }, { encrypted_credentials: 'p' }]))).toThrow();
-		expect(() => assertNoPlaintext(fields, builder('update', 'creator_profiles', { credentials: '{"password":"p"}' }))).toThrow();
+		expect(guard('insert', ctx.collection, { encrypted_credentials: 'plain' })).toThrow(/Refusing to store plaintext/);
+		expect(guard('insert', ctx.collection, [{ encrypted_credentials: env }, { encrypted_credentials: 'p' }])).toThrow();
+		expect(guard('update', 'creator_profiles', { credentials: '{"password":"p"}' })).toThrow();
 	});
 
-	it('lets ciphertext, null, other columns, other tables and reads through', () => {
-		expect(() => assertNoPlaintext(fields, builder('insert', ctx.collection, { encrypted_credentials: env, platform: 'x' }))).not.toThrow();
-		expect(() => assertNoPlaintext(fields, builder('update', 'creator_profiles', { credentials: JSON.stringify({ enc: env }) }))).not.toThrow();
-		expect(() => assertNoPlaintext(fields, builder('update', ctx.collection, { encrypted_credentials: null }))).not.toThrow();
-		expect(() => assertNoPlaintext(fields, builder('update', ctx.collection, { platform: 'plain is fine here' }))).not.toThrow();
-		expect(() => assertNoPlaintext(fields, builder('insert', 'other', { encrypted_credentials: 'plain' }))).not.toThrow();
-		expect(() => assertNoPlaintext(fields, { _method: 'select', _single: { table: ctx.collection } })).not.toThrow();
+	it('refuses what only looks like ciphertext: a broken envelope, a legacy value, an unknown key id', () => {
+		expect(guard('insert', ctx.collection, { encrypted_credentials: 'cred:v2:my-plaintext-password' })).toThrow(/malformed/);
+		expect(guard('update', 'creator_profiles', { credentials: JSON.stringify({ enc: 'cred:v2:abcdef01:x:y:z' }) })).toThrow(/malformed/);
+		expect(guard('insert', ctx.collection, { encrypted_credentials: legacyEncrypt(rawKey(), { p: 1 }) })).toThrow(/legacy/);
+		const other = sealValue(ring(), 'x', ctx);
+		expect(guard('insert', ctx.collection, { encrypted_credentials: other })).toThrow(/not configured/);
+		// Before the keyring is known nothing but null passes.
+		expect(guard('insert', ctx.collection, { encrypted_credentials: env }, () => null)).toThrow(/no configured key/);
+	});
+
+	it('lets ciphertext under a configured key, null, other columns, other tables and reads through', () => {
+		expect(guard('insert', ctx.collection, { encrypted_credentials: env, platform: 'x' })).not.toThrow();
+		expect(guard('update', 'creator_profiles', { credentials: JSON.stringify({ enc: env }) })).not.toThrow();
+		expect(guard('update', 'creator_profiles', { credentials: { enc: env } })).not.toThrow();
+		expect(guard('update', ctx.collection, { encrypted_credentials: null })).not.toThrow();
+		expect(guard('update', ctx.collection, { encrypted_credentials: null }, () => null)).not.toThrow();
+		expect(guard('update', ctx.collection, { platform: 'plain is fine here' })).not.toThrow();
+		expect(guard('insert', 'other', { encrypted_credentials: 'plain' })).not.toThrow();
+		expect(() => assertNoPlaintext(fields, { _method: 'select', _single: { table: ctx.collection } }, configured)).not.toThrow();
 	});
 });
 

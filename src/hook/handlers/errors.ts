@@ -23,10 +23,10 @@ export const PrimaryKeyRequiredError = createError<{ collection: string }>(
 	400,
 );
 
-export const PlaintextRefusedError = createError<{ collection: string; field: string }>(
+export const PlaintextRefusedError = createError<{ collection: string; field: string; reason: string }>(
 	'CREDENTIALS_PLAINTEXT_REFUSED',
-	({ collection, field }) =>
-		`Refusing to store plaintext in protected field ${collection}.${field}: this write skipped Directus's item events. Write through ItemsService with events on.`,
+	({ collection, field, reason }) =>
+		`Refusing to store ${reason} in protected field ${collection}.${field}: only a sealed value under a configured key (or null) may be stored there, and this write skipped Directus's item events. Write through ItemsService with events on.`,
 	500,
 );
 
@@ -41,6 +41,12 @@ export const NestedVersionSecretError = createError<{ collection: string; field:
 	'CREDENTIALS_NESTED_VERSION_SECRET',
 	({ collection, field }) =>
 		`Invalid payload. A content version cannot carry the protected field ${collection}.${field} of a related item: save it on that item itself.`,
+	400,
+);
+
+export const DraftUncheckableError = createError<{ reason: string }>(
+	'CREDENTIALS_DRAFT_UNCHECKABLE',
+	({ reason }) => `Invalid payload. A content version is only saved when every protected field in it can be found and sealed: ${reason}.`,
 	400,
 );
 

@@ -1,29 +1,41 @@
 import type { Accountability, Query, SchemaOverview } from '@directus/types';
 import type { QueryGuard } from './guard-counts.js';
+import { inOwnUse } from './draft-scope.js';
 import { wrapMethod } from './wrap-method.js';
 
 /**
- * A read with `emitEvents: false` runs no items.query or items.read filter — so neither the owner
- * scope nor the mask. Directus itself reads that way with a user's accountability: the manual
- * flow trigger checks the keys a user sends with a silent `readMany`, so a user could run a flow
- * on another owner's rows. Every read goes through `readByQuery` (`readOne` and `readMany` call
- * it); a silent read that carries a non-admin caller's accountability gets the same guard and
- * mask as any other read. Internal reads (accountability null) and admins are left alone.
+ * Two kinds of reads run no items.read filter, so neither the owner scope nor the mask:
+ * - A read with `emitEvents: false`. Directus itself reads that way with a user's accountability:
+ *   the manual flow trigger checks the keys a user sends with a silent `readMany`, so a user could
+ *   run a flow on another owner's rows. A silent read that carries a non-admin caller's
+ *   accountability gets the same guard and mask as any other read.
+ * - A `?version=` read (`handleVersion`), which returns before the filters: the draft applied to
+ *   the item (masked by the inner read), `$meta.delta` beside it, or with `versionRaw` the stored
+ *   delta merged over the item. Its drafts are read unmasked (they are applied, not shown: see
+ *   draft-scope) and the answer is masked on the way out.
+ * Every read goes through `readByQuery` (`readOne` and `readMany` call it). Internal reads
+ * (accountability null) are left alone.
  */
 interface ItemsServiceInstance {
 	collection: string;
 	accountability: Accountability | null;
 	schema: SchemaOverview;
 }
-type Mask = (collection: string, rows: unknown) => unknown;
+export type Mask = (collection: string, rows: unknown, schema: SchemaOverview, query: Query) => unknown;
+const PUBLISHED = new Set(['published', 'main']);
 
 export function guardSilentReads(ItemsService: { prototype: object } | undefined, guard: QueryGuard, mask: Mask): boolean {
 	return wrapMethod(ItemsService, 'readByQuery', (original) =>
 		async function (this: ItemsServiceInstance, query: Query, opts?: { emitEvents?: boolean }) {
 			const caller = this.accountability;
-			if (opts?.emitEvents !== false || !caller || caller.admin) return original.call(this, query, opts);
+			if (!caller) return original.call(this, query, opts);
+			if (query?.version && !PUBLISHED.has(query.version)) {
+				const shown = { ...query };
+				return mask(this.collection, await inOwnUse({ versions: 'all' }, () => original.call(this, query, opts)), this.schema, shown);
+			}
+			if (opts?.emitEvents !== false || caller.admin) return original.call(this, query, opts);
 			const guarded = guard(query ?? {}, this.collection, { schema: this.schema, accountability: caller });
-			return mask(this.collection, await original.call(this, guarded, opts));
+			return mask(this.collection, await original.call(this, guarded, opts), this.schema, guarded);
 		},
 	);
 }

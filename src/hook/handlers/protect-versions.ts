@@ -1,6 +1,8 @@
 import type { Relation, SchemaOverview } from '@directus/types';
 import type { Knex } from 'knex';
-import { NestedVersionSecretError, VersionBatchError } from './errors.js';
+import { DraftUncheckableError, NestedVersionSecretError, VersionBatchError } from './errors.js';
+import { classifyStored } from '../../crypto/index.js';
+import { MASK } from '../../lib/mask.js';
 import { fieldsToProtect, primaryKeyFor, requireRing, sealFields, type WriteDeps } from './protect-on-write.js';
 
 /**
@@ -56,10 +58,12 @@ export function sealDraftSaveBody(deps: WriteDeps, readVersion: (req: DraftSaveR
 	return async (req: DraftSaveRequest, _res: unknown, next: (error?: unknown) => void) => {
 		try {
 			const body = req.body;
-			if (isObject(body)) {
-				const target = await readVersion(req).catch(() => null);
-				if (target) await sealDelta(deps, req.schema ?? null, target, body);
-			}
+			// A version the caller may not read is Directus's to refuse (403), before anything about the body.
+			const target = body === undefined || body === null ? null : await readVersion(req).catch(() => null);
+			if (!target) return next();
+			// An array (or a scalar) is merged by Directus as `{ "0": … }`: no field of the collection, nothing to seal by name.
+			if (!isObject(body)) throw new DraftUncheckableError({ reason: 'the changes must be one object of field values' });
+			await sealDelta(deps, req.schema ?? null, target, body);
 			next();
 		} catch (error) {
 			next(error);
@@ -83,8 +87,27 @@ export async function protectVersionUpdate(deps: WriteDeps, payload: Payload, ke
 
 /** `revisions.create` for a draft save: the revision's data and delta hold the same changes. */
 export async function protectVersionRevision(deps: WriteDeps, payload: Payload, context: FilterContext): Promise<Payload> {
-	if (!payload || payload['version'] === null || payload['version'] === undefined) return payload;
-	return sealRevision(deps, payload, { collection: String(payload['collection']), item: (payload['item'] as PrimaryKey) ?? null }, context);
+	if (!payload) return payload;
+	const target = { collection: String(payload['collection']), item: (payload['item'] as PrimaryKey) ?? null };
+	if (payload['version'] === null || payload['version'] === undefined) return sealPlaintextSnapshot(deps, payload, target, context);
+	return sealRevision(deps, payload, target, context);
+}
+
+/**
+ * An item's revision copies the whole row as stored. A field added to CREDENTIALS_ENCRYPTED_FIELDS
+ * still holds plaintext until `encrypt-existing` — its copy in the revision is sealed for the row
+ * here, so revisions (and the SQL they take to write) never hold more plaintext than the row itself
+ * already did. Everything else (envelopes, legacy values) is copied as it is.
+ */
+async function sealPlaintextSnapshot(deps: WriteDeps, payload: Payload, target: VersionTarget, context: FilterContext): Promise<Payload> {
+	const fields = deps.fields.of(target.collection);
+	if (fields.length === 0 || target.item === null) return payload;
+	const parts = revisionParts(payload);
+	const plain = (part: Payload, field: string) => part[field] !== null && part[field] !== undefined && part[field] !== MASK && classifyStored(part[field]).format === 'plaintext';
+	if (!parts.some((part) => fields.some((field) => plain(part, field)))) return payload;
+	const ring = await requireRing(deps);
+	for (const part of parts) sealFields(ring, context.schema, target.collection, target.item, fields.filter((field) => plain(part, field)), part);
+	return payload;
 }
 
 /** `revisions.update`: `save ?patchRevision` merges the new changes into the draft's last revision. */
@@ -120,14 +143,22 @@ function secretsIn(deps: WriteDeps, schema: SchemaOverview | null, collection: s
 /**
  * A draft may carry related items inline (`{ creator_profile_id: { encrypted_credentials: … } }`).
  * Those have no row of their own yet to bind a value to, so a protected field there is refused
- * rather than stored in the clear; it can be saved on the related item itself.
+ * rather than stored in the clear; it can be saved on the related item itself. What cannot be
+ * checked is refused too, never stored unchecked: structure under a key that is no field of the
+ * collection, nesting deeper than MAX_DRAFT_DEPTH, or any structure when the schema is unknown.
  */
+const MAX_DRAFT_DEPTH = 16;
+/** Who changed a draft's item and when: Directus stamps each item of a delta with these. */
+const STAMPS = new Set(['_user', '_date']);
+
 function refuseNestedSecrets(deps: WriteDeps, schema: SchemaOverview | null, collection: string, node: Payload, depth: number): void {
-	if (!schema || depth > 16) return;
 	for (const [field, value] of Object.entries(node)) {
-		if (!isObject(value) && !Array.isArray(value)) continue;
+		if (STAMPS.has(field) || (!isObject(value) && !Array.isArray(value))) continue;
+		if (!schema) throw new DraftUncheckableError({ reason: 'the schema is not available to check related items' });
+		if (depth >= MAX_DRAFT_DEPTH) throw new DraftUncheckableError({ reason: `related items are nested deeper than ${MAX_DRAFT_DEPTH} levels` });
 		const related = relatedCollection(schema.relations, collection, field, node);
 		if (related) visitRelated(deps, schema, related, value, depth + 1);
+		else if (!schema.collections[collection]?.fields[field]) throw new DraftUncheckableError({ reason: `"${field}" is not a field of ${collection}` });
 	}
 }
 

@@ -6,8 +6,8 @@ export type SocketMessage = Record<string, any>;
  * A websocket to Directus kept open: every message it receives, and a way to wait for one. With a
  * token it authenticates first (and fails unless Directus accepts it); without one it stays public.
  */
-export async function openSocket(instance: Instance, token?: string) {
-	const socket = new WebSocket(`${instance.url.replace('http', 'ws')}/websocket`);
+export async function openSocket(instance: Instance, token?: string, path = '/websocket') {
+	const socket = new WebSocket(`${instance.url.replace('http', 'ws')}${path}`);
 	const received: SocketMessage[] = [];
 	socket.addEventListener('message', (event) => {
 		const reply = JSON.parse(String(event.data));
