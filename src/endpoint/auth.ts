@@ -1,27 +1,33 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Accountability } from '@directus/types';
 import type { Request } from 'express';
-import { RouteError } from './http.js';
+import { ForbiddenError, NotConfiguredError, UnauthorizedError } from '../errors.js';
+import type { Caller, ServerCaller, UserCaller } from '../services/caller.js';
 
-/** Who is calling: a Directus user (their accountability), or a server holding the shared secret. */
-export type Actor = { kind: 'user'; accountability: Accountability } | { kind: 'server' };
 /** Who may call a route: any signed-in user, an admin user, or a server with the shared secret. */
-export type AuthKind = Actor['kind'] | 'admin';
+export type AuthKind = Caller['kind'] | 'admin';
+
+type AccountableRequest = Request & { accountability?: Accountability };
+
+/** Where a request comes from, as Directus saw it (its accountability carries the IP it trusts). */
+function origin(req: AccountableRequest) {
+	return { ip: req.accountability?.ip ?? req.ip ?? null, userAgent: (req.accountability?.userAgent ?? req.get('user-agent') ?? '').slice(0, 1000) };
+}
 
 export const SERVER_SECRET_HEADER = 'x-rbac-sync-secret';
 
 /** Any valid Directus session, access token or static token; identity from req.accountability. */
-export function requireUser(req: Request): Actor {
-	const accountability = (req as Request & { accountability?: Accountability }).accountability;
-	if (!accountability?.user) throw new RouteError(401, 'Unauthorized');
-	return { kind: 'user', accountability };
+export function requireUser(req: Request): UserCaller {
+	const accountability = (req as AccountableRequest).accountability;
+	if (!accountability?.user) throw new UnauthorizedError({ reason: 'Unauthorized' });
+	return { kind: 'user', user: accountability.user, accountability, ...origin(req) };
 }
 
 /** A signed-in Directus admin; other users get 403. */
-export function requireAdmin(req: Request): Actor {
-	const actor = requireUser(req);
-	if (actor.kind !== 'user' || !actor.accountability.admin) throw new RouteError(403, 'Forbidden');
-	return actor;
+export function requireAdmin(req: Request): UserCaller {
+	const caller = requireUser(req);
+	if (!caller.accountability.admin) throw new ForbiddenError({ reason: 'Forbidden' });
+	return caller;
 }
 
 const digest = (value: string) => createHash('sha256').update(value, 'utf8').digest();
@@ -50,15 +56,9 @@ export function takeServerSecretHeader(req: Request, _res: unknown, next: () => 
  * Only the shared secret opens server routes — a Directus token, even an admin's, does not.
  * Digests make the comparison constant-time whatever the lengths.
  */
-export function requireServerSecret(req: Request, secret: string | undefined): Actor {
-	if (!secret) throw new RouteError(500, 'RBAC_SYNC_WEBHOOK_SECRET not set');
+export function requireServerSecret(req: Request, secret: string | undefined): ServerCaller {
+	if (!secret) throw new NotConfiguredError({ reason: 'RBAC_SYNC_WEBHOOK_SECRET not set' });
 	const given = serverSecrets.has(req) ? serverSecrets.get(req) : req.headers[SERVER_SECRET_HEADER];
-	if (typeof given !== 'string' || !timingSafeEqual(digest(given), digest(secret))) throw new RouteError(401, 'Unauthorized');
-	return { kind: 'server' };
-}
-
-/** The user behind a user route (its guard already ran; this only narrows the type). */
-export function accountabilityOf(actor: Actor): Accountability {
-	if (actor.kind !== 'user') throw new RouteError(401, 'Unauthorized');
-	return actor.accountability;
+	if (typeof given !== 'string' || !timingSafeEqual(digest(given), digest(secret))) throw new UnauthorizedError({ reason: 'Unauthorized' });
+	return { kind: 'server', user: null, ...origin(req) };
 }

@@ -1,16 +1,7 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { ZodError } from 'zod';
 import { DecryptError } from '../crypto/index.js';
-
-/** An answer the route chose: status plus the seed's `{ success: false, error }` text. */
-export class RouteError extends Error {
-	constructor(
-		readonly status: number,
-		message: string,
-	) {
-		super(message);
-	}
-}
+import { isOwnError } from '../errors.js';
 
 export interface ErrorBody {
 	status: number;
@@ -28,10 +19,11 @@ const isDirectusError = (e: unknown): e is DirectusLikeError =>
 
 /** Maps anything thrown below a route to a status and a message that never carries a value. */
 export function toErrorBody(error: unknown): ErrorBody {
-	if (error instanceof RouteError) return { status: error.status, error: error.message };
 	if (error instanceof ZodError) return { status: 400, error: describeZodError(error) };
 	if (error instanceof DecryptError) return { status: 500, error: `Stored value cannot be decrypted: ${error.message}` };
 	if (isDirectusError(error)) {
+		// The extension's own answers (services and hook alike) carry their status and message as they are.
+		if (isOwnError(error)) return { status: error.status, error: error.message };
 		if (error.code === 'FORBIDDEN') return { status: 403, error: 'Forbidden' };
 		if (error.code === 'TOKEN_EXPIRED' || error.code === 'INVALID_TOKEN' || error.code === 'INVALID_CREDENTIALS')
 			return { status: 401, error: 'Unauthorized' };
@@ -60,7 +52,8 @@ export function asyncRoute(
 	return (req: Request, res: Response, _next: NextFunction) => {
 		handler(req, res).catch((error: unknown) => {
 			const body = toErrorBody(error);
-			if (body.status >= 500 && !(error instanceof RouteError)) onUnexpected(error);
+			// Bugs, and stored values the keys cannot open (an operator must hear of those), are logged; other own answers are not.
+			if (body.status >= 500 && (!isOwnError(error) || (error as { code?: string }).code === 'CREDENTIALS_UNDECRYPTABLE')) onUnexpected(error);
 			if (!res.headersSent) sendError(res, body.status, body.error);
 		});
 	};

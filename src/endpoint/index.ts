@@ -3,7 +3,8 @@ import type { SchemaOverview } from '@directus/types';
 import type { Request } from 'express';
 import { runtimeFor } from '../config/index.js';
 import type { ServiceDeps } from '../services/deps.js';
-import { requireAdmin, requireServerSecret, requireUser, type Actor } from './auth.js';
+import type { Caller } from '../services/caller.js';
+import { requireAdmin, requireServerSecret, requireUser } from './auth.js';
 import { asyncRoute, sendError } from './http.js';
 import { openApiDocument } from './openapi.js';
 import type { RouteDef } from './route.js';
@@ -30,18 +31,18 @@ export default defineEndpoint({
 		const document = openApiDocument(ROUTES, '0.1.0');
 		router.get('/openapi.json', (_req, res) => res.json(document));
 
-		const authorize = (route: RouteDef, req: Request): Actor =>
+		const authorize = (route: RouteDef, req: Request): Caller =>
 			route.auth === 'server' ? requireServerSecret(req, config.serverSecret) : route.auth === 'admin' ? requireAdmin(req) : requireUser(req);
 
 		for (const route of ROUTES) {
 			router[route.method](
 				route.path,
 				asyncRoute(async (req, res) => {
-					const actor = authorize(route, req);
+					const caller = authorize(route, req);
 					const input = route.input?.schema.parse(route.input.from === 'body' ? (req.body ?? {}) : req[route.input.from]);
 					const schema = (req as Request & { schema?: SchemaOverview }).schema ?? (await getSchema());
 					const deps: ServiceDeps = { services, database, schema, keys: await runtime.keys(), fields };
-					const result = await route.handler(input, { deps, req, actor });
+					const result = await route.handler(input, { deps, caller });
 					if (route.status === 204) res.status(204).end();
 					else res.status(route.status ?? 200).json(result);
 				}, onUnexpected),

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { RouteDef } from './route.js';
-import { ErrorResponse } from './schemas.js';
+import { ErrorResponse } from '../contracts/fields.js';
 
 /** JSON Schema (2020-12, as OpenAPI 3.1 uses) for one zod schema, without the $schema marker. */
 function jsonSchema(schema: z.ZodType, io: 'input' | 'output') {

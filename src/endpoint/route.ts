@@ -1,12 +1,11 @@
-import type { Request } from 'express';
 import type { z } from 'zod';
+import type { Caller } from '../services/caller.js';
 import type { ServiceDeps } from '../services/deps.js';
-import type { Actor, AuthKind } from './auth.js';
+import type { AuthKind } from './auth.js';
 
-export interface RouteContext<A extends Actor | null = Actor> {
+export interface RouteContext {
 	deps: ServiceDeps;
-	req: Request;
-	actor: A;
+	caller: Caller;
 }
 
 /** One route: its contract (used for the OpenAPI document too) and its thin handler. */
@@ -19,7 +18,7 @@ export interface RouteDef<I extends z.ZodType = z.ZodType> {
 	input?: { from: 'body' | 'query' | 'params'; schema: I };
 	response: z.ZodType;
 	status?: number;
-	handler: (input: z.infer<I>, ctx: RouteContext<Actor>) => Promise<unknown>;
+	handler: (input: z.infer<I>, ctx: RouteContext) => Promise<unknown>;
 }
 
 /** Keeps the input's inferred type flowing into the handler. */

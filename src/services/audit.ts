@@ -1,5 +1,4 @@
-import type { Request } from 'express';
-import type { Actor } from '../endpoint/auth.js';
+import type { Caller } from './caller.js';
 import type { ServiceDeps } from './deps.js';
 
 export interface RevealEvent {
@@ -13,17 +12,16 @@ export interface RevealEvent {
  * secret), the item, the IP and user agent, and in `origin` which route and which kind of caller.
  * Never the value. Written before the value is returned: no audit, no reveal.
  */
-export async function recordReveal(deps: ServiceDeps, req: Request, actor: Actor, event: RevealEvent): Promise<void> {
-	const accountability = (req as Request & { accountability?: { ip?: string | null; userAgent?: string } }).accountability;
+export async function recordReveal(deps: ServiceDeps, caller: Caller, event: RevealEvent): Promise<void> {
 	// A plain insert: ActivityService would run the whole item pipeline for a row only we write.
 	await deps.database('directus_activity').insert({
 		action: 'reveal',
-		user: actor.kind === 'user' ? actor.accountability.user : null,
+		user: caller.user,
 		collection: event.collection,
 		item: event.item,
-		ip: accountability?.ip ?? req.ip ?? null,
-		user_agent: (accountability?.userAgent ?? req.get('user-agent') ?? '').slice(0, 1000),
-		origin: `credentials/${event.route} by ${actor.kind === 'server' ? 'server secret' : 'user'}`,
+		ip: caller.ip,
+		user_agent: caller.userAgent.slice(0, 1000),
+		origin: `credentials/${event.route} by ${caller.kind === 'server' ? 'server secret' : 'user'}`,
 		timestamp: new Date(),
 	});
 }

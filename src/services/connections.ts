@@ -1,12 +1,7 @@
-import type { Accountability } from '@directus/types';
-import type { Request } from 'express';
-import type { z } from 'zod';
-import { openStored } from '../crypto/index.js';
-import type { Actor } from '../endpoint/auth.js';
-import { RouteError } from '../endpoint/http.js';
-import type { CreateProfileBody, RevealBody, StoreBody, UpdateProfileCredsBody } from '../endpoint/routes/connections.js';
-import { recordReveal } from './audit.js';
-import { itemsService, ring, type ServiceDeps } from './deps.js';
+import type { CreateProfileInput, RevealInput, StoreInput, UpdateProfileCredsInput } from '../contracts/connections.js';
+import type { Caller, UserCaller } from './caller.js';
+import { itemsService, type ServiceDeps } from './deps.js';
+import { revealField } from './reveal.js';
 import { assertCallerMayTouch, readRaw } from './rows.js';
 
 const COLLECTION = 'platform_connections';
@@ -19,7 +14,7 @@ const credentialValues = (credentials: unknown) => ({
 	credentials_updated_at: new Date().toISOString(),
 });
 
-export async function createProfile(deps: ServiceDeps, accountability: Accountability, input: z.infer<typeof CreateProfileBody>) {
+export async function createProfile(deps: ServiceDeps, { accountability }: UserCaller, input: CreateProfileInput) {
 	const service = itemsService(deps, COLLECTION, accountability);
 	const username = input.platform_username ?? null;
 	// The caller's own connection for this platform and username, even when the caller is an admin.
@@ -43,27 +38,23 @@ export async function createProfile(deps: ServiceDeps, accountability: Accountab
 	return { id: id as string, updated: false };
 }
 
-export async function updateProfileCredentials(deps: ServiceDeps, accountability: Accountability, input: z.infer<typeof UpdateProfileCredsBody>) {
-	const key = await assertCallerMayTouch(deps, COLLECTION, input.creator_profile_id, accountability);
-	await itemsService(deps, COLLECTION, accountability).updateOne(key, {
+export async function updateProfileCredentials(deps: ServiceDeps, caller: UserCaller, input: UpdateProfileCredsInput) {
+	const key = await assertCallerMayTouch(deps, COLLECTION, input.creator_profile_id, caller);
+	await itemsService(deps, COLLECTION, caller.accountability).updateOne(key, {
 		...credentialValues(input.credentials),
 		...(input.platform_username !== undefined && { platform_username: input.platform_username }),
 	});
 	return { id: key };
 }
 
-export async function storeConnection(deps: ServiceDeps, input: z.infer<typeof StoreBody>) {
+export async function storeConnection(deps: ServiceDeps, input: StoreInput) {
 	const { key } = await readRaw(deps, COLLECTION, input.creatorProfileId, []);
 	await itemsService(deps, COLLECTION, null).updateOne(key, credentialValues(input.credentials));
 	return { creatorProfileId: key, updated: key };
 }
 
-export async function revealConnection(deps: ServiceDeps, req: Request, actor: Actor, input: z.infer<typeof RevealBody>) {
-	const keys = ring(deps);
-	const notFound = 'No encrypted_credentials found';
-	const { key, row } = await readRaw(deps, COLLECTION, input.creatorProfileId, [FIELD], notFound);
-	if (row[FIELD] === null || row[FIELD] === undefined) throw new RouteError(404, notFound);
-	await recordReveal(deps, req, actor, { collection: COLLECTION, item: key, route: 'reveal' });
-	const credentials = openStored(keys, row[FIELD], { collection: COLLECTION, field: FIELD, pk: key });
-	return { creatorProfileId: key, credentials };
+export async function revealConnection(deps: ServiceDeps, caller: Caller, input: RevealInput) {
+	const target = { collection: COLLECTION, field: FIELD, id: input.creatorProfileId, route: 'reveal', notFound: 'No encrypted_credentials found', emptyIsMissing: true };
+	const { key, value } = await revealField(deps, caller, target);
+	return { creatorProfileId: key, credentials: value };
 }

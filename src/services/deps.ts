@@ -3,7 +3,7 @@ import type { Knex } from 'knex';
 import type { Keyring } from '../crypto/index.js';
 import type { KeyringState } from '../config/index.js';
 import type { ProtectedFields } from '../schema/protected-fields.js';
-import { RouteError } from '../endpoint/http.js';
+import { NotConfiguredError } from '../errors.js';
 
 /* Directus passes its service classes in the extension context; @directus/api has no public types. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -28,6 +28,6 @@ export function itemsService(deps: ServiceDeps, collection: string, accountabili
 }
 
 export function ring(deps: ServiceDeps): Keyring {
-	if (!deps.keys.ok) throw new RouteError(500, deps.keys.error);
+	if (!deps.keys.ok) throw new NotConfiguredError({ reason: deps.keys.error });
 	return deps.keys.ring;
 }

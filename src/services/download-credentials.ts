@@ -1,19 +1,15 @@
-import type { Accountability } from '@directus/types';
-import type { Request } from 'express';
-import type { z } from 'zod';
-import { openStored } from '../crypto/index.js';
-import type { Actor } from '../endpoint/auth.js';
-import type { CreateDownloadCredBody, RevealDownloadCredBody } from '../endpoint/routes/download-credentials.js';
-import { recordReveal } from './audit.js';
-import { itemsService, ring, type ServiceDeps } from './deps.js';
-import { assertCallerMayTouch, readRaw } from './rows.js';
+import type { CreateDownloadCredInput, RevealDownloadCredInput } from '../contracts/download-credentials.js';
+import type { Caller, UserCaller } from './caller.js';
+import { itemsService, type ServiceDeps } from './deps.js';
+import { revealField } from './reveal.js';
+import { assertCallerMayTouch } from './rows.js';
 
 const COLLECTION = 'download_credentials';
 const FIELD = 'encrypted_credentials';
 
-export async function createDownloadCredential(deps: ServiceDeps, accountability: Accountability, input: z.infer<typeof CreateDownloadCredBody>) {
-	const connection = await assertCallerMayTouch(deps, 'platform_connections', input.creator_profile_id, accountability);
-	const id = await itemsService(deps, COLLECTION, accountability).createOne({
+export async function createDownloadCredential(deps: ServiceDeps, caller: UserCaller, input: CreateDownloadCredInput) {
+	const connection = await assertCallerMayTouch(deps, 'platform_connections', input.creator_profile_id, caller);
+	const id = await itemsService(deps, COLLECTION, caller.accountability).createOne({
 		platform: input.platform,
 		creator_profile_id: connection,
 		auth_type: input.auth_type,
@@ -24,10 +20,7 @@ export async function createDownloadCredential(deps: ServiceDeps, accountability
 	return { id: id as string };
 }
 
-export async function revealDownloadCredential(deps: ServiceDeps, req: Request, actor: Actor, input: z.infer<typeof RevealDownloadCredBody>) {
-	const keys = ring(deps);
-	const { key, row } = await readRaw(deps, COLLECTION, input.id, ['platform', 'auth_type', FIELD]);
-	await recordReveal(deps, req, actor, { collection: COLLECTION, item: key, route: 'reveal-download-cred' });
-	const credentials = openStored(keys, row[FIELD], { collection: COLLECTION, field: FIELD, pk: key });
-	return { id: key, platform: row['platform'] as string, auth_type: row['auth_type'] as 'password' | 'cookies', credentials };
+export async function revealDownloadCredential(deps: ServiceDeps, caller: Caller, input: RevealDownloadCredInput) {
+	const { key, row, value } = await revealField(deps, caller, { collection: COLLECTION, field: FIELD, id: input.id, route: 'reveal-download-cred', with: ['platform', 'auth_type'] });
+	return { id: key, platform: row['platform'] as string, auth_type: row['auth_type'] as 'password' | 'cookies', credentials: value };
 }

@@ -1,8 +1,7 @@
-import type { Accountability } from '@directus/types';
-import type { z } from 'zod';
 import { classifyStored, DecryptError, openStored, type Keyring, type StoredFormat } from '../crypto/index.js';
-import { RouteError } from '../endpoint/http.js';
-import type { FieldStatusQuery } from '../endpoint/routes/studio.js';
+import type { FieldStatusInput } from '../contracts/studio.js';
+import { InvalidInputError, NotFoundError } from '../errors.js';
+import type { UserCaller } from './caller.js';
 import { itemsService, ring, type ServiceDeps } from './deps.js';
 import { readRaw } from './rows.js';
 
@@ -43,11 +42,11 @@ const toIso = (value: unknown): string | null => {
  * Metadata about one protected value — set or not, format, key id, whether it decrypts, when the
  * row last changed — for a caller who may read that field of that row. Never the value.
  */
-export async function fieldStatus(deps: ServiceDeps, accountability: Accountability, input: z.infer<typeof FieldStatusQuery>) {
+export async function fieldStatus(deps: ServiceDeps, { accountability }: UserCaller, input: FieldStatusInput) {
 	const { collection, field, id } = input;
 	const pkField = deps.schema.collections[collection]?.primary;
 	if (!deps.fields.has(collection, field) || !pkField || !deps.schema.collections[collection]?.fields[field]) {
-		throw new RouteError(400, `${collection}.${field} is not a protected field`);
+		throw new InvalidInputError({ reason: `${collection}.${field} is not a protected field` });
 	}
 	const changedAt = changedAtFields(deps, collection);
 	const { key, row } = await readRaw(deps, collection, id, [field, ...changedAt]);
@@ -56,7 +55,7 @@ export async function fieldStatus(deps: ServiceDeps, accountability: Accountabil
 	await itemsService(deps, collection, accountability)
 		.readOne(key, { fields: [pkField, field] })
 		.catch((error: unknown) => {
-			throw isForbidden(error) ? new RouteError(404, 'Not found') : error;
+			throw isForbidden(error) ? new NotFoundError({ reason: 'Not found' }) : error;
 		});
 
 	const stored = row[field];

@@ -1,7 +1,7 @@
-import type { Accountability } from '@directus/types';
 import { boundKey, keySpellings } from '../crypto/index.js';
-import { RouteError } from '../endpoint/http.js';
+import { ForbiddenError, NotFoundError } from '../errors.js';
 import { COLLECTIONS } from '../schema/collections.js';
+import type { UserCaller } from './caller.js';
 import { itemsService, type ServiceDeps } from './deps.js';
 
 type Row = Record<string, unknown>;
@@ -33,7 +33,7 @@ export async function readRaw(deps: ServiceDeps, collection: string, id: string,
 	)) as Row[];
 	// A case-sensitive database may hold keys differing only in case (rows created before keys were canonical): the exact spelling first.
 	const row = rows.find((r) => String(r[pk]) === id) ?? rows.find((r) => boundKey(String(r[pk])) === boundKey(id));
-	if (!row) throw new RouteError(404, notFound);
+	if (!row) throw new NotFoundError({ reason: notFound });
 	return { key: String(row[pk]), row };
 }
 
@@ -42,9 +42,9 @@ export async function readRaw(deps: ServiceDeps, collection: string, id: string,
  * looked up first; the caller's own ItemsService call that follows enforces ownership again.
  * Returns the row's key as stored, for the writes that follow.
  */
-export async function assertCallerMayTouch(deps: ServiceDeps, collection: string, id: string, accountability: Accountability): Promise<string> {
+export async function assertCallerMayTouch(deps: ServiceDeps, collection: string, id: string, { accountability }: UserCaller): Promise<string> {
 	const ownerField = COLLECTIONS.find((c) => c.collection === collection)!.ownerField;
 	const { key, row } = await readRaw(deps, collection, id, [ownerField]);
-	if (!accountability.admin && row[ownerField] !== accountability.user) throw new RouteError(403, 'Forbidden');
+	if (!accountability.admin && row[ownerField] !== accountability.user) throw new ForbiddenError({ reason: 'Forbidden' });
 	return key;
 }

@@ -1,22 +1,18 @@
-import type { Accountability } from '@directus/types';
-import type { Request } from 'express';
-import type { z } from 'zod';
-import { openStored } from '../crypto/index.js';
-import type { Actor } from '../endpoint/auth.js';
-import { RouteError } from '../endpoint/http.js';
-import type { GetPlatformSessionBody, RevokePlatformSessionBody, StorePlatformSessionBody } from '../endpoint/routes/sessions.js';
-import { recordReveal } from './audit.js';
+import type { GetPlatformSessionInput, RevokePlatformSessionInput, StorePlatformSessionInput } from '../contracts/sessions.js';
+import { NotFoundError } from '../errors.js';
+import type { Caller, UserCaller } from './caller.js';
 import { itemsService, ring, type ServiceDeps } from './deps.js';
-import { assertCallerMayTouch, keyFilter, readRaw } from './rows.js';
+import { revealField } from './reveal.js';
+import { assertCallerMayTouch, keyFilter } from './rows.js';
 
 const COLLECTION = 'platform_sessions';
 const FIELD = 'encrypted_cookies';
 
 const iso = (value: unknown) => (value === null || value === undefined ? null : new Date(value as string).toISOString());
 
-export async function storePlatformSession(deps: ServiceDeps, accountability: Accountability, input: z.infer<typeof StorePlatformSessionBody>) {
-	const connection = await assertCallerMayTouch(deps, 'platform_connections', input.creator_profile_id, accountability);
-	const id = await itemsService(deps, COLLECTION, accountability).createOne({
+export async function storePlatformSession(deps: ServiceDeps, caller: UserCaller, input: StorePlatformSessionInput) {
+	const connection = await assertCallerMayTouch(deps, 'platform_connections', input.creator_profile_id, caller);
+	const id = await itemsService(deps, COLLECTION, caller.accountability).createOne({
 		creator_profile_id: connection,
 		platform: input.platform,
 		[FIELD]: input.cookies,
@@ -28,7 +24,7 @@ export async function storePlatformSession(deps: ServiceDeps, accountability: Ac
 }
 
 /** Pages through the newest sessions first, so a profile with thousands of old ones costs one small read. */
-async function newestActiveSession(deps: ServiceDeps, input: z.infer<typeof GetPlatformSessionBody>, now: number) {
+async function newestActiveSession(deps: ServiceDeps, input: GetPlatformSessionInput, now: number) {
 	const PAGE = 20;
 	for (let page = 1; ; page++) {
 		const candidates = (await itemsService(deps, COLLECTION, null).readByQuery(
@@ -47,13 +43,12 @@ async function newestActiveSession(deps: ServiceDeps, input: z.infer<typeof GetP
 	}
 }
 
-export async function getPlatformSession(deps: ServiceDeps, req: Request, actor: Actor, input: z.infer<typeof GetPlatformSessionBody>) {
-	const keys = ring(deps);
+export async function getPlatformSession(deps: ServiceDeps, caller: Caller, input: GetPlatformSessionInput) {
+	ring(deps); // fail on a missing key before any read, as every reveal does
 	const active = await newestActiveSession(deps, input, Date.now());
-	if (!active) throw new RouteError(404, 'No active platform session found');
-	const { key: id, row: session } = await readRaw(deps, COLLECTION, String(active['id']), ['platform', FIELD, 'captured_at', 'expires_at', 'user_agent']);
-	await recordReveal(deps, req, actor, { collection: COLLECTION, item: id, route: 'get-platform-session' });
-	const cookies = openStored(keys, session[FIELD], { collection: COLLECTION, field: FIELD, pk: id });
+	if (!active) throw new NotFoundError({ reason: 'No active platform session found' });
+	const revealed = await revealField(deps, caller, { collection: COLLECTION, field: FIELD, id: String(active['id']), route: 'get-platform-session', with: ['platform', 'captured_at', 'expires_at', 'user_agent'] });
+	const { key: id, row: session, value: cookies } = revealed;
 	return {
 		id,
 		platform: session['platform'] as string,
@@ -64,8 +59,8 @@ export async function getPlatformSession(deps: ServiceDeps, req: Request, actor:
 	};
 }
 
-export async function revokePlatformSession(deps: ServiceDeps, accountability: Accountability, input: z.infer<typeof RevokePlatformSessionBody>) {
-	const key = await assertCallerMayTouch(deps, COLLECTION, input.id, accountability);
-	await itemsService(deps, COLLECTION, accountability).updateOne(key, { revoked_at: new Date().toISOString() });
+export async function revokePlatformSession(deps: ServiceDeps, caller: UserCaller, input: RevokePlatformSessionInput) {
+	const key = await assertCallerMayTouch(deps, COLLECTION, input.id, caller);
+	await itemsService(deps, COLLECTION, caller.accountability).updateOne(key, { revoked_at: new Date().toISOString() });
 	return { id: key };
 }

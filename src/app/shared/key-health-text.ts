@@ -1,7 +1,8 @@
-import type { KeyHealth } from '../../lifecycle/key-health.js';
+import type { z } from 'zod';
+import type { KeyHealthAnswer } from '../../contracts/studio.js';
 
 /** The body of GET /credentials/status, as the panel reads it (a type only: no server code reaches the app). */
-export type KeyHealthReport = KeyHealth;
+export type KeyHealthReport = Omit<z.infer<typeof KeyHealthAnswer>, 'success'>;
 
 /** The one-line warning the panel shows when something needs an admin (missing keys are shown apart). */
 export function attentionText(report: KeyHealthReport): string | null {

@@ -1,14 +1,11 @@
+import type { z } from 'zod';
+import type { FieldStatusAnswer } from '../../contracts/studio.js';
+
 /**
  * Pure text for the Studio components (unit-tested): what `GET /credentials/field-status` and
  * `GET /credentials/status` answered, in words. Nothing here ever sees a value.
  */
-export interface FieldStatus {
-	set: boolean;
-	format: 'cred:v2' | 'legacy' | 'plaintext' | null;
-	key_id: string | null;
-	decryptable: boolean | null;
-	updated_at: string | null;
-}
+export type FieldStatus = Omit<z.infer<typeof FieldStatusAnswer>, 'success'>;
 
 export type Tone = 'normal' | 'success' | 'warning' | 'danger';
 

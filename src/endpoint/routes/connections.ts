@@ -1,27 +1,7 @@
-import { z } from 'zod';
+import { CreateProfileAnswer, CreateProfileBody, RevealAnswer, RevealBody, StoreAnswer, StoreBody, UpdateProfileCredsAnswer, UpdateProfileCredsBody } from '../../contracts/connections.js';
+import { asUser } from '../../services/caller.js';
 import { createProfile, revealConnection, storeConnection, updateProfileCredentials } from '../../services/connections.js';
-import { accountabilityOf } from '../auth.js';
 import { defineRoute } from '../route.js';
-import { credentialsObject, optionalText, platformField, uuidField } from '../schemas.js';
-
-export const CreateProfileBody = z.object({
-	platform: platformField(),
-	platform_username: optionalText('platform_username'),
-	credentials: credentialsObject(),
-});
-
-export const UpdateProfileCredsBody = z.object({
-	creator_profile_id: uuidField('creator_profile_id'),
-	credentials: credentialsObject(),
-	platform_username: optionalText('platform_username'),
-});
-
-export const StoreBody = z.object({
-	creatorProfileId: uuidField('creatorProfileId'),
-	credentials: credentialsObject(),
-});
-
-export const RevealBody = z.object({ creatorProfileId: uuidField('creatorProfileId') });
 
 export const connectionRoutes = [
 	defineRoute({
@@ -30,8 +10,8 @@ export const connectionRoutes = [
 		auth: 'user',
 		summary: "Create or update the caller's platform connection with encrypted credentials",
 		input: { from: 'body', schema: CreateProfileBody },
-		response: z.object({ success: z.literal(true), id: z.string(), updated: z.boolean() }),
-		handler: async (input, { deps, actor }) => ({ success: true, ...(await createProfile(deps, accountabilityOf(actor), input)) }),
+		response: CreateProfileAnswer,
+		handler: async (input, { deps, caller }) => ({ success: true, ...(await createProfile(deps, asUser(caller), input)) }),
 	}),
 	defineRoute({
 		method: 'post',
@@ -39,8 +19,8 @@ export const connectionRoutes = [
 		auth: 'user',
 		summary: "Replace the encrypted credentials of a connection the caller owns",
 		input: { from: 'body', schema: UpdateProfileCredsBody },
-		response: z.object({ success: z.literal(true), id: z.string() }),
-		handler: async (input, { deps, actor }) => ({ success: true, ...(await updateProfileCredentials(deps, accountabilityOf(actor), input)) }),
+		response: UpdateProfileCredsAnswer,
+		handler: async (input, { deps, caller }) => ({ success: true, ...(await updateProfileCredentials(deps, asUser(caller), input)) }),
 	}),
 	defineRoute({
 		method: 'post',
@@ -48,7 +28,7 @@ export const connectionRoutes = [
 		auth: 'server',
 		summary: 'Encrypt and store credentials on a platform connection (server to server)',
 		input: { from: 'body', schema: StoreBody },
-		response: z.object({ success: z.literal(true), creatorProfileId: z.string(), updated: z.string() }),
+		response: StoreAnswer,
 		handler: async (input, { deps }) => ({ success: true, ...(await storeConnection(deps, input)) }),
 	}),
 	defineRoute({
@@ -57,7 +37,7 @@ export const connectionRoutes = [
 		auth: 'server',
 		summary: "Decrypt a platform connection's credentials (server to server, audited)",
 		input: { from: 'body', schema: RevealBody },
-		response: z.object({ success: z.literal(true), creatorProfileId: z.string(), credentials: z.record(z.string(), z.unknown()) }),
-		handler: async (input, { deps, req, actor }) => ({ success: true, ...(await revealConnection(deps, req, actor, input)) }),
+		response: RevealAnswer,
+		handler: async (input, { deps, caller }) => ({ success: true, ...(await revealConnection(deps, caller, input)) }),
 	}),
 ];

@@ -1,38 +1,8 @@
-import { z } from 'zod';
+import { FieldStatusAnswer, FieldStatusQuery, KeyHealthAnswer } from '../../contracts/studio.js';
+import { asUser } from '../../services/caller.js';
 import { fieldStatus } from '../../services/field-status.js';
 import { keyHealthReport } from '../../services/key-health.js';
-import { accountabilityOf } from '../auth.js';
 import { defineRoute } from '../route.js';
-
-const NAME = /^[A-Za-z0-9_-]{1,64}$/;
-const required = (name: string) => z.string({ error: `${name} required` }).min(1, `${name} required`);
-
-export const FieldStatusQuery = z.object({
-	collection: required('collection').regex(NAME, 'collection must be 1-64 letters, digits, "_" or "-"'),
-	field: required('field').regex(NAME, 'field must be 1-64 letters, digits, "_" or "-"'),
-	id: required('id').max(255, 'id is longer than 255 characters'),
-});
-
-const FieldStatus = z.object({
-	success: z.literal(true),
-	set: z.boolean(),
-	format: z.enum(['cred:v2', 'legacy', 'plaintext']).nullable().describe('null when not set'),
-	key_id: z.string().nullable().describe('the key id of a cred:v2 value'),
-	decryptable: z.boolean().nullable().describe('whether the configured keys open it; null when not set or plaintext'),
-	updated_at: z.string().nullable().describe("ISO 8601: the row's date-updated (or date-created) field"),
-});
-
-const FieldHealth = z.object({
-	field: z.string(),
-	rows: z.number().int(),
-	empty: z.number().int(),
-	byKeyId: z.record(z.string(), z.number().int()),
-	legacy: z.number().int(),
-	earlierBinding: z.number().int().describe("readable values bound to an earlier spelling of their row's key; rotate re-seals them"),
-	plaintext: z.number().int(),
-	undecryptable: z.number().int(),
-	missingKeyIds: z.array(z.string()),
-});
 
 /** What the Data Studio's interface, display and key-health panel read: metadata only. */
 export const studioRoutes = [
@@ -42,20 +12,15 @@ export const studioRoutes = [
 		auth: 'user',
 		summary: 'Whether a protected field of a row the caller may read is set, its format and key id — never the value',
 		input: { from: 'query', schema: FieldStatusQuery },
-		response: FieldStatus,
-		handler: async (input, { deps, actor }) => fieldStatus(deps, accountabilityOf(actor), input),
+		response: FieldStatusAnswer,
+		handler: async (input, { deps, caller }) => fieldStatus(deps, asUser(caller), input),
 	}),
 	defineRoute({
 		method: 'get',
 		path: '/status',
 		auth: 'admin',
 		summary: 'Key health (admins): the `credentials status` figures per protected field',
-		response: z.object({
-			success: z.literal(true),
-			keys: z.object({ current: z.string(), previous: z.array(z.string()) }),
-			fields: z.array(FieldHealth),
-			missingKeyIds: z.array(z.string()),
-		}),
+		response: KeyHealthAnswer,
 		handler: async (_input, { deps }) => keyHealthReport(deps),
 	}),
 ];

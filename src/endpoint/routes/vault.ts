@@ -1,35 +1,8 @@
 import { z } from 'zod';
+import { RevealKeyAnswer, VaultCreateBody, VaultEntry, VaultIdParams, VaultListQuery } from '../../contracts/vault.js';
+import { asUser } from '../../services/caller.js';
 import { createVaultEntry, deleteVaultEntry, listVaultEntries, readVaultEntry, revealVaultKey } from '../../services/vault.js';
-import { accountabilityOf } from '../auth.js';
 import { defineRoute } from '../route.js';
-import { uuidField } from '../schemas.js';
-
-const REQUIRED = 'service, name, and key are required';
-const SERVICE = /^(openai|anthropic|binance|custom\.[a-z0-9_-]{1,64})$/;
-
-const trimmedRequired = z.preprocess((v) => (typeof v === 'string' ? v.trim() : v), z.string({ error: REQUIRED }).min(1, REQUIRED));
-
-/** Presence first (one message for all three, as the seed), then each field's own rule. */
-export const VaultCreateBody = z
-	.object({ service: trimmedRequired, name: trimmedRequired, key: trimmedRequired }, { error: REQUIRED })
-	.pipe(
-		z.object({
-			service: z.string().regex(SERVICE, 'service must be openai, anthropic, binance or custom.<name> (1-64 of a-z, 0-9, _ and -)'),
-			name: z.string().max(128, 'name is longer than 128 characters'),
-			key: z.string().max(64 * 1024, 'key is longer than 64 KB'),
-		}),
-	);
-
-export const VaultListQuery = z.object({ service: z.string().max(80).optional() });
-export const VaultIdParams = z.object({ id: uuidField('id') });
-
-export const VaultEntry = z.object({
-	id: z.string(),
-	service: z.string(),
-	name: z.string(),
-	created_at: z.number().int().describe('Unix time, seconds'),
-	last_used_at: z.number().int().nullable().describe('Unix time, seconds'),
-});
 
 export const vaultRoutes = [
 	defineRoute({
@@ -38,8 +11,8 @@ export const vaultRoutes = [
 		auth: 'server',
 		summary: 'Decrypt an API key from the vault (server to server, audited); sets last_used_at',
 		input: { from: 'body', schema: VaultIdParams },
-		response: z.object({ success: z.literal(true), id: z.string(), service: z.string(), name: z.string(), key: z.string() }),
-		handler: async (input, { deps, req, actor }) => ({ success: true, ...(await revealVaultKey(deps, req, actor, input.id)) }),
+		response: RevealKeyAnswer,
+		handler: async (input, { deps, caller }) => ({ success: true, ...(await revealVaultKey(deps, caller, input.id)) }),
 	}),
 	defineRoute({
 		method: 'post',
@@ -49,7 +22,7 @@ export const vaultRoutes = [
 		input: { from: 'body', schema: VaultCreateBody },
 		response: VaultEntry,
 		status: 201,
-		handler: async (input, { deps, actor }) => createVaultEntry(deps, accountabilityOf(actor), input),
+		handler: async (input, { deps, caller }) => createVaultEntry(deps, asUser(caller), input),
 	}),
 	defineRoute({
 		method: 'get',
@@ -58,7 +31,7 @@ export const vaultRoutes = [
 		summary: 'The caller’s vault entries (metadata only), optionally for one service',
 		input: { from: 'query', schema: VaultListQuery },
 		response: z.array(VaultEntry),
-		handler: async (input, { deps, actor }) => listVaultEntries(deps, accountabilityOf(actor), input.service),
+		handler: async (input, { deps, caller }) => listVaultEntries(deps, asUser(caller), input.service),
 	}),
 	defineRoute({
 		method: 'get',
@@ -67,7 +40,7 @@ export const vaultRoutes = [
 		summary: 'One of the caller’s vault entries (metadata only)',
 		input: { from: 'params', schema: VaultIdParams },
 		response: VaultEntry,
-		handler: async (input, { deps, actor }) => readVaultEntry(deps, accountabilityOf(actor), input.id),
+		handler: async (input, { deps, caller }) => readVaultEntry(deps, asUser(caller), input.id),
 	}),
 	defineRoute({
 		method: 'delete',
@@ -77,6 +50,6 @@ export const vaultRoutes = [
 		input: { from: 'params', schema: VaultIdParams },
 		response: z.null(),
 		status: 204,
-		handler: async (input, { deps, actor }) => deleteVaultEntry(deps, accountabilityOf(actor), input.id),
+		handler: async (input, { deps, caller }) => deleteVaultEntry(deps, asUser(caller), input.id),
 	}),
 ];

@@ -1,6 +1,6 @@
 import { classifyStored } from '../../crypto/index.js';
 import type { ProtectedFields } from '../../schema/protected-fields.js';
-import { PlaintextRefusedError } from './errors.js';
+import { PlaintextRefusedError } from '../../errors.js';
 
 /**
  * The last line of defence, below Directus's services: every INSERT and UPDATE that Directus's

@@ -5,7 +5,7 @@ import { boundKey, classifyStored, DecryptError, earlierBindings, isUuid, keySpe
 import type { KeyringState } from '../../config/env.js';
 import type { ProtectedFields } from '../../schema/protected-fields.js';
 import { MASK } from './mask-on-read.js';
-import { ForeignEnvelopeError, KeyCaseConflictError, KeyNotConfiguredError, KeysUnavailableError, LegacyValueRefusedError, PrimaryKeyRequiredError } from './errors.js';
+import { ForeignEnvelopeError, KeyCaseConflictError, KeyNotConfiguredError, KeysUnavailableError, LegacyValueRefusedError, PrimaryKeyRequiredError } from '../../errors.js';
 
 type Payload = Record<string, unknown>;
 type PrimaryKey = string | number;

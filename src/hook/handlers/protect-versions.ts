@@ -1,6 +1,6 @@
 import type { Relation, SchemaOverview } from '@directus/types';
 import type { Knex } from 'knex';
-import { DraftUncheckableError, NestedVersionSecretError, VersionBatchError } from './errors.js';
+import { DraftUncheckableError, NestedVersionSecretError, VersionBatchError } from '../../errors.js';
 import { classifyStored } from '../../crypto/index.js';
 import { MASK } from '../../lib/mask.js';
 import { fieldsToProtect, primaryKeyFor, requireRing, sealFields, type WriteDeps } from './protect-on-write.js';

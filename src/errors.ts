@@ -1,8 +1,10 @@
 import { createError } from '@directus/errors';
 
 /**
- * Errors the hook raises inside Directus's own write path. They are DirectusErrors, so REST
- * and GraphQL answer with the status and message here, never with a stack or a value.
+ * The extension's one error family: @directus/errors classes, so Directus answers them on REST,
+ * GraphQL and websockets with their status and message — never a stack or a value.
+ *
+ * First, the errors the hook raises inside Directus's own write path.
  */
 export const KeysUnavailableError = createError<{ reason: string }>(
 	'CREDENTIALS_KEYS_UNAVAILABLE',
@@ -69,3 +71,23 @@ export const LegacyValueRefusedError = createError<{ field: string }>(
 		`Invalid payload. "${field}" holds a value in a legacy encrypted format, which names no key and no row: send the plaintext (it is encrypted for this row). Stored legacy values are moved by \`directus credentials rotate\`.`,
 	400,
 );
+
+/**
+ * The routes' own answers, raised by services as DirectusErrors like the hook's: the edge maps any
+ * of them to the seed's `{ success: false, error }` with the error's status and message (never a
+ * value). The pure crypto core keeps its DecryptError; services map it.
+ */
+const answer = (code: string, status: number) => createError<{ reason: string }>(code, ({ reason }) => reason, status);
+
+export const NotFoundError = answer('CREDENTIALS_NOT_FOUND', 404);
+export const ForbiddenError = answer('CREDENTIALS_FORBIDDEN', 403);
+export const UnauthorizedError = answer('CREDENTIALS_UNAUTHORIZED', 401);
+export const InvalidInputError = answer('CREDENTIALS_INVALID_INPUT', 400);
+export const ConflictError = answer('CREDENTIALS_CONFLICT', 409);
+/** A setting the route needs is missing or unusable (no key, no server secret): the message names it. */
+export const NotConfiguredError = answer('CREDENTIALS_NOT_CONFIGURED', 500);
+/** A stored value the configured keys cannot open. */
+export const UndecryptableError = answer('CREDENTIALS_UNDECRYPTABLE', 500);
+
+/** Whether an error is one of the extension's own (an expected answer, not a bug to log). */
+export const isOwnError = (error: unknown) => typeof (error as { code?: unknown } | null)?.code === 'string' && (error as { code: string }).code.startsWith('CREDENTIALS_');

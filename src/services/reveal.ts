@@ -1,0 +1,38 @@
+import { DecryptError, openStored } from '../crypto/index.js';
+import { NotFoundError, UndecryptableError } from '../errors.js';
+import { recordReveal } from './audit.js';
+import type { Caller } from './caller.js';
+import { ring, type ServiceDeps } from './deps.js';
+import { readRaw } from './rows.js';
+
+export interface RevealTarget {
+	collection: string;
+	field: string;
+	id: string;
+	/** The route, for the audit entry. */
+	route: string;
+	/** Other columns of the row the route answers with. */
+	with?: string[];
+	/** The answer for a missing row (and, when `emptyIsMissing`, for an empty value). */
+	notFound?: string;
+	emptyIsMissing?: boolean;
+}
+
+/**
+ * The one way a stored value leaves the server: the current keyring, the raw row, the audit entry
+ * (written before anything is opened: no audit, no reveal), then the value opened for exactly
+ * this row. Every reveal route goes through here.
+ */
+export async function revealField(deps: ServiceDeps, caller: Caller, target: RevealTarget): Promise<{ key: string; row: Record<string, unknown>; value: unknown }> {
+	const { collection, field, notFound = 'Not found' } = target;
+	const keys = ring(deps);
+	const { key, row } = await readRaw(deps, collection, target.id, [...(target.with ?? []), field], notFound);
+	if (target.emptyIsMissing && (row[field] === null || row[field] === undefined)) throw new NotFoundError({ reason: notFound });
+	await recordReveal(deps, caller, { collection, item: key, route: target.route });
+	try {
+		return { key, row, value: openStored(keys, row[field], { collection, field, pk: key }) };
+	} catch (error) {
+		if (error instanceof DecryptError) throw new UndecryptableError({ reason: `Stored value cannot be decrypted: ${error.message}` });
+		throw error;
+	}
+}
