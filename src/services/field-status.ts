@@ -1,6 +1,7 @@
 import { classifyStored, DecryptError, openStored, type Keyring, type StoredFormat } from '../crypto/index.js';
 import type { FieldStatusInput } from '../contracts/studio.js';
 import { InvalidInputError, NotFoundError } from '../errors.js';
+import { isoOrNull } from '../lib/dates.js';
 import type { UserCaller } from './caller.js';
 import { itemsService, ring, type ServiceDeps } from './deps.js';
 import { readRaw } from './rows.js';
@@ -32,11 +33,6 @@ function changedAtFields(deps: ServiceDeps, collection: string): string[] {
 
 const isForbidden = (error: unknown) => (error as { code?: string } | null)?.code === 'FORBIDDEN';
 
-const toIso = (value: unknown): string | null => {
-	if (value === null || value === undefined || value === '') return null;
-	const date = new Date(value as string);
-	return Number.isNaN(date.getTime()) ? null : date.toISOString();
-};
 
 /**
  * Metadata about one protected value — set or not, format, key id, whether it decrypts, when the
@@ -67,6 +63,6 @@ export async function fieldStatus(deps: ServiceDeps, { accountability }: UserCal
 		format: FORMAT[classified.format],
 		key_id: classified.keyId ?? null,
 		decryptable: set && classified.format !== 'plaintext' ? decryptable(ring(deps), stored, { collection, field, pk: key }) : null,
-		updated_at: changedAt.map((f) => toIso(row[f])).find((date) => date !== null) ?? null,
+		updated_at: changedAt.map((f) => isoOrNull(row[f])).find((date) => date !== null) ?? null,
 	};
 }

@@ -1,5 +1,6 @@
 import type { GetPlatformSessionInput, RevokePlatformSessionInput, StorePlatformSessionInput } from '../contracts/sessions.js';
 import { NotFoundError } from '../errors.js';
+import { isoOrNull } from '../lib/dates.js';
 import type { Caller, UserCaller } from './caller.js';
 import { itemsService, ring, type ServiceDeps } from './deps.js';
 import { revealField } from './reveal.js';
@@ -8,7 +9,6 @@ import { assertCallerMayTouch, keyFilter } from './rows.js';
 const COLLECTION = 'platform_sessions';
 const FIELD = 'encrypted_cookies';
 
-const iso = (value: unknown) => (value === null || value === undefined ? null : new Date(value as string).toISOString());
 
 export async function storePlatformSession(deps: ServiceDeps, caller: UserCaller, input: StorePlatformSessionInput) {
 	const connection = await assertCallerMayTouch(deps, 'platform_connections', input.creator_profile_id, caller);
@@ -53,8 +53,8 @@ export async function getPlatformSession(deps: ServiceDeps, caller: Caller, inpu
 		id,
 		platform: session['platform'] as string,
 		cookies,
-		captured_at: iso(session['captured_at']),
-		expires_at: iso(session['expires_at']),
+		captured_at: isoOrNull(session['captured_at']),
+		expires_at: isoOrNull(session['expires_at']),
 		user_agent: (session['user_agent'] as string | null) ?? null,
 	};
 }

@@ -1,6 +1,7 @@
 import type { Accountability } from '@directus/types';
 import type { VaultCreateInput, VaultEntryAnswer } from '../contracts/vault.js';
 import { ConflictError, NotFoundError } from '../errors.js';
+import { unixSecondsOrNull } from '../lib/dates.js';
 import type { Caller, UserCaller } from './caller.js';
 import { itemsService, type ServiceDeps } from './deps.js';
 import { revealField } from './reveal.js';
@@ -10,13 +11,12 @@ const COLLECTION = 'api_credentials';
 const FIELD = 'encrypted_key';
 const METADATA = ['id', 'service', 'name', 'created_at', 'last_used_at'];
 
-const seconds = (value: unknown) => (value === null || value === undefined ? null : Math.floor(new Date(value as string).getTime() / 1000));
 const toEntry = (row: Record<string, unknown>): VaultEntryAnswer => ({
 	id: row['id'] as string,
 	service: row['service'] as string,
 	name: row['name'] as string,
-	created_at: seconds(row['created_at'])!,
-	last_used_at: seconds(row['last_used_at']),
+	created_at: unixSecondsOrNull(row['created_at'])!,
+	last_used_at: unixSecondsOrNull(row['last_used_at']),
 });
 
 const isUniqueViolation = (error: unknown) => (error as { code?: string })?.code === 'RECORD_NOT_UNIQUE';
