@@ -3,7 +3,7 @@ import { classifyStored, DecryptError, openStoredValue, type Keyring } from '../
 import { countRows, scanColumn, type StoredRow, type Target } from './scan.js';
 
 /** What `status` reports for one protected field. */
-export interface FieldStatus {
+export interface FieldHealth {
 	field: string;
 	rows: number;
 	empty: number;
@@ -55,10 +55,10 @@ export async function inspectTargets(db: Knex, ring: Keyring, targets: Target[],
 	const totals = await Promise.all(targets.map((t) => countRows(db, t)));
 	const total = totals.reduce((a, b) => a + b, 0);
 	let done = 0;
-	const fields: FieldStatus[] = [];
+	const fields: FieldHealth[] = [];
 	const failures: Failure[] = [];
 	for (const target of targets) {
-		const status: FieldStatus = { field: `${target.collection}.${target.field}`, rows: 0, empty: 0, byKeyId: {}, legacy: 0, earlierBinding: 0, plaintext: 0, undecryptable: 0, missingKeyIds: [] };
+		const status: FieldHealth = { field: `${target.collection}.${target.field}`, rows: 0, empty: 0, byKeyId: {}, legacy: 0, earlierBinding: 0, plaintext: 0, undecryptable: 0, missingKeyIds: [] };
 		for await (const batch of scanColumn(db, target, batchSize)) {
 			for (const row of batch) {
 				status.rows++;

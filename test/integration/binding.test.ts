@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keyId, makeKeyring, openEnvelopeBinding, type Keyring } from '../../src/crypto/index.js';
-import type { FieldStatus } from '../../src/lifecycle/inventory.js';
+import type { FieldHealth } from '../../src/lifecycle/inventory.js';
 import { sealWithBinding } from '../unit/helpers.js';
 import { client } from './harness/api.js';
 import { newKeyB64, startDirectus, type Instance } from './harness/directus.js';
@@ -167,7 +167,7 @@ describe('rows sealed before the binding was canonical', () => {
 
 	it('are counted by status and verify as bound to an earlier spelling, not as failures', async () => {
 		const status = await cli('status');
-		const field = (status.summary.fields as FieldStatus[]).find((f) => f.field === `${CONNECTIONS}.${FIELD}`)!;
+		const field = (status.summary.fields as FieldHealth[]).find((f) => f.field === `${CONNECTIONS}.${FIELD}`)!;
 		expect(field).toMatchObject({ earlierBinding: 3, undecryptable: 0 });
 		const verified = await cli('verify');
 		expect(verified.code).toBe(0);

@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keyId, makeKeyring, openStored } from '../../src/crypto/index.js';
-import type { FieldStatus } from '../../src/lifecycle/inventory.js';
+import type { FieldHealth } from '../../src/lifecycle/inventory.js';
 import { collidingKeyPair, legacyEncrypt } from '../unit/helpers.js';
 import { client } from './harness/api.js';
 import { newKeyB64, startDirectus, type Instance } from './harness/directus.js';
@@ -24,7 +24,7 @@ const json = (out: { stdout: string }) => JSON.parse(out.stdout.trim().split('\n
 const statusOf = async () => {
 	const out = await directus.cli(['credentials', 'status', '--json']);
 	expect(out.code).toBe(0);
-	return Object.fromEntries((json(out).fields as FieldStatus[]).map((f) => [f.field, f]));
+	return Object.fromEntries((json(out).fields as FieldHealth[]).map((f) => [f.field, f]));
 };
 const serverReveal = (id: string) => api('POST', '/credentials/reveal', { body: { creatorProfileId: id }, headers: { 'X-RBAC-SYNC-SECRET': directus.env.RBAC_SYNC_WEBHOOK_SECRET! } });
 const serverStore = (id: string, credentials: unknown) =>
