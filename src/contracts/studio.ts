@@ -20,7 +20,8 @@ export const FieldStatusAnswer = z.object({
 	updated_at: z.string().nullable().describe("ISO 8601: the row's date-updated (or date-created) field"),
 });
 
-const FieldHealth = z.object({
+/** What `status` reports for one protected field. */
+export const FieldHealth = z.object({
 	field: z.string(),
 	rows: z.number().int(),
 	empty: z.number().int(),
@@ -29,8 +30,9 @@ const FieldHealth = z.object({
 	earlierBinding: z.number().int().describe("readable values bound to an earlier spelling of their row's key; rotate re-seals them"),
 	plaintext: z.number().int(),
 	undecryptable: z.number().int(),
-	missingKeyIds: z.array(z.string()),
+	missingKeyIds: z.array(z.string()).describe('key ids that rows use but no configured key has'),
 });
+export type FieldHealth = z.infer<typeof FieldHealth>;
 
 export const KeyHealthAnswer = z.object({
 	success: z.literal(true),

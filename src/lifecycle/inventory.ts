@@ -1,21 +1,10 @@
 import type { Knex } from 'knex';
 import { classifyStored, DecryptError, openStoredValue, type Keyring } from '../crypto/index.js';
+import type { FieldHealth } from '../contracts/studio.js';
 import { countRows, scanColumn, type StoredRow, type Target } from './scan.js';
 
-/** What `status` reports for one protected field. */
-export interface FieldHealth {
-	field: string;
-	rows: number;
-	empty: number;
-	byKeyId: Record<string, number>;
-	legacy: number;
-	/** Readable values bound to an earlier spelling of their row's key (sealed before canonical binding); `rotate` re-seals them. */
-	earlierBinding: number;
-	plaintext: number;
-	undecryptable: number;
-	/** Key ids that rows use but no configured key has. */
-	missingKeyIds: string[];
-}
+/** What `status` reports for one protected field: the shape `GET /credentials/status` answers with. */
+export type { FieldHealth };
 
 export interface Failure {
 	collection: string;
