@@ -11,8 +11,8 @@ import { cpus } from 'node:os';
 import { createRequire } from 'node:module';
 import { makeKeyring, openEnvelope, sealValue } from '../src/crypto/index.js';
 import { directusCli } from '../scripts/directus.mjs';
-import { client } from '../test/integration/harness/api.js';
-import { newKeyB64, startDirectus, type Instance } from '../test/integration/harness/directus.js';
+import { client } from '../tools/harness/api.js';
+import { newKeyB64, startDirectus, type Instance } from '../tools/harness/directus.js';
 
 const quick = process.argv.includes('--quick');
 const check = process.argv.includes('--check');

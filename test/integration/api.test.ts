@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { client, createCredentialsUser } from './harness/api.js';
-import { startDirectus, type Instance } from './harness/directus.js';
+import { client, createCredentialsUser } from '../../tools/harness/api.js';
+import { startDirectus, type Instance } from '../../tools/harness/directus.js';
 
 /** The seed contracts at /credentials/*, through a real Directus with the built extension. */
 let directus: Instance;

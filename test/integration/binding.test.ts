@@ -3,8 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keyId, makeKeyring, openEnvelopeBinding, type Keyring } from '../../src/crypto/index.js';
 import type { FieldHealth } from '../../src/lifecycle/inventory.js';
 import { sealWithBinding } from '../unit/helpers.js';
-import { client } from './harness/api.js';
-import { newKeyB64, startDirectus, type Instance } from './harness/directus.js';
+import { client } from '../../tools/harness/api.js';
+import { newKeyB64, startDirectus, type Instance } from '../../tools/harness/directus.js';
 
 /**
  * Every value is bound to one canonical form of its row's key (a UUID in lower case), whatever

@@ -2,8 +2,8 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { classifyStored, makeKeyring, openStored } from '../../src/crypto/index.js';
 import { MASK } from '../../src/hook/handlers/mask-on-read.js';
-import { client, createCredentialsUser } from './harness/api.js';
-import { startDirectus, type Instance } from './harness/directus.js';
+import { client, createCredentialsUser } from '../../tools/harness/api.js';
+import { startDirectus, type Instance } from '../../tools/harness/directus.js';
 
 /**
  * The foundation, proven through a real Directus: every write path encrypts, every read masks,

@@ -5,8 +5,8 @@ import type { z } from 'zod';
 import { ROUTES } from '../../src/endpoint/routes/index.js';
 import { MASK } from '../../src/hook/handlers/mask-on-read.js';
 import { legacyEncrypt } from '../unit/helpers.js';
-import { client, createCredentialsUser } from './harness/api.js';
-import { startDirectus, type Instance } from './harness/directus.js';
+import { client, createCredentialsUser } from '../../tools/harness/api.js';
+import { startDirectus, type Instance } from '../../tools/harness/directus.js';
 
 /**
  * Hostile input: property-based fuzzing of every route's body, an authorisation matrix, tampered

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { client, createCredentialsUser } from './harness/api.js';
-import { startDirectus, type Instance } from './harness/directus.js';
-import * as websocket from './harness/websocket.js';
+import { client, createCredentialsUser } from '../../tools/harness/api.js';
+import { startDirectus, type Instance } from '../../tools/harness/directus.js';
+import * as websocket from '../../tools/harness/websocket.js';
 
 /**
  * Isolation on the channels that never pass `items.query`, and queries that could only ever be

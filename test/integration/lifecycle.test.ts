@@ -3,8 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keyId, makeKeyring, openStored } from '../../src/crypto/index.js';
 import type { FieldHealth } from '../../src/lifecycle/inventory.js';
 import { collidingKeyPair, legacyEncrypt } from '../unit/helpers.js';
-import { client } from './harness/api.js';
-import { newKeyB64, startDirectus, type Instance } from './harness/directus.js';
+import { client } from '../../tools/harness/api.js';
+import { newKeyB64, startDirectus, type Instance } from '../../tools/harness/directus.js';
 
 /**
  * Key lifecycle end to end: 5,000 rows under key A plus legacy and plaintext rows; switch to B;

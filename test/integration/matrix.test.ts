@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { client, createCredentialsUser } from './harness/api.js';
-import { startDirectus, type Instance } from './harness/directus.js';
-import { graphqlSubscription, openSocket, type SocketMessage } from './harness/websocket.js';
+import { client, createCredentialsUser } from '../../tools/harness/api.js';
+import { startDirectus, type Instance } from '../../tools/harness/directus.js';
+import { graphqlSubscription, openSocket, type SocketMessage } from '../../tools/harness/websocket.js';
 
 /**
  * The isolation promise as a channel × role matrix: for every way Directus offers to reach rows

@@ -2,10 +2,10 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { classifyStored, makeKeyring, openStored } from '../../src/crypto/index.js';
 import { MASK } from '../../src/hook/handlers/mask-on-read.js';
-import { client } from './harness/api.js';
-import { harnessDatabase } from './harness/database.js';
-import { startDirectus, type Instance } from './harness/directus.js';
-import { overWebsocket } from './harness/websocket.js';
+import { client } from '../../tools/harness/api.js';
+import { harnessDatabase } from '../../tools/harness/database.js';
+import { startDirectus, type Instance } from '../../tools/harness/directus.js';
+import { overWebsocket } from '../../tools/harness/websocket.js';
 
 /**
  * Plaintext at no door: a protected value is masked by the field's identity wherever it is read

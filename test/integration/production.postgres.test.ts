@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keyId } from '../../src/crypto/index.js';
-import { client, createCredentialsUser } from './harness/api.js';
-import { newKeyB64, startDirectus, type Instance } from './harness/directus.js';
+import { client, createCredentialsUser } from '../../tools/harness/api.js';
+import { newKeyB64, startDirectus, type Instance } from '../../tools/harness/directus.js';
 
 /**
  * The production shape: two Directus instances on one PostgreSQL database, sharing Redis for

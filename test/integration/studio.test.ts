@@ -2,9 +2,9 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { client, createCredentialsUser } from './harness/api.js';
-import { ARTIFACTS, dismissOwnerPrompt, launchChromium, recordResponses, signIn } from './harness/browser.js';
-import { startDirectus, type Instance } from './harness/directus.js';
+import { client, createCredentialsUser } from '../../tools/harness/api.js';
+import { ARTIFACTS, dismissOwnerPrompt, launchChromium, recordResponses, signIn } from '../../tools/harness/browser.js';
+import { startDirectus, type Instance } from '../../tools/harness/directus.js';
 
 /**
  * The Data Studio side: the metadata routes the app extensions read, and the real Studio in

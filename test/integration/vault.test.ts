@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MASK } from '../../src/hook/handlers/mask-on-read.js';
-import { client, createCredentialsUser } from './harness/api.js';
-import { newKeyB64, startDirectus, type Instance } from './harness/directus.js';
+import { client, createCredentialsUser } from '../../tools/harness/api.js';
+import { newKeyB64, startDirectus, type Instance } from '../../tools/harness/directus.js';
 
 /** The personal API-key vault (seed 004) with a passphrase-derived key (Argon2id, 256 MiB). */
 let directus: Instance;

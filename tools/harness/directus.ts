@@ -4,7 +4,7 @@ import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync } from 
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { directusCli, installExtension } from '../../../scripts/directus.mjs';
+import { directusCli, installExtension } from '../../scripts/directus.mjs';
 import { createTestDatabase, type TestDatabase } from './database.js';
 
 /**
