@@ -4,7 +4,7 @@ import type { Instance } from './directus.js';
 
 /** Debian's chromium (PLATFORM.md): Playwright cannot download its own browser here. */
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-export const ARTIFACTS = new URL('../../artifacts/', import.meta.url).pathname;
+export const ARTIFACTS = new URL('../../test/artifacts/', import.meta.url).pathname;
 
 export function launchChromium(): Promise<Browser> {
 	if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does this)`);
