@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { nextTick, reactive } from 'vue';
+import { effectScope, nextTick, reactive } from 'vue';
 import { useSecretField, type SecretFieldProps } from '../../src/app/interface/use-secret-field.js';
 import { MASK } from '../../src/lib/mask.js';
 
@@ -9,8 +9,10 @@ function field(initial: Partial<SecretFieldProps>, status = { set: true, format:
 	const sent: unknown[] = [];
 	const asked: unknown[] = [];
 	const api = { get: async (_url: string, config: { params: Record<string, unknown> }) => (asked.push(config.params), { data: status }) };
-	const state = useSecretField(props, (_event, value) => sent.push(value), api);
-	return { props, sent, asked, state };
+	// A component's setup runs in an effect scope: the field's timers end with it.
+	const scope = effectScope();
+	const state = scope.run(() => useSecretField(props, (_event, value) => sent.push(value), api))!;
+	return { props, sent, asked, state, stop: () => scope.stop() };
 }
 const settle = async () => {
 	await nextTick();

@@ -1,4 +1,4 @@
-import { computed, onBeforeUnmount, ref, watch } from 'vue';
+import { computed, onScopeDispose, ref, watch } from 'vue';
 import { MASK } from '../../lib/mask';
 import { describeFieldStatus, parseJsonDraft, type FieldStatus, type Tone } from '../shared/status-text';
 
@@ -141,7 +141,7 @@ export function useSecretField(props: SecretFieldProps, emit: (event: 'input', v
 			}
 		}, CLEAR_POLL_MS);
 	});
-	onBeforeUnmount(() => {
+	onScopeDispose(() => {
 		if (clearPoll) clearInterval(clearPoll);
 	});
 
