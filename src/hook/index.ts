@@ -20,7 +20,8 @@ import { guardQuery } from './handlers/query-guard.js';
 import { scrubDatabaseError, scrubErrorAnswers } from './handlers/scrub-errors.js';
 import { rememberRequestSecrets, scrubLogStream } from './handlers/scrub-logs.js';
 import { freezeVaultIdentity, setVaultIdentity } from './handlers/vault-identity.js';
-import { protectCreate, protectUpdate, type WriteDeps } from './handlers/protect-on-write.js';
+import type { WriteDeps } from '../protection/deps.js';
+import { protectCreate, protectUpdate } from './handlers/protect-on-write.js';
 import { protectVersionRevision, protectVersionRevisionUpdate, protectVersionUpdate, sealDraftSaveBody, type VersionTarget } from './handlers/protect-versions.js';
 
 type Payload = Record<string, unknown>;

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { boundKey, earlierBindings, keySpellings, openEnvelope, openEnvelopeBinding, openStoredValue, sealValue, DecryptError } from '../../src/crypto/index.js';
-import { protectCreate, protectValue, type WriteDeps } from '../../src/hook/handlers/protect-on-write.js';
+import { protectCreate } from '../../src/hook/handlers/protect-on-write.js';
+import { protectValue } from '../../src/protection/codec.js';
+import type { WriteDeps } from '../../src/protection/deps.js';
 import { ProtectedFields } from '../../src/schema/protected-fields.js';
 import { rawKey, ring, sealWithBinding } from './helpers.js';
 

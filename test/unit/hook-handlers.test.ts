@@ -3,7 +3,8 @@ import { classifyStored, openStored, sealValue } from '../../src/crypto/index.js
 import { emitEventsOnCreate, emitEventsOnUpdate, operationsToFix } from '../../src/hook/handlers/flow-operations.js';
 import { MASK, maskRows } from '../../src/hook/handlers/mask-on-read.js';
 import { assertNoPlaintext } from '../../src/hook/handlers/plaintext-guard.js';
-import { protectValue, type WriteDeps } from '../../src/hook/handlers/protect-on-write.js';
+import { protectValue } from '../../src/protection/codec.js';
+import type { WriteDeps } from '../../src/protection/deps.js';
 import { sealDelta } from '../../src/hook/handlers/protect-versions.js';
 import { ProtectedFields } from '../../src/schema/protected-fields.js';
 import { legacyEncrypt, rawKey, ring } from './helpers.js';

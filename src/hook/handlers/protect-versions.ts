@@ -3,7 +3,8 @@ import type { Knex } from 'knex';
 import { DraftUncheckableError, NestedVersionSecretError, VersionBatchError } from '../../errors.js';
 import { classifyStored } from '../../crypto/index.js';
 import { MASK } from '../../lib/mask.js';
-import { fieldsToProtect, primaryKeyFor, requireRing, sealFields, type WriteDeps } from './protect-on-write.js';
+import { fieldsToProtect, primaryKeyFor, sealFields, type PrimaryKey } from '../../protection/codec.js';
+import { requireRing, type WriteDeps } from '../../protection/deps.js';
 
 /**
  * Content versioning keeps drafts outside the item events: `POST /versions/:id/save` writes the
@@ -14,7 +15,6 @@ import { fieldsToProtect, primaryKeyFor, requireRing, sealFields, type WriteDeps
  */
 
 type Payload = Record<string, unknown>;
-type PrimaryKey = string | number;
 
 export interface VersionTarget {
 	collection: string;
@@ -137,7 +137,7 @@ function revisionParts(payload: Payload): Payload[] {
  */
 function secretsIn(deps: WriteDeps, schema: SchemaOverview | null, collection: string, delta: Payload): string[] {
 	refuseNestedSecrets(deps, schema, collection, delta, 0);
-	return fieldsToProtect(deps, collection, delta).filter((field) => delta[field] !== null && delta[field] !== undefined);
+	return fieldsToProtect(deps.fields, collection, delta).filter((field) => delta[field] !== null && delta[field] !== undefined);
 }
 
 /**
