@@ -1,0 +1,95 @@
+import { describe, expect, it } from 'vitest';
+import { makeKeyring, sealValue } from '../../src/crypto/index.js';
+import { createProfile, revealConnection, updateProfileCredentials } from '../../src/services/connections.js';
+import { getPlatformSession } from '../../src/services/sessions.js';
+import { createVaultEntry, readVaultEntry } from '../../src/services/vault.js';
+import { serverCaller, StandIn, userCaller } from './stand-in/directus.js';
+
+/** The services' own decisions, against an in-memory stand-in of Directus (no permissions, no hook). */
+const A = userCaller('user-a');
+const B = userCaller('user-b');
+const ring = makeKeyring(Buffer.alloc(32, 7));
+const CONNECTION = '6f1c1f4e-8a43-4c1e-9a0e-2f4b3c5d6e7f';
+const sealedFor = (collection: string, field: string, pk: string, value: unknown) => sealValue(ring, value, { collection, field, pk });
+const errorOf = async (promise: Promise<unknown>) => promise.then(() => null, (error: { code?: string; status?: number; message?: string }) => error);
+
+describe('connections', () => {
+	it('create-profile creates once per platform and username, then updates the caller’s own connection', async () => {
+		const directus = new StandIn();
+		const deps = directus.deps(ring);
+		const first = await createProfile(deps, A, { platform: 'youtube', platform_username: 'me', credentials: { p: 1 } });
+		const again = await createProfile(deps, A, { platform: 'youtube', platform_username: 'me', credentials: { p: 2 } });
+		const other = await createProfile(deps, A, { platform: 'youtube', platform_username: 'alt', credentials: { p: 3 } });
+		const ofB = await createProfile(deps, B, { platform: 'youtube', platform_username: 'me', credentials: { p: 4 } });
+		expect(first.updated).toBe(false);
+		expect(again).toEqual({ id: first.id, updated: true });
+		expect(other.updated).toBe(false);
+		expect(ofB.updated).toBe(false);
+		expect(directus.table('platform_connections')).toHaveLength(3);
+	});
+
+	it('update-profile-creds: another owner’s row is 403, a missing one 404', async () => {
+		const directus = new StandIn();
+		const deps = directus.deps(ring);
+		directus.table('platform_connections').push({ id: CONNECTION, owner: 'user-a', platform: 'x' });
+		expect(await errorOf(updateProfileCredentials(deps, B, { creator_profile_id: CONNECTION, credentials: {} }))).toMatchObject({ status: 403 });
+		expect(await errorOf(updateProfileCredentials(deps, A, { creator_profile_id: '00000000-0000-4000-8000-000000000000', credentials: {} }))).toMatchObject({ status: 404 });
+		expect(await updateProfileCredentials(deps, A, { creator_profile_id: CONNECTION, credentials: { p: 1 } })).toEqual({ id: CONNECTION });
+	});
+
+	it('reveal audits before it opens; an empty value is 404 with no audit; an undecryptable one is audited, then refused', async () => {
+		const directus = new StandIn();
+		const deps = directus.deps(ring);
+		const rows = directus.table('platform_connections');
+		rows.push({ id: CONNECTION, owner: 'user-a', encrypted_credentials: sealedFor('platform_connections', 'encrypted_credentials', CONNECTION, { p: 'secret' }) });
+		expect(await revealConnection(deps, serverCaller, { creatorProfileId: CONNECTION })).toEqual({ creatorProfileId: CONNECTION, credentials: { p: 'secret' } });
+		expect(directus.table('directus_activity')).toMatchObject([{ action: 'reveal', user: null, item: CONNECTION, ip: '10.0.0.1', user_agent: 'worker', origin: 'credentials/reveal by server secret' }]);
+
+		rows[0]!['encrypted_credentials'] = null;
+		expect(await errorOf(revealConnection(deps, serverCaller, { creatorProfileId: CONNECTION }))).toMatchObject({ status: 404, message: 'No encrypted_credentials found' });
+		expect(directus.table('directus_activity')).toHaveLength(1);
+
+		rows[0]!['encrypted_credentials'] = sealedFor('platform_connections', 'encrypted_credentials', 'another-row', { p: 'x' });
+		expect(await errorOf(revealConnection(deps, serverCaller, { creatorProfileId: CONNECTION }))).toMatchObject({ status: 500, code: 'CREDENTIALS_UNDECRYPTABLE' });
+		expect(directus.table('directus_activity')).toHaveLength(2);
+	});
+});
+
+describe('sessions', () => {
+	it('get-platform-session reveals the newest session that is neither revoked nor expired', async () => {
+		const directus = new StandIn();
+		const deps = directus.deps(ring);
+		const session = (id: string, captured: string, extra: Record<string, unknown> = {}) => ({
+			id,
+			creator_profile_id: CONNECTION,
+			platform: 'youtube',
+			captured_at: captured,
+			expires_at: null,
+			revoked_at: null,
+			user_agent: 'ua',
+			encrypted_cookies: sealedFor('platform_sessions', 'encrypted_cookies', id, [{ name: id }]),
+			...extra,
+		});
+		directus.table('platform_sessions').push(
+			session('s-old', '2026-01-01T00:00:00.000Z'),
+			session('s-revoked', '2026-03-01T00:00:00.000Z', { revoked_at: '2026-03-02T00:00:00.000Z' }),
+			session('s-expired', '2026-04-01T00:00:00.000Z', { expires_at: '2026-04-02T00:00:00.000Z' }),
+			session('s-good', '2026-02-01T00:00:00.000Z', { expires_at: '2099-01-01T00:00:00.000Z' }),
+		);
+		const found = await getPlatformSession(deps, serverCaller, { creator_profile_id: CONNECTION, platform: 'youtube' });
+		expect(found).toMatchObject({ id: 's-good', cookies: [{ name: 's-good' }], expires_at: '2099-01-01T00:00:00.000Z' });
+		expect(await errorOf(getPlatformSession(deps, serverCaller, { creator_profile_id: CONNECTION, platform: 'tiktok' }))).toMatchObject({ status: 404 });
+	});
+});
+
+describe('vault', () => {
+	it('a duplicate name is a 409 that names it; another owner’s entry reads as missing', async () => {
+		const directus = new StandIn();
+		const deps = directus.deps(ring);
+		const entry = await createVaultEntry(deps, A, { service: 'openai', name: 'main', key: 'sk-1' });
+		directus.failNextCreate.set('api_credentials', Object.assign(new Error('not unique'), { code: 'RECORD_NOT_UNIQUE' }));
+		expect(await errorOf(createVaultEntry(deps, A, { service: 'openai', name: 'main', key: 'sk-2' }))).toMatchObject({ status: 409, message: 'A credential named "main" already exists for openai' });
+		expect(await readVaultEntry(deps, A, entry.id)).toMatchObject({ id: entry.id, service: 'openai', name: 'main' });
+		expect(await errorOf(readVaultEntry(deps, B, entry.id))).toMatchObject({ status: 404 });
+	});
+});
