@@ -8,22 +8,30 @@ import type { ProtectedFields } from '../schema/protected-fields.js';
 /**
  * The protection codec: how one row's payload becomes what its protected columns store — which
  * fields it writes, the row key they are bound to, each value sealed (or an envelope of this very
- * row kept). No database and no Directus service here: the item hook, the draft sealer and the
- * revision sealer all call it, and none of them calls another.
+ * row kept). Pure: every function returns a new payload and leaves its input as it was; no
+ * database and no Directus service here. The item hook, the draft sealer and the revision sealer
+ * all call it, and none of them calls another.
  */
 type Payload = Record<string, unknown>;
 export type PrimaryKey = string | number;
 
-/** The protected fields this payload writes, without the ones that only echo the mask. */
-export function fieldsToProtect(fields: ProtectedFields, collection: string, payload: Payload): string[] {
-	const present: string[] = [];
+/**
+ * The payload without the protected fields that only echo the mask, and the protected fields it
+ * does write. A client that read the row and sends it back unchanged must not overwrite the secret
+ * with the mask.
+ */
+export function withoutMaskEchoes(fields: ProtectedFields, collection: string, payload: Payload): { payload: Payload; written: string[] } {
+	const written: string[] = [];
+	let out = payload;
 	for (const field of fields.of(collection)) {
 		if (!(field in payload)) continue;
-		// A client that read the row and sends it back unchanged must not overwrite the secret with the mask.
-		if (payload[field] === MASK) delete payload[field];
-		else present.push(field);
+		if (payload[field] !== MASK) written.push(field);
+		else {
+			if (out === payload) out = { ...payload };
+			delete out[field];
+		}
 	}
-	return present;
+	return { payload: out, written };
 }
 
 export function isJsonColumn(schema: SchemaOverview | null, collection: string, field: string): boolean {
@@ -57,35 +65,36 @@ export function protectValue(ring: Keyring, value: unknown, ctx: ValueContext, j
 
 /**
  * A UUID key a create payload carries is stored in its canonical (lower-case) form, the form its
- * values are bound to. Returns the field and key when there was one to canonicalize.
+ * values are bound to. `created` names the field and key when the payload carries a UUID key.
  */
-export function canonicalizeKey(schema: SchemaOverview | null, collection: string, payload: Payload): { field: string; key: string } | null {
+export function withCanonicalKey(schema: SchemaOverview | null, collection: string, payload: Payload): { payload: Payload; created: { field: string; key: string } | null } {
 	const field = schema?.collections[collection]?.primary ?? 'id';
 	const pk = payload[field];
-	if (!isUuid(pk)) return null;
-	return { field, key: (payload[field] = boundKey(pk)) };
+	if (!isUuid(pk)) return { payload, created: null };
+	const key = boundKey(pk);
+	return { payload: key === pk ? payload : { ...payload, [field]: key }, created: { field, key } };
 }
 
 /**
  * The key of the row a payload creates: the one it carries (or `known`), else a UUID assigned
  * now — a value is bound to its row, so the row's key must be known before it is written.
  */
-export function primaryKeyFor(schema: SchemaOverview | null, collection: string, payload: Payload, known?: PrimaryKey | null): PrimaryKey {
-	if (known !== undefined && known !== null) return known;
-	canonicalizeKey(schema, collection, payload);
+export function withPrimaryKey(schema: SchemaOverview | null, collection: string, payload: Payload, known?: PrimaryKey | null): { payload: Payload; pk: PrimaryKey } {
+	if (known !== undefined && known !== null) return { payload, pk: known };
+	const canonical = withCanonicalKey(schema, collection, payload).payload;
 	const info = schema?.collections[collection];
 	const pkField = info?.primary ?? 'id';
-	const pk = payload[pkField] as PrimaryKey | undefined | null;
-	if (pk !== undefined && pk !== null) return pk;
+	const pk = canonical[pkField] as PrimaryKey | undefined | null;
+	if (pk !== undefined && pk !== null) return { payload: canonical, pk };
 	if (info && info.fields[pkField]?.type !== 'uuid') throw new PrimaryKeyRequiredError({ collection });
 	const assigned = randomUUID();
-	payload[pkField] = assigned;
-	return assigned;
+	return { payload: { ...canonical, [pkField]: assigned }, pk: assigned };
 }
 
-/** Seals, in place, the given protected fields of one row's payload, bound to that row. */
-export function sealFields(ring: Keyring, schema: SchemaOverview | null, collection: string, pk: PrimaryKey, fields: readonly string[], payload: Payload): void {
-	for (const field of fields) {
-		payload[field] = protectValue(ring, payload[field], { collection, field, pk }, isJsonColumn(schema, collection, field));
-	}
+/** The payload with the given protected fields sealed for one row (a new object; the input is left as it was). */
+export function sealFields(ring: Keyring, schema: SchemaOverview | null, collection: string, pk: PrimaryKey, fields: readonly string[], payload: Payload): Payload {
+	if (fields.length === 0) return payload;
+	const out = { ...payload };
+	for (const field of fields) out[field] = protectValue(ring, payload[field], { collection, field, pk }, isJsonColumn(schema, collection, field));
+	return out;
 }

@@ -3,7 +3,7 @@ import { classifyStored, openStored, sealValue } from '../../src/crypto/index.js
 import { emitEventsOnCreate, emitEventsOnUpdate, operationsToFix } from '../../src/hook/handlers/flow-operations.js';
 import { MASK, maskRows } from '../../src/hook/handlers/mask-on-read.js';
 import { assertNoPlaintext } from '../../src/hook/handlers/plaintext-guard.js';
-import { protectValue } from '../../src/protection/codec.js';
+import { protectValue, sealFields, withoutMaskEchoes, withPrimaryKey } from '../../src/protection/codec.js';
 import type { WriteDeps } from '../../src/protection/deps.js';
 import { sealDelta } from '../../src/hook/handlers/protect-versions.js';
 import { ProtectedFields } from '../../src/schema/protected-fields.js';
@@ -168,19 +168,18 @@ describe('sealDelta (content-version drafts)', () => {
 		relations: [{ collection: 'download_credentials', field: 'creator_profile_id', related_collection: 'platform_connections', meta: { one_field: 'downloads' } }],
 	} as never;
 
-	it('seals a draft value bound to the versioned item and drops an echoed mask', async () => {
+	it('seals a draft value bound to the versioned item and drops an echoed mask, leaving its input as it was', async () => {
 		const delta = { encrypted_credentials: 'CANARY-draft', platform: 'x' };
-		await sealDelta(deps, schema, { collection: ctx.collection, item: 'row-1' }, delta);
-		expect(classifyStored(delta.encrypted_credentials).format).toBe('v2');
-		expect(openStored(r, delta.encrypted_credentials, ctx)).toBe('CANARY-draft');
+		const sealed = await sealDelta(deps, schema, { collection: ctx.collection, item: 'row-1' }, delta);
+		expect(classifyStored(sealed['encrypted_credentials']).format).toBe('v2');
+		expect(openStored(r, sealed['encrypted_credentials'], ctx)).toBe('CANARY-draft');
+		expect(delta).toEqual({ encrypted_credentials: 'CANARY-draft', platform: 'x' });
 		const echoed: Record<string, unknown> = { encrypted_credentials: MASK, platform: 'y' };
-		await sealDelta(deps, schema, { collection: ctx.collection, item: 'row-1' }, echoed);
-		expect(echoed).toEqual({ platform: 'y' });
+		expect(await sealDelta(deps, schema, { collection: ctx.collection, item: 'row-1' }, echoed)).toEqual({ platform: 'y' });
 	});
 
 	it('gives a draft of a new item its UUID, and refuses where the key cannot be made up', async () => {
-		const delta: Record<string, unknown> = { encrypted_credentials: 'CANARY-new' };
-		await sealDelta(deps, schema, { collection: ctx.collection, item: null }, delta);
+		const delta = await sealDelta(deps, schema, { collection: ctx.collection, item: null }, { encrypted_credentials: 'CANARY-new' });
 		expect(typeof delta['id']).toBe('string');
 		expect(openStored(r, delta['encrypted_credentials'], { ...ctx, pk: delta['id'] as string })).toBe('CANARY-new');
 		const counters = new ProtectedFields([{ collection: 'counters', field: 'secret' }]);
@@ -196,5 +195,22 @@ describe('sealDelta (content-version drafts)', () => {
 		await expect(sealDelta(deps, schema, { collection: ctx.collection, item: 'row-1' }, altered)).rejects.not.toThrow(/CANARY/);
 		const harmless = { downloads: { create: [{ platform: 'youtube' }], update: [], delete: [] } };
 		await expect(sealDelta(deps, schema, { collection: ctx.collection, item: 'row-1' }, harmless)).resolves.toBe(harmless);
+	});
+});
+
+describe('the protection codec is pure', () => {
+	it('returns new payloads and leaves its input as it was', () => {
+		const fields = new ProtectedFields([ctx]);
+		const schema = { collections: { platform_connections: { primary: 'id', fields: { id: { type: 'uuid' }, encrypted_credentials: { type: 'text' } } } }, relations: [] } as never;
+		const input = Object.freeze({ encrypted_credentials: MASK, platform: 'x' });
+		expect(withoutMaskEchoes(fields, ctx.collection, input)).toEqual({ payload: { platform: 'x' }, written: [] });
+		const upper = Object.freeze({ id: 'AAAAAAAA-0000-4000-8000-000000000000', encrypted_credentials: 'p' });
+		expect(withPrimaryKey(schema, ctx.collection, upper).pk).toBe('aaaaaaaa-0000-4000-8000-000000000000');
+		const keyless = Object.freeze({ encrypted_credentials: 'p' });
+		const keyed = withPrimaryKey(schema, ctx.collection, keyless);
+		expect(keyed.payload['id']).toBe(keyed.pk);
+		const sealed = sealFields(ring(), schema, ctx.collection, keyed.pk, ['encrypted_credentials'], keyed.payload);
+		expect(classifyStored(sealed['encrypted_credentials']).format).toBe('v2');
+		expect(keyed.payload['encrypted_credentials']).toBe('p');
 	});
 });

@@ -3,7 +3,7 @@ import type { Knex } from 'knex';
 import { DraftUncheckableError, NestedVersionSecretError, VersionBatchError } from '../../errors.js';
 import { classifyStored } from '../../crypto/index.js';
 import { MASK } from '../../lib/mask.js';
-import { fieldsToProtect, primaryKeyFor, sealFields, type PrimaryKey } from '../../protection/codec.js';
+import { sealFields, withoutMaskEchoes, withPrimaryKey, type PrimaryKey } from '../../protection/codec.js';
 import { requireRing, type WriteDeps } from '../../protection/deps.js';
 
 /**
@@ -29,16 +29,17 @@ interface FilterContext {
 const ALTERATIONS = ['create', 'update', 'delete'] as const;
 
 /**
- * Seals the top-level protected fields of one draft delta in place. A draft of an item that does
- * not exist yet gets its primary key now (as a create would), so its values can be bound to it.
+ * One draft delta with its top-level protected fields sealed (a new object). A draft of an item
+ * that does not exist yet gets its primary key now (as a create would), so its values can be
+ * bound to it.
  */
 export async function sealDelta(deps: WriteDeps, schema: SchemaOverview | null, target: VersionTarget, delta: Payload): Promise<Payload> {
 	const { collection } = target;
-	const present = secretsIn(deps, schema, collection, delta);
-	if (present.length === 0) return delta;
+	const { payload: cleaned, written } = secretsIn(deps, schema, collection, delta);
+	if (written.length === 0) return cleaned;
 	const ring = await requireRing(deps);
-	sealFields(ring, schema, collection, primaryKeyFor(schema, collection, delta, target.item), present, delta);
-	return delta;
+	const { payload: keyed, pk } = withPrimaryKey(schema, collection, cleaned, target.item);
+	return sealFields(ring, schema, collection, pk, written, keyed);
 }
 
 interface DraftSaveRequest {
@@ -63,7 +64,7 @@ export function sealDraftSaveBody(deps: WriteDeps, readVersion: (req: DraftSaveR
 			if (!target) return next();
 			// An array (or a scalar) is merged by Directus as `{ "0": … }`: no field of the collection, nothing to seal by name.
 			if (!isObject(body)) throw new DraftUncheckableError({ reason: 'the changes must be one object of field values' });
-			await sealDelta(deps, req.schema ?? null, target, body);
+			req.body = await sealDelta(deps, req.schema ?? null, target, body);
 			next();
 		} catch (error) {
 			next(error);
@@ -76,12 +77,9 @@ export async function protectVersionUpdate(deps: WriteDeps, payload: Payload, ke
 	const delta = payload?.['delta'];
 	if (!isObject(delta) || !context.database) return payload;
 	const targets: VersionTarget[] = await context.database('directus_versions').select('collection', 'item').whereIn('id', keys);
-	if (targets.length === 1) {
-		await sealDelta(deps, context.schema, targets[0]!, delta);
-		return payload;
-	}
+	if (targets.length === 1) return { ...payload, delta: await sealDelta(deps, context.schema, targets[0]!, delta) };
 	// One delta for several drafts cannot carry one ciphertext per item.
-	if (targets.some((t) => secretsIn(deps, context.schema, t.collection, delta).length > 0)) throw new VersionBatchError();
+	if (targets.some((t) => secretsIn(deps, context.schema, t.collection, delta).written.length > 0)) throw new VersionBatchError();
 	return payload;
 }
 
@@ -102,12 +100,12 @@ export async function protectVersionRevision(deps: WriteDeps, payload: Payload, 
 async function sealPlaintextSnapshot(deps: WriteDeps, payload: Payload, target: VersionTarget, context: FilterContext): Promise<Payload> {
 	const fields = deps.fields.of(target.collection);
 	if (fields.length === 0 || target.item === null) return payload;
-	const parts = revisionParts(payload);
 	const plain = (part: Payload, field: string) => part[field] !== null && part[field] !== undefined && part[field] !== MASK && classifyStored(part[field]).format === 'plaintext';
-	if (!parts.some((part) => fields.some((field) => plain(part, field)))) return payload;
+	if (!revisionParts(payload).some(([, part]) => fields.some((field) => plain(part, field)))) return payload;
 	const ring = await requireRing(deps);
-	for (const part of parts) sealFields(ring, context.schema, target.collection, target.item, fields.filter((field) => plain(part, field)), part);
-	return payload;
+	const out = { ...payload };
+	for (const [name, part] of revisionParts(payload)) out[name] = sealFields(ring, context.schema, target.collection, target.item, fields.filter((field) => plain(part, field)), part);
+	return out;
 }
 
 /** `revisions.update`: `save ?patchRevision` merges the new changes into the draft's last revision. */
@@ -117,27 +115,30 @@ export async function protectVersionRevisionUpdate(deps: WriteDeps, payload: Pay
 	const drafts = rows.filter((r) => r.version !== null && r.version !== undefined);
 	if (drafts.length === 1 && keys.length === 1) return sealRevision(deps, payload, drafts[0]!, context);
 	for (const draft of drafts) {
-		for (const part of revisionParts(payload)) if (secretsIn(deps, context.schema, draft.collection, part).length > 0) throw new VersionBatchError();
+		for (const [, part] of revisionParts(payload)) if (secretsIn(deps, context.schema, draft.collection, part).written.length > 0) throw new VersionBatchError();
 	}
 	return payload;
 }
 
 async function sealRevision(deps: WriteDeps, payload: Payload, target: VersionTarget, context: FilterContext): Promise<Payload> {
-	for (const part of revisionParts(payload)) await sealDelta(deps, context.schema, target, part);
-	return payload;
+	const out = { ...payload };
+	for (const [name, part] of revisionParts(payload)) out[name] = await sealDelta(deps, context.schema, target, part);
+	return out;
 }
 
-function revisionParts(payload: Payload): Payload[] {
-	return [payload['data'], payload['delta']].filter(isObject);
+/** A revision's `data` and `delta`, where they are objects. */
+function revisionParts(payload: Payload): [string, Payload][] {
+	return (['data', 'delta'] as const).flatMap((name) => (isObject(payload[name]) ? [[name, payload[name]] as [string, Payload]] : []));
 }
 
 /**
  * The protected fields a delta sets at its top level. A protected field inside an inline related
  * item is refused here: see refuseNestedSecrets.
  */
-function secretsIn(deps: WriteDeps, schema: SchemaOverview | null, collection: string, delta: Payload): string[] {
+function secretsIn(deps: WriteDeps, schema: SchemaOverview | null, collection: string, delta: Payload): { payload: Payload; written: string[] } {
 	refuseNestedSecrets(deps, schema, collection, delta, 0);
-	return fieldsToProtect(deps.fields, collection, delta).filter((field) => delta[field] !== null && delta[field] !== undefined);
+	const { payload, written } = withoutMaskEchoes(deps.fields, collection, delta);
+	return { payload, written: written.filter((field) => payload[field] !== null && payload[field] !== undefined) };
 }
 
 /**
