@@ -18,7 +18,8 @@ import { SubscriptionGuard, isSubscribeMessage } from './handlers/guard-subscrip
 import { directusWebSocketClass } from './handlers/directus-websocket.js';
 import { guardQuery } from './handlers/query-guard.js';
 import { scrubDatabaseError, scrubErrorAnswers } from './handlers/scrub-errors.js';
-import { rememberRequestSecrets, scrubLogStream } from './handlers/scrub-logs.js';
+import { scrubLogStream } from './handlers/scrub-logs.js';
+import { guardGraphqlErrors } from './handlers/guard-graphql-errors.js';
 import { freezeVaultIdentity, setVaultIdentity } from './handlers/vault-identity.js';
 import type { WriteDeps } from '../protection/deps.js';
 import { protectCreate, protectUpdate } from './handlers/protect-on-write.js';
@@ -139,7 +140,9 @@ export default defineHook(({ filter, action, init }, { services, database, getSc
 		}
 	});
 
-	if (!scrubLogStream(logger)) logger.error('[credentials] Directus\'s log stream not found: log lines are not scrubbed of protected values');
+	if (!scrubLogStream(logger)) logger.error('[credentials] Directus\'s log stream not found: log lines are not scrubbed of envelopes');
+	// GraphQL quotes the variables and literals it cannot take, and logs them before any hook runs.
+	if (!guardGraphqlErrors(services.GraphQLService, fields)) logger.error('[credentials] GraphQLService.execute not found: GraphQL errors may quote protected values');
 	// Database errors quote the refused value: never a protected one (answers and log lines alike).
 	filter('database.error', (error) => scrubDatabaseError(fields, error));
 
@@ -158,9 +161,8 @@ export default defineHook(({ filter, action, init }, { services, database, getSc
 	init('middlewares.before', ({ app }) => {
 		// The server secret header leaves every request before Directus's HTTP logger sees it.
 		app.use(takeServerSecretHeader);
-		// Error answers (REST, GraphQL, the routes) and log lines never quote a protected value sent, nor an envelope.
+		// Error answers (REST, GraphQL, the routes) never quote a protected value sent, nor an envelope.
 		app.use(scrubErrorAnswers(fields));
-		app.use(rememberRequestSecrets(fields));
 		app.use('/credentials', credentialsBodyParser);
 	});
 	init('middlewares.after', ({ app }) => app.use('/credentials', credentialsErrorShape));
