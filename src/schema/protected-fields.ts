@@ -15,13 +15,20 @@ export interface FieldRef {
 /** Answers "which protected fields does this collection have?" in O(1) on every write and read. */
 export class ProtectedFields {
 	private readonly byCollection = new Map<string, string[]>();
+	private readonly fieldNames = new Set<string>();
 
 	constructor(refs: readonly FieldRef[]) {
 		for (const { collection, field } of refs) {
 			const fields = this.byCollection.get(collection) ?? [];
 			if (!fields.includes(field)) fields.push(field);
 			this.byCollection.set(collection, fields);
+			this.fieldNames.add(field);
 		}
+	}
+
+	/** Every protected field's name, whatever its collection: for values whose collection is not known. */
+	names(): ReadonlySet<string> {
+		return this.fieldNames;
 	}
 
 	of(collection: string): readonly string[] {

@@ -2,7 +2,7 @@ import type { Query, SchemaOverview } from '@directus/types';
 import { isSealed } from '../../crypto/index.js';
 import type { ProtectedFields } from '../../schema/protected-fields.js';
 import { MASK } from '../../lib/mask.js';
-import { isRecord } from './schema-paths.js';
+import { isRecord, rowRelation } from './schema-paths.js';
 
 export { MASK };
 
@@ -36,14 +36,10 @@ const PAYLOAD_FIELDS: Record<string, readonly string[]> = { directus_revisions: 
 type Level = Pick<Query, 'alias' | 'aggregate' | 'deep'> | null;
 
 class Masker {
-	private readonly anyName: ReadonlySet<string>;
-
 	constructor(
 		private readonly fields: ProtectedFields,
 		private readonly schema: SchemaOverview | null,
-	) {
-		this.anyName = new Set(fields.all().map((f) => f.field));
-	}
+	) {}
 
 	/** Rows of a known collection (one row, a list, or related ids). */
 	rows(value: unknown, collection: string, level: Level, depth: number): void {
@@ -67,9 +63,11 @@ class Masker {
 			else if (PAYLOAD_FIELDS[collection]?.includes(name)) this.payload(value, row['collection'], depth + 1);
 			else if (key === '$meta' && isRecord(value) && isRecord(value['delta'])) this.rows(value['delta'], collection, null, depth + 1);
 			else if (typeof value === 'object') {
-				const target = this.related(collection, name, row);
+				const relation = this.schema ? rowRelation(this.schema.relations, collection, name, row) : null;
+				const target = relation?.target && this.schema!.collections[relation.target] ? relation.target : null;
 				if (target) this.rows(value, target, isRecord(deep[key]) ? { alias: deep[key]['_alias'] as Query['alias'], deep: deep[key] as Query['deep'] } : null, depth + 1);
-				else this.unknown(value, depth + 1, this.isRelation(collection, name));
+				// A relation whose rows this one does not name (a many-to-any target it leaves out) holds rows all the same.
+				else this.unknown(value, depth + 1, relation !== null);
 			} else if (isSealed(value)) row[key] = MASK;
 		}
 	}
@@ -96,27 +94,9 @@ class Masker {
 		const entries: [string | number, unknown][] = Array.isArray(node) ? node.map((v, i) => [i, v]) : Object.entries(node);
 		for (const [key, value] of entries) {
 			if (value === null || value === undefined) continue;
-			const byName = rowsOfUnknownCollection && typeof key === 'string' && this.anyName.has(key);
+			const byName = rowsOfUnknownCollection && typeof key === 'string' && this.fields.names().has(key);
 			if (byName || depth > MAX_DEPTH || isSealed(value)) (node as Record<string | number, unknown>)[key] = MASK;
 			else if (typeof value === 'object') this.unknown(value, depth + 1, rowsOfUnknownCollection);
 		}
-	}
-
-	private isRelation(collection: string, field: string): boolean {
-		return (this.schema?.relations ?? []).some((r) => (r.collection === collection && r.field === field) || (r.related_collection === collection && r.meta?.one_field === field));
-	}
-
-	/** The collection a relational field of a row leads to: m2o, o2m, or a2o by the row's collection field. */
-	private related(collection: string, field: string, row: Row): string | null {
-		for (const relation of this.schema?.relations ?? []) {
-			if (relation.collection === collection && relation.field === field) {
-				if (relation.related_collection) return relation.related_collection;
-				const anyField = relation.meta?.one_collection_field;
-				const target = anyField ? row[anyField] : undefined;
-				return typeof target === 'string' && this.schema!.collections[target] ? target : null;
-			}
-			if (relation.related_collection === collection && relation.meta?.one_field === field) return relation.collection;
-		}
-		return null;
 	}
 }

@@ -1,10 +1,11 @@
-import type { Relation, SchemaOverview } from '@directus/types';
+import type { SchemaOverview } from '@directus/types';
 import type { Knex } from 'knex';
 import { DraftUncheckableError, NestedVersionSecretError, VersionBatchError } from '../../errors.js';
 import { classifyStored } from '../../crypto/index.js';
 import { MASK } from '../../lib/mask.js';
 import { sealFields, withoutMaskEchoes, withPrimaryKey, type PrimaryKey } from '../../protection/codec.js';
 import { requireRing, type WriteDeps } from '../../protection/deps.js';
+import { isRecord, rowRelation } from './schema-paths.js';
 
 /**
  * Content versioning keeps drafts outside the item events: `POST /versions/:id/save` writes the
@@ -63,7 +64,7 @@ export function sealDraftSaveBody(deps: WriteDeps, readVersion: (req: DraftSaveR
 			const target = body === undefined || body === null ? null : await readVersion(req).catch(() => null);
 			if (!target) return next();
 			// An array (or a scalar) is merged by Directus as `{ "0": … }`: no field of the collection, nothing to seal by name.
-			if (!isObject(body)) throw new DraftUncheckableError({ reason: 'the changes must be one object of field values' });
+			if (!isRecord(body)) throw new DraftUncheckableError({ reason: 'the changes must be one object of field values' });
 			req.body = await sealDelta(deps, req.schema ?? null, target, body);
 			next();
 		} catch (error) {
@@ -75,7 +76,7 @@ export function sealDraftSaveBody(deps: WriteDeps, readVersion: (req: DraftSaveR
 /** `versions.update` with a delta: the write `save` makes after merging the new changes in. */
 export async function protectVersionUpdate(deps: WriteDeps, payload: Payload, keys: PrimaryKey[], context: FilterContext): Promise<Payload> {
 	const delta = payload?.['delta'];
-	if (!isObject(delta) || !context.database) return payload;
+	if (!isRecord(delta) || !context.database) return payload;
 	const targets: VersionTarget[] = await context.database('directus_versions').select('collection', 'item').whereIn('id', keys);
 	if (targets.length === 1) return { ...payload, delta: await sealDelta(deps, context.schema, targets[0]!, delta) };
 	// One delta for several drafts cannot carry one ciphertext per item.
@@ -100,7 +101,7 @@ export async function protectVersionRevision(deps: WriteDeps, payload: Payload, 
 async function sealPlaintextSnapshot(deps: WriteDeps, payload: Payload, target: VersionTarget, context: FilterContext): Promise<Payload> {
 	const fields = deps.fields.of(target.collection);
 	if (fields.length === 0 || target.item === null) return payload;
-	const plain = (part: Payload, field: string) => part[field] !== null && part[field] !== undefined && part[field] !== MASK && classifyStored(part[field]).format === 'plaintext';
+	const plain = (part: Payload, field: string) => part[field] !== MASK && classifyStored(part[field]).format === 'plaintext';
 	if (!revisionParts(payload).some(([, part]) => fields.some((field) => plain(part, field)))) return payload;
 	const ring = await requireRing(deps);
 	const out = { ...payload };
@@ -110,7 +111,7 @@ async function sealPlaintextSnapshot(deps: WriteDeps, payload: Payload, target: 
 
 /** `revisions.update`: `save ?patchRevision` merges the new changes into the draft's last revision. */
 export async function protectVersionRevisionUpdate(deps: WriteDeps, payload: Payload, keys: PrimaryKey[], context: FilterContext): Promise<Payload> {
-	if (!payload || !(isObject(payload['data']) || isObject(payload['delta'])) || !context.database) return payload;
+	if (!payload || !(isRecord(payload['data']) || isRecord(payload['delta'])) || !context.database) return payload;
 	const rows: (VersionTarget & { version: unknown })[] = await context.database('directus_revisions').select('collection', 'item', 'version').whereIn('id', keys);
 	const drafts = rows.filter((r) => r.version !== null && r.version !== undefined);
 	if (drafts.length === 1 && keys.length === 1) return sealRevision(deps, payload, drafts[0]!, context);
@@ -128,7 +129,7 @@ async function sealRevision(deps: WriteDeps, payload: Payload, target: VersionTa
 
 /** A revision's `data` and `delta`, where they are objects. */
 function revisionParts(payload: Payload): [string, Payload][] {
-	return (['data', 'delta'] as const).flatMap((name) => (isObject(payload[name]) ? [[name, payload[name]] as [string, Payload]] : []));
+	return (['data', 'delta'] as const).flatMap((name) => (isRecord(payload[name]) ? [[name, payload[name]] as [string, Payload]] : []));
 }
 
 /**
@@ -154,10 +155,10 @@ const STAMPS = new Set(['_user', '_date']);
 
 function refuseNestedSecrets(deps: WriteDeps, schema: SchemaOverview | null, collection: string, node: Payload, depth: number): void {
 	for (const [field, value] of Object.entries(node)) {
-		if (STAMPS.has(field) || (!isObject(value) && !Array.isArray(value))) continue;
+		if (STAMPS.has(field) || (!isRecord(value) && !Array.isArray(value))) continue;
 		if (!schema) throw new DraftUncheckableError({ reason: 'the schema is not available to check related items' });
 		if (depth >= MAX_DRAFT_DEPTH) throw new DraftUncheckableError({ reason: `related items are nested deeper than ${MAX_DRAFT_DEPTH} levels` });
-		const related = relatedCollection(schema.relations, collection, field, node);
+		const related = rowRelation(schema.relations, collection, field, node)?.target ?? null;
 		if (related) visitRelated(deps, schema, related, value, depth + 1);
 		else if (!schema.collections[collection]?.fields[field]) throw new DraftUncheckableError({ reason: `"${field}" is not a field of ${collection}` });
 	}
@@ -168,7 +169,7 @@ function visitRelated(deps: WriteDeps, schema: SchemaOverview, collection: strin
 		for (const entry of value) visitRelated(deps, schema, collection, entry, depth);
 		return;
 	}
-	if (!isObject(value)) return;
+	if (!isRecord(value)) return;
 	if (ALTERATIONS.some((action) => Array.isArray(value[action]))) {
 		for (const action of ALTERATIONS) visitRelated(deps, schema, collection, value[action], depth);
 		return;
@@ -177,21 +178,4 @@ function visitRelated(deps: WriteDeps, schema: SchemaOverview, collection: strin
 		if (value[field] !== null && value[field] !== undefined) throw new NestedVersionSecretError({ collection, field });
 	}
 	refuseNestedSecrets(deps, schema, collection, value, depth);
-}
-
-/** The collection a relational field points to (m2o, o2m, a2o), as Directus's own getRelationInfo. */
-function relatedCollection(relations: Relation[], collection: string, field: string, node: Payload): string | null {
-	for (const relation of relations) {
-		if (relation.collection === collection && relation.field === field) {
-			if (relation.related_collection) return relation.related_collection;
-			const anyField = relation.meta?.one_collection_field;
-			return anyField && typeof node[anyField] === 'string' ? (node[anyField] as string) : null;
-		}
-		if (relation.related_collection === collection && relation.meta?.one_field === field) return relation.collection;
-	}
-	return null;
-}
-
-function isObject(value: unknown): value is Payload {
-	return value !== null && typeof value === 'object' && !Array.isArray(value);
 }

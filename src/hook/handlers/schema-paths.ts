@@ -1,4 +1,4 @@
-import type { SchemaOverview } from '@directus/types';
+import type { Relation, SchemaOverview } from '@directus/types';
 
 /** How query paths name fields: `year(date_created)` → `date_created`; `item:collection` (many-to-any) → `item`. */
 export const fieldName = (key: string) => (key.match(/^\w+\((.+)\)$/)?.[1] ?? key).split(':')[0]!;
@@ -69,6 +69,23 @@ export function nestedReads(schema: SchemaOverview, collection: string, fields: 
 		}
 	}
 	return reads;
+}
+
+/**
+ * The relation a field of a row (or of a draft's item) follows, as Directus's getRelationInfo:
+ * null when the field is no relation; otherwise the collection it leads to — m2o, o2m, or for a
+ * many-to-any the collection the row names in its collection field (null when it names none).
+ */
+export function rowRelation(relations: readonly Relation[], collection: string, field: string, row: Record<string, unknown>): { target: string | null } | null {
+	for (const relation of relations) {
+		if (relation.collection === collection && relation.field === field) {
+			if (relation.related_collection) return { target: relation.related_collection };
+			const anyField = relation.meta?.one_collection_field;
+			return { target: anyField && typeof row[anyField] === 'string' ? (row[anyField] as string) : null };
+		}
+		if (relation.related_collection === collection && relation.meta?.one_field === field) return { target: relation.collection };
+	}
+	return null;
 }
 
 /** A plain object (a filter level, a deep level, an alias map), not an array or a value. */

@@ -35,7 +35,7 @@ const looksSealed = (text: string) => text.includes('cred:v2:') || isSealed(text
  * query that names a protected field, and the whole body of the extension's own routes.
  */
 export function secretsSent(fields: ProtectedFields, path: string, body: unknown): string[] {
-	const names = new Set(fields.all().map((f) => f.field));
+	const names = fields.names();
 	const found = new Set<string>();
 	const collect = (value: unknown, sensitive: boolean, depth: number): void => {
 		if (depth > 64 || value === null || value === undefined) return;
