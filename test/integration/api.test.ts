@@ -1,13 +1,14 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { client, createCredentialsUser } from '../../tools/harness/api.js';
-import { startDirectus, type Instance } from '../../tools/harness/directus.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Instance } from '../../tools/harness/directus.js';
+import { useDirectus, type Api, type TestUser } from './fixture.js';
 
 /** The seed contracts at /credentials/*, through a real Directus with the built extension. */
+const suite = useDirectus({ users: ['a', 'b'] });
 let directus: Instance;
-let api: ReturnType<typeof client>;
-let userA: { id: string; token: string };
-let userB: { id: string; token: string };
+let api: Api;
+let userA: TestUser;
+let userB: TestUser;
 
 const asUser = (token: string | undefined, route: string, body: unknown) => api('POST', `/credentials/${route}`, { token, body });
 const asServer = (route: string, body: unknown, secret = directus.env.RBAC_SYNC_WEBHOOK_SECRET!) =>
@@ -28,13 +29,7 @@ async function connectionOf(token: string, platform = `p${randomBytes(3).toStrin
 	return res.body.id as string;
 }
 
-beforeAll(async () => {
-	directus = await startDirectus();
-	api = client(directus);
-	userA = await createCredentialsUser(directus, 'a');
-	userB = await createCredentialsUser(directus, 'b');
-});
-afterAll(async () => directus?.stop());
+beforeAll(() => void ({ directus, api, users: [userA, userB] } = suite));
 
 describe('create-profile and update-profile-creds (user)', () => {
 	it('creates, then updates the same connection for the same platform and username', async () => {

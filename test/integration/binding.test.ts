@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { keyId, makeKeyring, openEnvelopeBinding, type Keyring } from '../../src/crypto/index.js';
 import type { FieldHealth } from '../../src/lifecycle/inventory.js';
 import { sealWithBinding } from '../unit/helpers.js';
-import { client } from '../../tools/harness/api.js';
-import { newKeyB64, startDirectus, type Instance } from '../../tools/harness/directus.js';
+import { newKeyB64, type Instance } from '../../tools/harness/directus.js';
+import { useDirectus, type Api } from './fixture.js';
 
 /**
  * Every value is bound to one canonical form of its row's key (a UUID in lower case), whatever
@@ -12,8 +12,9 @@ import { newKeyB64, startDirectus, type Instance } from '../../tools/harness/dir
  * MariaDB keeps the case as typed and compares without it, SQLite keeps it and compares with it.
  * Runs on SQLite, PostgreSQL and MariaDB.
  */
+const suite = useDirectus();
 let directus: Instance;
-let api: ReturnType<typeof client>;
+let api: Api;
 let keyB64: string;
 const CONNECTIONS = 'platform_connections';
 const FIELD = 'encrypted_credentials';
@@ -46,12 +47,10 @@ async function insertSealedTheOldWay(storedId: string, value: unknown) {
 	await directus.db.execute(`insert into ${CONNECTIONS} (id, owner, platform, platform_username, ${FIELD}) values (?, ?, 'instagram', ?, ?)`, storedId, admin!.id, `old-${storedId.slice(0, 8)}`, envelope);
 }
 
-beforeAll(async () => {
-	directus = await startDirectus();
-	api = client(directus);
+beforeAll(() => {
+	({ directus, api } = suite);
 	keyB64 = directus.env.CREDENTIALS_ENC_KEY_B64!;
-}, 600_000);
-afterAll(async () => directus?.stop());
+});
 
 describe('a row created through /items with an upper-case UUID', () => {
 	const id = upper();

@@ -1,18 +1,19 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { classifyStored, makeKeyring, openStored } from '../../src/crypto/index.js';
 import { MASK } from '../../src/hook/handlers/mask-on-read.js';
-import { client, createCredentialsUser } from '../../tools/harness/api.js';
-import { startDirectus, type Instance } from '../../tools/harness/directus.js';
+import type { Instance } from '../../tools/harness/directus.js';
+import { useDirectus, type Api, type TestUser } from './fixture.js';
 
 /**
  * The foundation, proven through a real Directus: every write path encrypts, every read masks,
  * ownership holds, copied envelopes are refused, and a canary secret is nowhere at rest.
  */
+const suite = useDirectus({ env: { LOG_LEVEL: 'trace' }, users: ['a', 'b'] });
 let directus: Instance;
-let api: ReturnType<typeof client>;
-let userA: { id: string; token: string };
-let userB: { id: string; token: string };
+let api: Api;
+let userA: TestUser;
+let userB: TestUser;
 const canaries: string[] = [];
 const canary = (label: string) => {
 	const value = `CANARY-${label}-${randomBytes(6).toString('hex')}`;
@@ -26,13 +27,7 @@ const stored = async (collection: string, field: string, id: string) =>
 const jsonColumn = (value: unknown) => (typeof value === 'string' ? JSON.parse(value) : value);
 const reveal = async (collection: string, field: string, id: string) => openStored(ring(), await stored(collection, field, id), { collection, field, pk: id });
 
-beforeAll(async () => {
-	directus = await startDirectus({ env: { LOG_LEVEL: 'trace' } });
-	api = client(directus);
-	userA = await createCredentialsUser(directus, 'a');
-	userB = await createCredentialsUser(directus, 'b');
-});
-afterAll(async () => directus?.stop());
+beforeAll(() => void ({ directus, api, users: [userA, userB] } = suite));
 
 describe('setup', () => {
 	it('created the collections, the policy and the role, and a second run changes nothing', async () => {

@@ -5,16 +5,16 @@ import type { z } from 'zod';
 import { ROUTES } from '../../src/endpoint/routes/index.js';
 import { MASK } from '../../src/hook/handlers/mask-on-read.js';
 import { legacyEncrypt } from '../unit/helpers.js';
-import { client, createCredentialsUser } from '../../tools/harness/api.js';
-import { startDirectus, type Instance } from '../../tools/harness/directus.js';
+import type { Instance } from '../../tools/harness/directus.js';
+import { useDirectus, type Api, type TestUser as User } from './fixture.js';
 
 /**
  * Hostile input: property-based fuzzing of every route's body, an authorisation matrix, tampered
  * envelopes, a leak scan for canaries across every store, and 200 parallel mixed requests.
  */
+const suite = useDirectus({ env: { LOG_LEVEL: 'trace' }, users: ['a', 'b', 'c'] });
 let directus: Instance;
-let api: ReturnType<typeof client>;
-type User = { id: string; token: string };
+let api: Api;
 let A: User;
 let B: User;
 let C: User;
@@ -27,15 +27,8 @@ async function connectionOf(u: User) {
 	return (await asUser(u, 'create-profile', { platform: `p${randomBytes(4).toString('hex')}`, credentials: { k: 1 } })).body.id as string;
 }
 
-beforeAll(async () => {
-	directus = await startDirectus({ env: { LOG_LEVEL: 'trace' } });
-	api = client(directus);
-	[A, B, C] = [await createCredentialsUser(directus, 'a'), await createCredentialsUser(directus, 'b'), await createCredentialsUser(directus, 'c')];
-}, 600_000);
-afterAll(async () => {
-	console.log(`hostile suite: ${counts.fuzz} fuzz cases, ${counts.matrix} matrix cells, ${counts.leak} leak scans`);
-	await directus?.stop();
-});
+beforeAll(() => void ({ directus, api, users: [A, B, C] } = suite));
+afterAll(() => console.log(`hostile suite: ${counts.fuzz} fuzz cases, ${counts.matrix} matrix cells, ${counts.leak} leak scans`));
 
 describe('fuzzing every route body', () => {
 	const hostileString = fc.oneof(

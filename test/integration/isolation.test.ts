@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { client, createCredentialsUser } from '../../tools/harness/api.js';
-import { startDirectus, type Instance } from '../../tools/harness/directus.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Instance } from '../../tools/harness/directus.js';
+import { addSessionsAlias, useDirectus, WEBSOCKETS, type Api, type TestUser as User } from './fixture.js';
 import * as websocket from '../../tools/harness/websocket.js';
 
 /**
@@ -10,9 +10,9 @@ import * as websocket from '../../tools/harness/websocket.js';
  * how many there are — and nobody, admins included, filters, sorts, groups or aggregates on a
  * protected field.
  */
+const suite = useDirectus({ env: { ...WEBSOCKETS, WEBSOCKETS_GRAPHQL_ENABLED: 'false' }, users: ['a', 'b'] });
 let directus: Instance;
-let api: ReturnType<typeof client>;
-type User = Awaited<ReturnType<typeof createCredentialsUser>>;
+let api: Api;
 let A: User;
 let B: User;
 /** A's platform username: what B must not be able to find out. */
@@ -25,9 +25,7 @@ const get = (path: string, token: string) => api('GET', path, { token });
 const q = (params: Record<string, string>) => new URLSearchParams(params).toString();
 
 beforeAll(async () => {
-	directus = await startDirectus({ env: { WEBSOCKETS_ENABLED: 'true', WEBSOCKETS_REST_ENABLED: 'true', WEBSOCKETS_GRAPHQL_ENABLED: 'false' } });
-	api = client(directus);
-	[A, B] = [await createCredentialsUser(directus, 'a'), await createCredentialsUser(directus, 'b')];
+	({ directus, api, users: [A, B] } = suite);
 	const created = await api('POST', '/credentials/create-profile', { token: A.token, body: { platform: 'instagram', platform_username: aliceHandle, credentials: { password: 'alice-pass' } } });
 	expect(created.status).toBe(200);
 	aliceConnection = created.body.id;
@@ -35,13 +33,8 @@ beforeAll(async () => {
 	const bob = await api('POST', '/credentials/create-profile', { token: B.token, body: { platform: 'instagram', platform_username: 'bob', credentials: { password: 'bob-pass' } } });
 	expect(bob.status).toBe(200);
 	bobConnection = bob.body.id;
-	// An o2m alias an admin might add: connection → its sessions.
-	const field = await api('POST', `/fields/${CONNECTIONS}`, { token: directus.adminToken, body: { field: 'sessions', type: 'alias', meta: { special: ['o2m'], interface: 'list-o2m' } } });
-	expect(field.status, field.text).toBe(200);
-	const relation = await api('PATCH', '/relations/platform_sessions/creator_profile_id', { token: directus.adminToken, body: { meta: { one_field: 'sessions' } } });
-	expect(relation.status, relation.text).toBe(200);
+	await addSessionsAlias(suite);
 }, 600_000);
-afterAll(async () => directus?.stop());
 
 const openSocket = (token: string) => websocket.openSocket(directus, token);
 const overWebsocket = (token: string, message: Record<string, unknown>) => websocket.overWebsocket(directus, token, message);

@@ -1,18 +1,19 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { keyId, makeKeyring, openStored } from '../../src/crypto/index.js';
 import type { FieldHealth } from '../../src/lifecycle/inventory.js';
 import { collidingKeyPair, legacyEncrypt } from '../unit/helpers.js';
-import { client } from '../../tools/harness/api.js';
-import { newKeyB64, startDirectus, type Instance } from '../../tools/harness/directus.js';
+import { newKeyB64, type Instance } from '../../tools/harness/directus.js';
+import { useDirectus, type Api } from './fixture.js';
 
 /**
  * Key lifecycle end to end: 5,000 rows under key A plus legacy and plaintext rows; switch to B;
  * status, a killed rotate, a rotate under live traffic, encrypt-existing, retire A, verify, and
  * a wrong key at start.
  */
+const suite = useDirectus();
 let directus: Instance;
-let api: ReturnType<typeof client>;
+let api: Api;
 let keyA: string;
 const keyB = newKeyB64();
 const kid = (b64: string) => keyId(Buffer.from(b64, 'base64'));
@@ -32,8 +33,7 @@ const serverStore = (id: string, credentials: unknown) =>
 const rowsUnder = async (id: string) => Number((await directus.db.query(`select count(*) as n from platform_connections where encrypted_credentials like ?`, `cred:v2:${id}:%`))[0]!.n);
 
 beforeAll(async () => {
-	directus = await startDirectus();
-	api = client(directus);
+	({ directus, api } = suite);
 	keyA = directus.env.CREDENTIALS_ENC_KEY_B64!;
 	const admin = directus.adminToken;
 
@@ -74,7 +74,6 @@ beforeAll(async () => {
 	// Switch: B is current, A is previous, and vendor_secrets.token is now protected.
 	await directus.restart({ CREDENTIALS_ENC_KEY_B64: keyB, CREDENTIALS_ENC_PREVIOUS_KEYS_B64: keyA, CREDENTIALS_ENCRYPTED_FIELDS: 'vendor_secrets.token' });
 }, 600_000);
-afterAll(async () => directus?.stop());
 
 describe('key lifecycle', () => {
 	it('status shows the split between A, legacy and plaintext', async () => {

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { client, createCredentialsUser } from '../../tools/harness/api.js';
-import { startDirectus, type Instance } from '../../tools/harness/directus.js';
+import type { Instance } from '../../tools/harness/directus.js';
+import { addSessionsAlias, useDirectus, WEBSOCKETS, type Api } from './fixture.js';
 import { graphqlSubscription, openSocket, type SocketMessage } from '../../tools/harness/websocket.js';
 
 /**
@@ -52,8 +52,10 @@ interface Channel {
 	plaintext?: boolean;
 }
 
+// Trace-level logs: the server log and `/websocket/logs` must hold no secret even then.
+const suite = useDirectus({ env: { ...WEBSOCKETS, MCP_ENABLED: 'true', LOG_LEVEL: 'trace' }, users: ['matrix-a', 'matrix-b', 'matrix-studio'] });
 let directus: Instance;
-let api: ReturnType<typeof client>;
+let api: Api;
 const tag = randomBytes(3).toString('hex');
 const C = 'platform_connections';
 /** Per owner: the ids and marker values of its rows. */
@@ -65,20 +67,14 @@ const markersOf = (owner: Owner) => {
 const results = new Map<string, Map<Role, Outcome>>();
 
 beforeAll(async () => {
-	// Trace-level logs: the server log and `/websocket/logs` must hold no secret even then.
-	directus = await startDirectus({ env: { WEBSOCKETS_ENABLED: 'true', WEBSOCKETS_REST_ENABLED: 'true', MCP_ENABLED: 'true', LOG_LEVEL: 'trace' } });
-	api = client(directus);
-	const A = await createCredentialsUser(directus, 'matrix-a');
-	const B = await createCredentialsUser(directus, 'matrix-b');
-	const S = await createCredentialsUser(directus, 'matrix-studio');
+	({ directus, api } = suite);
+	const [A, B, S] = suite.users;
 	const studioPolicy = (await api('GET', `/policies?filter[name][_eq]=${encodeURIComponent('Credentials Studio')}`, { token: directus.adminToken })).body.data[0].id;
 	expect((await api('POST', '/access', { token: directus.adminToken, body: { user: S.id, policy: studioPolicy } })).status).toBe(200);
 	const settings = await api('PATCH', '/settings', { token: directus.adminToken, body: { collaborative_editing_enabled: true, mcp_enabled: true, mcp_allow_deletes: true } });
 	expect(settings.status, settings.text).toBe(200);
 	expect((await api('PATCH', `/collections/${C}`, { token: directus.adminToken, body: { meta: { versioning: true } } })).status).toBe(200);
-	// An o2m alias an admin might add: connection → its sessions.
-	expect((await api('POST', `/fields/${C}`, { token: directus.adminToken, body: { field: 'sessions', type: 'alias', meta: { special: ['o2m'], interface: 'list-o2m' } } })).status).toBe(200);
-	expect((await api('PATCH', '/relations/platform_sessions/creator_profile_id', { token: directus.adminToken, body: { meta: { one_field: 'sessions' } } })).status).toBe(200);
+	await addSessionsAlias(suite);
 
 	const tokens: Record<Owner, string> = { A: A.token, B: B.token, studio: S.token, admin: directus.adminToken };
 	for (const owner of OWNERS) {
@@ -97,7 +93,6 @@ beforeAll(async () => {
 		rows[owner] = { token, connection, session, download, vault, username, plaintexts: [`pw-${mark}`, `ck-${mark}`, `dl-${mark}`, `vk-${mark}`] };
 	}
 }, 600_000);
-afterAll(async () => directus?.stop());
 
 const callers = (): Caller[] => [
 	{ role: 'public', headers: {}, victim: 'A' },

@@ -1,10 +1,10 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { classifyStored, makeKeyring, openStored } from '../../src/crypto/index.js';
 import { MASK } from '../../src/hook/handlers/mask-on-read.js';
-import { client } from '../../tools/harness/api.js';
 import { harnessDatabase } from '../../tools/harness/database.js';
-import { startDirectus, type Instance } from '../../tools/harness/directus.js';
+import type { Instance } from '../../tools/harness/directus.js';
+import { useDirectus, WEBSOCKETS, type Api } from './fixture.js';
 import { overWebsocket } from '../../tools/harness/websocket.js';
 
 /**
@@ -15,8 +15,9 @@ import { overWebsocket } from '../../tools/harness/websocket.js';
  * `notes.secret` is added through CREDENTIALS_ENCRYPTED_FIELDS and still holds plaintext, as it
  * does between adding a field and running `encrypt-existing`.
  */
+const suite = useDirectus({ env: { CREDENTIALS_ENCRYPTED_FIELDS: 'notes.secret,notes.short_secret', ...WEBSOCKETS, LOG_LEVEL: 'trace', LOG_STYLE: 'pretty' } });
 let directus: Instance;
-let api: ReturnType<typeof client>;
+let api: Api;
 let admin: string;
 const C = 'platform_connections';
 const canary = (label: string) => `CANARY-${label}-${randomBytes(6).toString('hex')}`;
@@ -35,8 +36,7 @@ let noteId: string;
 let memoId: string;
 
 beforeAll(async () => {
-	directus = await startDirectus({ env: { CREDENTIALS_ENCRYPTED_FIELDS: 'notes.secret,notes.short_secret', WEBSOCKETS_ENABLED: 'true', WEBSOCKETS_REST_ENABLED: 'true', LOG_LEVEL: 'trace', LOG_STYLE: 'pretty' } });
-	api = client(directus);
+	({ directus, api } = suite);
 	admin = directus.adminToken;
 	const ok = async (method: string, path: string, body: unknown) => {
 		const res = await api(method, path, { token: admin, body });
@@ -60,7 +60,6 @@ beforeAll(async () => {
 	await directus.db.execute(`insert into notes (id, title, secret) values (?, 'old note', ?)`, noteId, notePlain);
 	await directus.db.execute(`insert into memos (id, label, note) values (?, 'memo', ?)`, memoId, noteId);
 }, 600_000);
-afterAll(async () => directus?.stop());
 
 describe('masking by the field’s identity, whatever the value looks like', () => {
 	const get = async (path: string) => {

@@ -2,18 +2,19 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { client, createCredentialsUser } from '../../tools/harness/api.js';
 import { ARTIFACTS, dismissOwnerPrompt, launchChromium, recordResponses, signIn } from '../../tools/harness/browser.js';
-import { startDirectus, type Instance } from '../../tools/harness/directus.js';
+import type { Instance } from '../../tools/harness/directus.js';
+import { useDirectus, type Api, type TestUser } from './fixture.js';
 
 /**
  * The Data Studio side: the metadata routes the app extensions read, and the real Studio in
  * headless Chromium — a Credentials User replaces a secret, an admin reads key health.
  */
+const suite = useDirectus({ env: { SERVE_APP: 'true' }, users: ['studio-a', 'studio-b'] });
 let directus: Instance;
-let api: ReturnType<typeof client>;
-let userA: Awaited<ReturnType<typeof createCredentialsUser>>;
-let userB: Awaited<ReturnType<typeof createCredentialsUser>>;
+let api: Api;
+let userA: TestUser;
+let userB: TestUser;
 let connection: string;
 const OLD_SECRET = `sk-OLD-STUDIO-${randomBytes(6).toString('hex')}`;
 const NEW_SECRET = `sk-NEW-STUDIO-${randomBytes(6).toString('hex')}`;
@@ -29,15 +30,11 @@ const cliStatus = async () => {
 };
 
 beforeAll(async () => {
-	directus = await startDirectus({ env: { SERVE_APP: 'true' } });
-	api = client(directus);
-	userA = await createCredentialsUser(directus, 'studio-a');
-	userB = await createCredentialsUser(directus, 'studio-b');
+	({ directus, api, users: [userA, userB] } = suite);
 	const created = await api('POST', '/credentials/create-profile', { token: userA.token, body: { platform: 'instagram', platform_username: 'studio', credentials: { api_key: OLD_SECRET } } });
 	expect(created.status).toBe(200);
 	connection = created.body.id;
 });
-afterAll(async () => directus?.stop());
 
 describe('GET /credentials/field-status', () => {
 	it('tells the owner that the value is set, under which key and when — never the value', async () => {

@@ -1,28 +1,24 @@
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { MASK } from '../../src/hook/handlers/mask-on-read.js';
-import { client, createCredentialsUser } from '../../tools/harness/api.js';
-import { newKeyB64, startDirectus, type Instance } from '../../tools/harness/directus.js';
+import { newKeyB64, type Instance } from '../../tools/harness/directus.js';
+import { useDirectus, type Api, type TestUser } from './fixture.js';
 
 /** The personal API-key vault (seed 004) with a passphrase-derived key (Argon2id, 256 MiB). */
-let directus: Instance;
-let api: ReturnType<typeof client>;
-let userA: { id: string; token: string };
-let userB: { id: string; token: string };
 const passphrase = `correct horse battery staple ${randomBytes(4).toString('hex')}`;
+const suite = useDirectus({
+	env: { CREDENTIALS_ENC_KEY_B64: undefined, CREDENTIALS_MASTER_PASSPHRASE: passphrase, CREDENTIALS_KDF_SALT_B64: randomBytes(16).toString('base64') },
+	users: ['a', 'b'],
+});
+let directus: Instance;
+let api: Api;
+let userA: TestUser;
+let userB: TestUser;
 
 const create = (token: string | undefined, body: unknown) => api('POST', '/credentials', { token, body });
 const revealKey = (id: string) => api('POST', '/credentials/reveal-key', { body: { id }, headers: { 'X-RBAC-SYNC-SECRET': directus.env.RBAC_SYNC_WEBHOOK_SECRET! } });
 
-beforeAll(async () => {
-	directus = await startDirectus({
-		env: { CREDENTIALS_ENC_KEY_B64: undefined, CREDENTIALS_MASTER_PASSPHRASE: passphrase, CREDENTIALS_KDF_SALT_B64: randomBytes(16).toString('base64') },
-	});
-	api = client(directus);
-	userA = await createCredentialsUser(directus, 'a');
-	userB = await createCredentialsUser(directus, 'b');
-});
-afterAll(async () => directus?.stop());
+beforeAll(() => void ({ directus, api, users: [userA, userB] } = suite));
 
 describe('POST /credentials', () => {
 	it('stores the seed example: 201, metadata only, created_at in Unix seconds', async () => {
