@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { uuidField } from './fields.js';
+import { MAX_VAULT_KEY_CHARS } from './limits.js';
 
 /** The personal API-key vault: bodies, queries and answers. */
 const REQUIRED = 'service, name, and key are required';
@@ -14,7 +15,7 @@ export const VaultCreateBody = z
 		z.object({
 			service: z.string().regex(SERVICE, 'service must be openai, anthropic, binance or custom.<name> (1-64 of a-z, 0-9, _ and -)'),
 			name: z.string().max(128, 'name is longer than 128 characters'),
-			key: z.string().max(64 * 1024, 'key is longer than 64 KB'),
+			key: z.string().max(MAX_VAULT_KEY_CHARS, `key is longer than ${MAX_VAULT_KEY_CHARS / 1024} KB`),
 		}),
 	);
 export type VaultCreateInput = z.infer<typeof VaultCreateBody>;

@@ -1,4 +1,5 @@
 import type { NextFunction, Request, Response } from 'express';
+import { MAX_BODY_BYTES } from '../contracts/limits.js';
 import { sendError } from './http.js';
 
 /**
@@ -6,7 +7,6 @@ import { sendError } from './http.js';
  * input in its own error shape). Every rejection is a 4xx in the routes' `{ success, error }` shape.
  * Setting `req._body` tells Directus's body-parser that the body is already read.
  */
-export const MAX_BODY_BYTES = 1024 * 1024;
 const MAX_DEPTH = 64;
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 

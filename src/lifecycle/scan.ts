@@ -33,10 +33,16 @@ export function textOf(db: Knex, column: string): Knex.Raw {
 	return client.startsWith('mysql') ? db.raw('CAST(?? AS CHAR)', [column]) : db.raw('CAST(?? AS TEXT)', [column]);
 }
 
-/** `WHERE <column as text> = ?`: the compare half of compare-and-swap, for any column type. */
+/**
+ * `WHERE <column as text> = ?`: the compare half of compare-and-swap, for any column type, byte for
+ * byte. On MySQL/MariaDB a CAST takes the connection's collation, by default a case-insensitive
+ * `_ci` one, whatever the column's: the binary collation is named here.
+ */
 export function textEquals(db: Knex, column: string, value: string): Knex.Raw {
 	const client = String(db.client.config.client);
-	return client.startsWith('mysql') ? db.raw('CAST(?? AS CHAR) = ?', [column, value]) : db.raw('CAST(?? AS TEXT) = ?', [column, value]);
+	return client.startsWith('mysql')
+		? db.raw('CAST(?? AS CHAR CHARACTER SET utf8mb4) COLLATE utf8mb4_bin = ?', [column, value])
+		: db.raw('CAST(?? AS TEXT) = ?', [column, value]);
 }
 
 export async function countRows(db: Knex, target: Target): Promise<number> {

@@ -179,6 +179,9 @@ export const COLLECTIONS: OwnedCollectionDef[] = [
 	},
 ];
 
+/** The vault's unique owner:service:name column: compared with its case on every database (storage.ts). */
+export const VAULT_IDENTITY = { collection: 'api_credentials', field: 'identity' } as const;
+
 /**
  * One row per key id the extension has written with: a canary value sealed under that key. At
  * start the configured keys must open their canaries, and a canary whose key is no longer

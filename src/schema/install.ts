@@ -3,6 +3,8 @@ import type { SchemaOverview } from '@directus/types';
 import { COLLECTIONS, INTERNAL_COLLECTIONS, PREVIOUS_SECRET_INTERFACES, SECRET_INTERFACE } from './collections.js';
 import { ownerPermissions, POLICY, POLICY_NAME, ROLE, ROLE_NAME, STUDIO_POLICY, STUDIO_POLICY_NAME, type PermissionDef } from './access.js';
 import { BUILT_IN_PROTECTED_FIELDS, type FieldRef } from './protected-fields.js';
+import { withInstallLock } from './install-lock.js';
+import { isMysql, planStorage, readColumns } from './storage.js';
 
 /* Directus services are passed in by the hook context; typed loosely because @directus/api has no public types. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -21,8 +23,9 @@ export interface InstallReport {
 
 /**
  * Adds whatever of the extension's schema, policy, permissions and role is missing, through
- * Directus's own services (never raw DDL). Idempotent: a second run reports no changes. Two
- * instances running it at once may race on a create; the loser re-reads and finds it done.
+ * Directus's own services; the one raw DDL is MySQL/MariaDB's column types (storage.ts).
+ * Idempotent: a second run reports no changes. Runs at once take turns (install-lock.ts); should
+ * one still race on a create, it re-reads and finds it done.
  */
 export async function installSchema(deps: InstallDeps, extraFields: FieldRef[] = []): Promise<InstallReport> {
 	return withInstallLock(deps.database, async () => {
@@ -37,34 +40,11 @@ export async function installSchema(deps: InstallDeps, extraFields: FieldRef[] =
 	});
 }
 
-/** An arbitrary, fixed advisory-lock id for "credentials setup". */
-const LOCK_ID = 740_512_311;
-
-/**
- * On PostgreSQL, instances starting together take turns through a session advisory lock held on
- * a connection of its own, so the policy, role and permissions are created exactly once (they
- * have no unique names to fall back on). SQLite serialises writers by itself; other databases
- * rely on the re-read-and-retry above.
- */
-async function withInstallLock<T>(db: Knex, body: () => Promise<T>): Promise<T> {
-	if (!['pg', 'postgres', 'postgresql'].includes(String(db.client.config.client))) return body();
-	const connection = await db.client.acquireConnection();
-	try {
-		await db.raw('select pg_advisory_lock(?)', [LOCK_ID]).connection(connection);
-		try {
-			return await body();
-		} finally {
-			await db.raw('select pg_advisory_unlock(?)', [LOCK_ID]).connection(connection);
-		}
-	} finally {
-		await db.client.releaseConnection(connection);
-	}
-}
-
 async function installOnce(deps: InstallDeps, extraFields: FieldRef[]): Promise<InstallReport> {
 	const report: InstallReport = { changes: [], warnings: [] };
 	await installCollections(deps, report);
 	await installRelations(deps, report);
+	await upgradeStorage(deps, report);
 	await upgradeSecretInterfaces(deps, report);
 	await checkExtraFields(deps, extraFields, report);
 	await unsearchableProtectedFields(deps, extraFields, report);
@@ -119,6 +99,23 @@ async function installRelations(deps: InstallDeps, report: InstallReport) {
 			});
 			report.changes.push(`created relation ${def.collection}.${rel.field} → ${rel.related_collection}`);
 		}
+	}
+}
+
+/** MySQL/MariaDB only: column types that hold what the routes accept (storage.ts). */
+async function upgradeStorage(deps: InstallDeps, report: InstallReport) {
+	if (!isMysql(deps.database)) return;
+	const schema = await deps.getSchema({ database: deps.database, bypassCache: true });
+	const specials = (collection: string, field: string) => schema.collections[collection]?.fields[field]?.special ?? [];
+	const plan = planStorage(await readColumns(deps.database), specials);
+	for (const alter of plan.alters) {
+		await deps.database.raw(alter.sql, alter.bindings);
+		report.changes.push(`changed ${alter.change}`);
+	}
+	const fields = await service(deps, 'FieldsService');
+	for (const { collection, field, special } of plan.castTimestamp) {
+		await fields.updateField(collection, { field, meta: { special } });
+		report.changes.push(`marked ${collection}.${field} as a timestamp stored in a DATETIME column`);
 	}
 }
 

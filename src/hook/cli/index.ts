@@ -1,3 +1,4 @@
+import { writeSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { Runtime } from '../../config/index.js';
 import type { Keyring } from '../../crypto/index.js';
@@ -24,6 +25,17 @@ interface Output {
 const print = (stream: NodeJS.WriteStream, text: string) => new Promise<void>((resolve) => (text ? stream.write(text, () => resolve()) : resolve()));
 
 /**
+ * Where the --json line goes. Directus logs to stdout ("Extensions loaded", MySQL's collation
+ * warning…), some of it before this code runs; `npm run cli` sends Directus's stdout to stderr and
+ * hands this line a descriptor of its own (CREDENTIALS_CLI_OUTPUT_FD), so stdout holds the line alone.
+ */
+async function printSummary(line: string) {
+	const fd = Number(process.env['CREDENTIALS_CLI_OUTPUT_FD']);
+	if (Number.isInteger(fd) && fd > 2) writeSync(fd, line);
+	else await print(process.stdout, line);
+}
+
+/**
  * The message only — never a stack or a payload. A database error's message starts with the
  * statement (knex inlines SQLite bindings, which can be stored values): keep the database's own words.
  */
@@ -41,10 +53,11 @@ async function run(deps: CliDeps, json: boolean | undefined, body: () => Promise
 	try {
 		const output = await body();
 		exitCode = output.exitCode;
-		await print(process.stdout, json ? JSON.stringify(output.summary) + '\n' : output.lines.join('\n') + '\n');
+		if (json) await printSummary(JSON.stringify(output.summary) + '\n');
+		else await print(process.stdout, output.lines.join('\n') + '\n');
 	} catch (error) {
 		const message = safeMessage(error);
-		if (json) await print(process.stdout, JSON.stringify({ ok: false, error: message }) + '\n');
+		if (json) await printSummary(JSON.stringify({ ok: false, error: message }) + '\n');
 		await print(process.stderr, `credentials: ${message}\n`);
 	}
 	await deps.database.destroy().catch(() => undefined);

@@ -1,0 +1,239 @@
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import knex from 'knex';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { textEquals } from '../../src/lifecycle/scan.js';
+import { LOCK_ID, LOCK_NAME } from '../../src/schema/install-lock.js';
+import type { Instance } from '../../tools/harness/directus.js';
+import { useDirectus, type Api, type TestUser } from './fixture.js';
+
+/**
+ * What the columns hold, on every database: values up to the 1 MB body limit through every write
+ * route, dates after 2038, an installation made with the old column types upgraded in place,
+ * case-sensitive names and compare-and-swap, and a CLI whose --json output is one line.
+ */
+const suite = useDirectus({ users: ['storage'] });
+let directus: Instance;
+let api: Api;
+let user: TestUser;
+const mysql = () => directus.db.kind === 'mysql';
+const server = () => ({ 'X-RBAC-SYNC-SECRET': directus.env.RBAC_SYNC_WEBHOOK_SECRET! });
+const asUser = (route: string, body: unknown) => api('POST', `/credentials/${route}`, { token: user.token, body });
+const asServer = (route: string, body: unknown) => api('POST', `/credentials/${route}`, { body, headers: server() });
+/** A credentials object whose JSON is about `bytes` long (random, so nothing compresses it away). */
+const credentialsOf = (bytes: number) => ({ blob: randomBytes(Math.ceil((bytes * 3) / 8)).toString('base64').slice(0, bytes - 12) });
+
+beforeAll(() => void ({ directus, api, users: [user] } = suite));
+
+async function roundTripEveryRoute(bytes: number) {
+	const credentials = credentialsOf(bytes);
+	const platform = `big${bytes}-${randomBytes(3).toString('hex')}`;
+	const created = await asUser('create-profile', { platform, platform_username: 'u', credentials });
+	expect(created.status, created.text.slice(0, 300)).toBe(200);
+	const id = created.body.id as string;
+	expect((await asServer('reveal', { creatorProfileId: id })).body.credentials).toEqual(credentials);
+
+	const updated = credentialsOf(bytes);
+	expect((await asUser('update-profile-creds', { creator_profile_id: id, credentials: updated })).status).toBe(200);
+	expect((await asServer('reveal', { creatorProfileId: id })).body.credentials).toEqual(updated);
+
+	const stored = credentialsOf(bytes);
+	const store = await asServer('store', { creatorProfileId: id, credentials: stored });
+	expect(store.status, store.text.slice(0, 300)).toBe(200);
+	expect((await asServer('reveal', { creatorProfileId: id })).body.credentials).toEqual(stored);
+
+	const password = 'p'.repeat(bytes - 40);
+	const download = await asUser('create-download-cred', { platform, creator_profile_id: id, auth_type: 'password', credentials: { password } });
+	expect(download.status, download.text.slice(0, 300)).toBe(200);
+	expect((await asServer('reveal-download-cred', { id: download.body.id })).body.credentials).toEqual({ password });
+
+	// Cookies: at most 1,000, so each carries its share of the size.
+	const cookies = Array.from({ length: 100 }, (_, i) => ({ name: `c${i}`, value: randomBytes(Math.floor(bytes / 180)).toString('hex'), domain: '.example.com' }));
+	const session = await asUser('store-platform-session', { creator_profile_id: id, platform, cookies });
+	expect(session.status, session.text.slice(0, 300)).toBe(200);
+	const got = await asServer('get-platform-session', { creator_profile_id: id, platform });
+	expect(got.status).toBe(200);
+	expect(got.body.cookies).toEqual(cookies);
+}
+
+describe('values up to what the routes accept', () => {
+	it('100 KB credentials round-trip through every write route and its reveal', () => roundTripEveryRoute(100_000));
+	it('900 KB credentials round-trip through every write route and its reveal', () => roundTripEveryRoute(900_000));
+
+	it('a 64 KB vault key (the most the route accepts) is stored and revealed', async () => {
+		const key = `sk-${randomBytes(48 * 1024).toString('base64')}`.slice(0, 64 * 1024);
+		const created = await api('POST', '/credentials', { token: user.token, body: { service: 'openai', name: `big-${randomBytes(3).toString('hex')}`, key } });
+		expect(created.status, created.text.slice(0, 300)).toBe(201);
+		const revealed = await api('POST', '/credentials/reveal-key', { body: { id: created.body.id }, headers: server() });
+		expect(revealed.body.key).toBe(key);
+		const tooLong = await api('POST', '/credentials', { token: user.token, body: { service: 'openai', name: 'too-long', key: `${key}x` } });
+		expect(tooLong).toMatchObject({ status: 400, body: { success: false, error: 'key is longer than 64 KB' } });
+	});
+});
+
+describe('dates', () => {
+	it('an expiry in 2099 round-trips, as ISO 8601 with Z, through the route and /items', async () => {
+		const id = (await asUser('create-profile', { platform: 'dates', platform_username: 'u', credentials: { k: 'v' } })).body.id;
+		const expires = '2099-06-30T23:59:58.000Z';
+		const stored = await asUser('store-platform-session', { creator_profile_id: id, platform: 'dates', cookies: [{ name: 'a', value: 'b', domain: '.x.com' }], expires_at: expires });
+		expect(stored.status, stored.text).toBe(200);
+		const got = await asServer('get-platform-session', { creator_profile_id: id, platform: 'dates' });
+		expect(got.body.expires_at).toBe(expires);
+		const item = await api('GET', `/items/platform_sessions/${stored.body.id}?fields=expires_at,captured_at`, { token: user.token });
+		expect(item.body.data.expires_at).toBe('2099-06-30T23:59:58.000Z');
+		expect(item.body.data.captured_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/);
+		expect(Math.abs(Date.parse(item.body.data.captured_at) - Date.now())).toBeLessThan(5 * 60_000);
+	});
+});
+
+describe('case', () => {
+	it('vault names differ by case alone on every database', async () => {
+		const name = `Prod-${randomBytes(3).toString('hex')}`;
+		const upper = await api('POST', '/credentials', { token: user.token, body: { service: 'openai', name, key: 'sk-upper' } });
+		expect(upper.status, upper.text).toBe(201);
+		const lower = await api('POST', '/credentials', { token: user.token, body: { service: 'openai', name: name.toLowerCase(), key: 'sk-lower' } });
+		expect(lower.status, lower.text).toBe(201);
+		const again = await api('POST', '/credentials', { token: user.token, body: { service: 'openai', name, key: 'sk-again' } });
+		expect(again.status).toBe(409);
+	});
+
+	it("compare-and-swap matches a stored envelope byte for byte, never a case variant of it", async () => {
+		const id = (await asUser('create-profile', { platform: 'cas', platform_username: 'u', credentials: { k: 'v' } })).body.id;
+		const [row] = await directus.db.query<{ v: string }>(`select encrypted_credentials as v from platform_connections where id = ?`, id);
+		const db = knex({ client: directus.db.kind === 'mysql' ? 'mysql2' : directus.db.kind === 'postgres' ? 'pg' : 'sqlite3', connection: knexConnection(directus), useNullAsDefault: true });
+		try {
+			const count = async (value: string) => Number((await db('platform_connections').count({ n: '*' }).where('id', id).andWhere(textEquals(db, 'encrypted_credentials', value)))[0]!['n']);
+			expect(await count(row!.v)).toBe(1);
+			expect(await count(row!.v.toUpperCase())).toBe(0);
+			expect(await count(row!.v.toLowerCase())).toBe(0);
+		} finally {
+			await db.destroy();
+		}
+	});
+});
+
+function knexConnection(instance: Instance) {
+	const env = instance.db.env;
+	if (env.DB_CLIENT === 'sqlite3') return { filename: env.DB_FILENAME! };
+	return { host: env.DB_HOST, port: Number(env.DB_PORT), user: env.DB_USER, password: env.DB_PASSWORD, database: env.DB_DATABASE };
+}
+
+describe('the CLI', () => {
+	it('status --json prints exactly one JSON line on stdout when Directus logs only errors (the setting the README gives)', async () => {
+		const out = await directus.cli(['credentials', 'status', '--json'], { LOG_LEVEL: 'error' });
+		expect(out.code).toBe(0);
+		expect(out.stdout.endsWith('\n')).toBe(true);
+		expect(out.stdout.trim().split('\n')).toHaveLength(1);
+		expect(JSON.parse(out.stdout)).toMatchObject({ fields: expect.any(Array) });
+	});
+
+	it('npm run cli -- credentials status --json: stdout holds the JSON line alone, however much Directus logs', async () => {
+		// The process environment wins over .directus/.env: this runs against the test's instance.
+		const env = { ...directus.env, LOG_LEVEL: 'info', CONFIG_PATH: join(directus.dir, 'none.env') };
+		const out = await promisify(execFile)(process.execPath, ['scripts/cli.mjs', 'credentials', 'status', '--json'], { env, encoding: 'utf8' });
+		expect(out.stdout.trim().split('\n')).toHaveLength(1);
+		expect(JSON.parse(out.stdout)).toMatchObject({ fields: expect.any(Array) });
+		// What Directus said went to stderr.
+		expect(out.stderr).toMatch(/Extensions loaded|level/);
+	});
+});
+
+describe('an installation made with the old column types', () => {
+	it('setup upgrades it in place: every row reveals, large values and late dates fit, and it says what it changed', async () => {
+		const id = (await asUser('create-profile', { platform: 'upgrade', platform_username: 'u', credentials: { before: 'upgrade' } })).body.id;
+		const session = await asUser('store-platform-session', { creator_profile_id: id, platform: 'upgrade', cookies: [{ name: 'a', value: 'before', domain: '.x.com' }], expires_at: '2030-01-02T03:04:05.000Z' });
+		expect(session.status).toBe(200);
+		const key = await api('POST', '/credentials', { token: user.token, body: { service: 'openai', name: 'upgrade', key: 'sk-before-upgrade' } });
+		expect(key.status).toBe(201);
+		if (mysql()) {
+			// The column types Directus gives `text` and `timestamp` fields, as versions before this one left them
+			// (which could never have held the large values the tests above stored).
+			for (const [table, column] of [['platform_sessions', 'encrypted_cookies'], ['download_credentials', 'encrypted_credentials'], ['platform_connections', 'encrypted_credentials'], ['api_credentials', 'encrypted_key']])
+				await directus.db.execute(`delete from ${table} where length(${column}) > 65535`);
+			// …nor two vault names that differ only by case.
+			await directus.db.execute(`delete from api_credentials where name <> 'upgrade'`);
+			await directus.db.execute(`delete from platform_sessions where expires_at >= '2038-01-01'`);
+			for (const [table, column] of [['platform_connections', 'encrypted_credentials'], ['download_credentials', 'encrypted_credentials'], ['platform_sessions', 'encrypted_cookies'], ['api_credentials', 'encrypted_key']])
+				await directus.db.execute(`alter table ${table} modify ${column} text character set utf8mb4 collate utf8mb4_general_ci null`);
+			await directus.db.execute(`alter table api_credentials modify identity varchar(255) character set utf8mb4 collate utf8mb4_general_ci null`);
+			for (const column of ['captured_at', 'expires_at', 'revoked_at']) await directus.db.execute(`alter table platform_sessions modify ${column} timestamp null`);
+			await directus.db.execute(`update directus_fields set special = null where collection = 'platform_sessions' and field in ('expires_at', 'revoked_at')`);
+			await directus.db.execute(`update directus_fields set special = 'date-created' where collection = 'platform_sessions' and field = 'captured_at'`);
+		}
+		const setup = await directus.cli(['credentials', 'setup', '--json'], { LOG_LEVEL: 'error' });
+		expect(setup.code, setup.stderr).toBe(0);
+		const changes: string[] = JSON.parse(setup.stdout).changes;
+		if (mysql()) {
+			expect(changes).toEqual(
+				expect.arrayContaining([
+					expect.stringMatching(/^changed platform_sessions\.encrypted_cookies: text utf8mb4_general_ci → \w*text utf8mb4_bin$/),
+					expect.stringMatching(/^changed platform_sessions\.expires_at: timestamp → datetime/),
+					expect.stringMatching(/^changed api_credentials\.identity/),
+					'marked platform_sessions.expires_at as a timestamp stored in a DATETIME column',
+				]),
+			);
+		} else expect(changes.filter((c) => /^(changed|marked)/.test(c))).toEqual([]);
+		await directus.restart();
+
+		expect((await asServer('reveal', { creatorProfileId: id })).body.credentials).toEqual({ before: 'upgrade' });
+		const got = await asServer('get-platform-session', { creator_profile_id: id, platform: 'upgrade' });
+		expect(got.body).toMatchObject({ cookies: [{ name: 'a', value: 'before', domain: '.x.com' }], expires_at: '2030-01-02T03:04:05.000Z' });
+		expect((await api('POST', '/credentials/reveal-key', { body: { id: key.body.id }, headers: server() })).body.key).toBe('sk-before-upgrade');
+		const late = await asUser('store-platform-session', { creator_profile_id: id, platform: 'upgrade', cookies: [{ name: 'a', value: 'after', domain: '.x.com' }], expires_at: '2099-01-01T00:00:00.000Z' });
+		expect(late.status, late.text).toBe(200);
+		expect((await asServer('get-platform-session', { creator_profile_id: id, platform: 'upgrade' })).body.expires_at).toBe('2099-01-01T00:00:00.000Z');
+		const big = credentialsOf(200_000);
+		expect((await asServer('store', { creatorProfileId: id, credentials: big })).status).toBe(200);
+		expect((await asServer('reveal', { creatorProfileId: id })).body.credentials).toEqual(big);
+
+		// A second run has nothing left to change.
+		const again = await directus.cli(['credentials', 'setup', '--json'], { LOG_LEVEL: 'error' });
+		expect(JSON.parse(again.stdout).changes).toEqual([]);
+	});
+});
+
+describe('setup on several instances at once', () => {
+	it('waits while another setup holds the lock (PostgreSQL: advisory lock, MariaDB/MySQL: GET_LOCK, SQLite: a lock file)', async () => {
+		const kind = directus.db.kind;
+		// One connection, so the lock is taken and released in the same session.
+		const db = kind === 'sqlite' ? null : knex({ client: kind === 'mysql' ? 'mysql2' : 'pg', connection: knexConnection(directus), pool: { min: 1, max: 1 } });
+		const lockFile = `${directus.db.env.DB_FILENAME}.credentials-setup.lock`;
+		try {
+			if (db) await db.raw(kind === 'mysql' ? `select get_lock(?, 5)` : 'select pg_advisory_lock(?)', [kind === 'mysql' ? LOCK_NAME : LOCK_ID]);
+			else writeFileSync(lockFile, String(process.pid));
+			let finished = false;
+			const setup = directus.cli(['credentials', 'setup', '--json'], { LOG_LEVEL: 'error' }).then((out) => ((finished = true), out));
+			await new Promise((r) => setTimeout(r, 12_000)); // a setup alone takes about 4 s here
+			expect(finished).toBe(false);
+			if (db) await db.raw(kind === 'mysql' ? `select release_lock(?)` : 'select pg_advisory_unlock(?)', [kind === 'mysql' ? LOCK_NAME : LOCK_ID]);
+			else rmSync(lockFile);
+			expect((await setup).code).toBe(0);
+		} finally {
+			await db?.destroy();
+		}
+	});
+
+	it('three at once: the policies, the role and the permissions exist once', async () => {
+		const admin = directus.adminToken;
+		const ids = async (path: string, name: string) => (await api('GET', `${path}?filter[name][_eq]=${encodeURIComponent(name)}&fields=id`, { token: admin })).body.data.map((r: { id: string }) => r.id);
+		for (const id of await ids('/roles', 'Credentials User')) expect((await api('DELETE', `/roles/${id}`, { token: admin })).status).toBe(204);
+		for (const name of ['Credentials Owner', 'Credentials Studio'])
+			for (const id of await ids('/policies', name)) expect((await api('DELETE', `/policies/${id}`, { token: admin })).status).toBe(204);
+
+		const runs = await Promise.all([0, 1, 2].map(() => directus.cli(['credentials', 'setup', '--json'], { LOG_LEVEL: 'error' })));
+		expect(runs.map((r) => r.code), runs.map((r) => r.stderr).join('\n')).toEqual([0, 0, 0]);
+		const owner = await ids('/policies', 'Credentials Owner');
+		expect(owner).toHaveLength(1);
+		expect(await ids('/policies', 'Credentials Studio')).toHaveLength(1);
+		expect(await ids('/roles', 'Credentials User')).toHaveLength(1);
+		const permissions = await directus.db.query<{ collection: string; action: string; n: number }>(
+			`select collection, action, count(*) as n from directus_permissions where policy = ? group by collection, action`,
+			owner[0],
+		);
+		expect(permissions.length).toBe(5 * 4);
+		expect(permissions.every((p) => Number(p.n) === 1)).toBe(true);
+	});
+});
