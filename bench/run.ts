@@ -1,7 +1,7 @@
 /**
  * `npm run bench [-- --quick] [-- --check]`: what the extension costs on top of Directus, as ratios
  * against a baseline measured in the same run. Starts its own Directus (SQLite, or PostgreSQL with
- * BENCH_DB=postgres), drives load from a second process (autocannon), prints a markdown table and
+ * BENCH_DB=postgres or BENCH_DB=mysql), drives load from a second process (autocannon), prints a markdown table and
  * writes bench/results.json. --check exits 1 when a ratio falls below half its goal.
  */
 import { spawn } from 'node:child_process';
@@ -16,7 +16,7 @@ import { newKeyB64, startDirectus, type Instance } from '../tools/harness/direct
 
 const quick = process.argv.includes('--quick');
 const check = process.argv.includes('--check');
-if (process.env.BENCH_DB === 'postgres') process.env.HARNESS_DB = 'postgres';
+if (process.env.BENCH_DB === 'postgres' || process.env.BENCH_DB === 'mysql') process.env.HARNESS_DB = process.env.BENCH_DB;
 const DURATION = quick ? 3 : 10;
 const WARMUP = quick ? 1 : 3;
 const CONNECTIONS = 10;

@@ -27,9 +27,14 @@ export async function checkKeys(db: Knex, ring: Keyring, targets: Target[]): Pro
 
 	if (!canaries.some((c) => c.key_id === ring.current.id)) {
 		try {
-			await db(KEYS_COLLECTION).insert({ key_id: ring.current.id, canary: sealValue(ring, CANARY_VALUE, canaryContext(ring.current.id)), created_at: new Date().toISOString() });
-		} catch {
-			/* another instance recorded it first */
+			// The database's own clock: an ISO string with Z is no DATETIME literal on MariaDB/MySQL.
+			await db(KEYS_COLLECTION).insert({ key_id: ring.current.id, canary: sealValue(ring, CANARY_VALUE, canaryContext(ring.current.id)), created_at: db.fn.now() });
+		} catch (error) {
+			// Another instance may have recorded it first; anything else is a failure to say.
+			const recorded = await db(KEYS_COLLECTION).where('key_id', ring.current.id).first('key_id');
+			// The database's own words only: knex puts the statement, with its values, before them.
+			const message = error instanceof Error ? error.message : String(error);
+			if (!recorded) result.errors.push(`the canary of key ${ring.current.id} could not be recorded: ${message.slice(message.lastIndexOf(' - ') + 3).slice(0, 200)}`);
 		}
 	}
 

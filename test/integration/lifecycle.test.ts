@@ -51,7 +51,7 @@ beforeAll(async () => {
 		await directus.db.execute(`insert into platform_connections (id, platform, platform_username, encrypted_credentials) values (?, 'legacy', ?, ?)`, id, `legacy-${i}`, legacyEncrypt(raw, { legacy: i }));
 		expected.set(id, { collection: 'platform_connections', field: 'encrypted_credentials', value: { legacy: i } });
 		const pid = randomUUID();
-		await directus.db.execute(`insert into creator_profiles (id, platform, username, credentials, scrape_status, is_active) values (?, 'legacy', ?, ?, 'idle', CAST(1 AS BOOLEAN))`, pid, `lobj-${i}`, JSON.stringify({ enc: `v1:${legacyEncrypt(raw, { sessionToken: `obj-${i}` })}` }));
+		await directus.db.execute(`insert into creator_profiles (id, platform, username, credentials, scrape_status) values (?, 'legacy', ?, ?, 'idle')`, pid, `lobj-${i}`, JSON.stringify({ enc: `v1:${legacyEncrypt(raw, { sessionToken: `obj-${i}` })}` }));
 		expected.set(pid, { collection: 'creator_profiles', field: 'credentials', value: { sessionToken: `obj-${i}` } });
 	}
 	// A user collection whose field held plaintext before it was protected.
