@@ -1,6 +1,7 @@
 /**
  * The extension's collections as data, in the shape Directus's CollectionsService and
- * FieldsService take. The installer adds what is missing and never alters what exists.
+ * FieldsService take. The installer adds what is missing and alters nothing that exists, but for the
+ * MySQL/MariaDB column types of storage.ts.
  */
 type Json = Record<string, unknown>;
 export interface FieldDef {
