@@ -3,6 +3,7 @@ import { DecryptError, openEnvelope, sealValue, type Keyring, type ValueContext 
 import { KEYS_COLLECTION } from '../schema/collections.js';
 import { inspectTargets } from './inventory.js';
 import type { Target } from './scan.js';
+import { safeMessage } from '../lib/error-message.js';
 
 const CANARY_VALUE = 'directus-extension-credentials canary';
 const canaryContext = (keyId: string): ValueContext => ({ collection: KEYS_COLLECTION, field: 'canary', pk: keyId });
@@ -32,9 +33,7 @@ export async function checkKeys(db: Knex, ring: Keyring, targets: Target[]): Pro
 		} catch (error) {
 			// Another instance may have recorded it first; anything else is a failure to say.
 			const recorded = await db(KEYS_COLLECTION).where('key_id', ring.current.id).first('key_id');
-			// The database's own words only: knex puts the statement, with its values, before them.
-			const message = error instanceof Error ? error.message : String(error);
-			if (!recorded) result.errors.push(`the canary of key ${ring.current.id} could not be recorded: ${message.slice(message.lastIndexOf(' - ') + 3).slice(0, 200)}`);
+			if (!recorded) result.errors.push(`the canary of key ${ring.current.id} could not be recorded: ${safeMessage(error).slice(0, 200)}`);
 		}
 	}
 

@@ -103,7 +103,7 @@ describe('case', () => {
 	it("compare-and-swap matches a stored envelope byte for byte, never a case variant of it", async () => {
 		const id = (await asUser('create-profile', { platform: 'cas', platform_username: 'u', credentials: { k: 'v' } })).body.id;
 		const [row] = await directus.db.query<{ v: string }>(`select encrypted_credentials as v from platform_connections where id = ?`, id);
-		const db = knex({ client: directus.db.kind === 'mysql' ? 'mysql2' : directus.db.kind === 'postgres' ? 'pg' : 'sqlite3', connection: knexConnection(directus), useNullAsDefault: true });
+		const db = knexOf(directus);
 		try {
 			const count = async (value: string) => Number((await db('platform_connections').count({ n: '*' }).where('id', id).andWhere(textEquals(db, 'encrypted_credentials', value)))[0]!['n']);
 			expect(await count(row!.v)).toBe(1);
@@ -115,10 +115,13 @@ describe('case', () => {
 	});
 });
 
-function knexConnection(instance: Instance) {
+/** A knex of the test's own on the instance's database, to run the extension's SQL helpers there. */
+function knexOf(instance: Instance, pool?: { min: number; max: number }) {
 	const env = instance.db.env;
-	if (env.DB_CLIENT === 'sqlite3') return { filename: env.DB_FILENAME! };
-	return { host: env.DB_HOST, port: Number(env.DB_PORT), user: env.DB_USER, password: env.DB_PASSWORD, database: env.DB_DATABASE };
+	const client = { sqlite: 'sqlite3', postgres: 'pg', mysql: 'mysql2' }[instance.db.kind];
+	const connection =
+		instance.db.kind === 'sqlite' ? { filename: env.DB_FILENAME! } : { host: env.DB_HOST, port: Number(env.DB_PORT), user: env.DB_USER, password: env.DB_PASSWORD, database: env.DB_DATABASE };
+	return knex({ client, connection, useNullAsDefault: true, ...(pool ? { pool } : {}) });
 }
 
 describe('the CLI', () => {
@@ -199,7 +202,7 @@ describe('setup on several instances at once', () => {
 	it('waits while another setup holds the lock (PostgreSQL: advisory lock, MariaDB/MySQL: GET_LOCK, SQLite: a lock file)', async () => {
 		const kind = directus.db.kind;
 		// One connection, so the lock is taken and released in the same session.
-		const db = kind === 'sqlite' ? null : knex({ client: kind === 'mysql' ? 'mysql2' : 'pg', connection: knexConnection(directus), pool: { min: 1, max: 1 } });
+		const db = kind === 'sqlite' ? null : knexOf(directus, { min: 1, max: 1 });
 		const lockFile = `${directus.db.env.DB_FILENAME}.credentials-setup.lock`;
 		try {
 			if (db) await db.raw(kind === 'mysql' ? `select get_lock(?, 5)` : 'select pg_advisory_lock(?)', [kind === 'mysql' ? LOCK_NAME : LOCK_ID]);

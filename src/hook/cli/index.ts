@@ -6,6 +6,7 @@ import { inspectTargets } from '../../lifecycle/inventory.js';
 import { keyHealth } from '../../lifecycle/key-health.js';
 import { rewriteTargets, type RewriteMode } from '../../lifecycle/rewrite.js';
 import { resolveTargets } from '../../lifecycle/scan.js';
+import { safeMessage } from '../../lib/error-message.js';
 import { installSchema, type InstallDeps } from '../../schema/install.js';
 import { progressBar } from './progress.js';
 
@@ -33,15 +34,6 @@ async function printSummary(line: string) {
 	const fd = Number(process.env['CREDENTIALS_CLI_OUTPUT_FD']);
 	if (Number.isInteger(fd) && fd > 2) writeSync(fd, line);
 	else await print(process.stdout, line);
-}
-
-/**
- * The message only — never a stack or a payload. A database error's message starts with the
- * statement (knex inlines SQLite bindings, which can be stored values): keep the database's own words.
- */
-function safeMessage(error: unknown): string {
-	const message = error instanceof Error ? error.message : String(error);
-	return /^\s*(select|update|insert|delete|with)\b/i.test(message) ? `database error: ${message.slice(message.lastIndexOf(' - ') + 3)}` : message;
 }
 
 /** At most this many failing rows are listed; the count is always complete. */
