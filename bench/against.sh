@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# `bash bench/against.sh REF [bench options]`: the benchmark of this work tree and of REF (a commit, a
-# branch) in one session, alternating (this, REF, this, REF) so that drift on a shared machine hits
-# both alike; then each measure's ratio side by side. For refactors that must not cost anything.
+# `bash bench/against.sh REF [bench options]`: this work tree's build and REF's (a commit, a branch)
+# measured by this work tree's benchmark in one session, alternating (this, REF, this, REF) so that
+# drift on a shared machine hits both alike; then each measure's ratio side by side. Only the
+# extension differs between the two runs. For refactors that must not cost anything; with
+# `--only store,reveal` and BENCH_ROUNDS=6 a few measures can be repeated until the noise is small.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ref=$1
@@ -18,7 +20,7 @@ for round in $(seq "$rounds"); do
 	npx tsx bench/run.ts "$@" >/dev/null
 	cp bench/results.json "$tmp/this-$round.json"
 	echo "round $round: $ref" >&2
-	(cd "$tmp/ref" && npx tsx bench/run.ts "$@" >/dev/null)
-	cp "$tmp/ref/bench/results.json" "$tmp/ref-$round.json"
+	CREDENTIALS_EXTENSION_BUILD="$tmp/ref" npx tsx bench/run.ts "$@" >/dev/null
+	cp bench/results.json "$tmp/ref-$round.json"
 done
 node bench/side-by-side.mjs "$ref" "$tmp"/this-*.json -- "$tmp"/ref-*.json

@@ -2,7 +2,8 @@
  * `npm run bench [-- --quick] [-- --check]`: what the extension costs on top of Directus, as ratios
  * against a baseline measured in the same run. Starts its own Directus (SQLite, or PostgreSQL with
  * BENCH_DB=postgres or BENCH_DB=mysql), drives load from a second process (autocannon), prints a markdown table and
- * writes bench/results.json. --check exits 1 when a ratio falls below half its goal.
+ * writes bench/results.json. --check exits 1 when a ratio falls below half its goal. --only store,reveal
+ * runs only the measures whose names contain one of those words (to repeat a few measures many times).
  */
 import { spawn } from 'node:child_process';
 import { createCipheriv, createDecipheriv, randomBytes, randomUUID } from 'node:crypto';
@@ -16,6 +17,9 @@ import { newKeyB64, startDirectus, type Instance } from '../tools/harness/direct
 
 const quick = process.argv.includes('--quick');
 const check = process.argv.includes('--check');
+const onlyAt = process.argv.indexOf('--only');
+const only = onlyAt >= 0 ? (process.argv[onlyAt + 1] ?? '').toLowerCase().split(',').filter(Boolean) : null;
+const wanted = (measureName: string) => !only || only.some((word) => measureName.toLowerCase().includes(word));
 if (process.env.BENCH_DB === 'postgres' || process.env.BENCH_DB === 'mysql') process.env.HARNESS_DB = process.env.BENCH_DB;
 const DURATION = quick ? 3 : 10;
 const WARMUP = quick ? 1 : 3;
@@ -82,6 +86,7 @@ const mean = (loads: Load[]): Load => ({
 });
 
 async function compare(measureName: string, ext: Target, base: Target, goal: number | null, labels: [string, string]) {
+	if (!wanted(measureName)) return;
 	const es: Load[] = [];
 	const bs: Load[] = [];
 	for (let round = 0; round < ROUNDS; round++) {
@@ -184,6 +189,7 @@ async function httpRows(directus: Instance) {
 
 /** The same PATCH on a collection with no protected field, with and without the extension, alternating. */
 async function hookOverhead(directus: Instance) {
+	if (!wanted('Hook overhead')) return;
 	const plain = await startDirectus({ withoutExtension: true });
 	try {
 		const target = async (instance: Instance): Promise<Target> => {
@@ -199,6 +205,7 @@ async function hookOverhead(directus: Instance) {
 }
 
 async function rotation(directus: Instance) {
+	if (!wanted('Key rotation')) return;
 	const keyA = directus.env.CREDENTIALS_ENC_KEY_B64!;
 	const ring = makeKeyring(Buffer.from(keyA, 'base64'));
 	const batch: Record<string, string>[] = [];
@@ -254,6 +261,7 @@ function cryptoRows() {
 		return best;
 	};
 	for (const size of [100, 4096, 65536]) {
+		if (!wanted('Crypto')) return;
 		const value = 'x'.repeat(size - 2); // JSON string of `size` bytes
 		const bytes = Buffer.from(JSON.stringify(value));
 		// The same job with bare AES-256-GCM and the seed's own text codec (`iv:tag:ct`, base64): a JSON

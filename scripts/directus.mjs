@@ -10,13 +10,18 @@ const require = createRequire(import.meta.url);
 export const directusCli = join(root, 'scripts', 'directus-cli.mjs');
 const pkg = require(join(root, 'package.json'));
 
-/** Copies package.json and dist/ into <extensionsPath>/<package name>/. */
+/**
+ * Copies package.json and dist/ into <extensionsPath>/<package name>/ — this checkout's, or those of the
+ * build at CREDENTIALS_EXTENSION_BUILD (bench/against.sh measures another commit's build with this
+ * checkout's benchmark).
+ */
 export function installExtension(extensionsPath) {
+	const from = process.env.CREDENTIALS_EXTENSION_BUILD ?? root;
 	const target = join(extensionsPath, pkg.name);
 	rmSync(target, { recursive: true, force: true });
 	mkdirSync(target, { recursive: true });
-	cpSync(join(root, 'package.json'), join(target, 'package.json'));
-	cpSync(join(root, 'dist'), join(target, 'dist'), { recursive: true });
+	cpSync(join(from, 'package.json'), join(target, 'package.json'));
+	cpSync(join(from, 'dist'), join(target, 'dist'), { recursive: true });
 	return target;
 }
 
