@@ -20,16 +20,20 @@ export const FieldStatusAnswer = z.object({
 	updated_at: z.string().nullable().describe("ISO 8601: the row's date-updated (or date-created) field"),
 });
 
-/** What `status` reports for one protected field. */
+/**
+ * What `status` reports for one protected field. The counts by form are live (SQL, no decryption);
+ * what only decrypting can tell comes from the last `verify`, null until one has run.
+ */
 export const FieldHealth = z.object({
 	field: z.string(),
 	rows: z.number().int(),
 	empty: z.number().int(),
-	byKeyId: z.record(z.string(), z.number().int()),
+	byKeyId: z.record(z.string(), z.number().int()).describe('values per key id their envelope names'),
 	legacy: z.number().int(),
-	earlierBinding: z.number().int().describe("readable values bound to an earlier spelling of their row's key; rotate re-seals them"),
 	plaintext: z.number().int(),
-	undecryptable: z.number().int(),
+	earlierBinding: z.number().int().nullable().describe("at the last verify: readable values bound to an earlier spelling of their row's key (rotate re-seals them); null: never verified"),
+	undecryptable: z.number().int().nullable().describe('at the last verify: values no configured key opened; null: never verified'),
+	verifiedAt: z.string().nullable().describe('ISO 8601: when `credentials verify` last checked this field; null: never'),
 	missingKeyIds: z.array(z.string()).describe('key ids that rows use but no configured key has'),
 });
 export type FieldHealth = z.infer<typeof FieldHealth>;

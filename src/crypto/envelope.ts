@@ -39,6 +39,18 @@ export function additionalData(keyId: string, ctx: ValueContext, bound = boundKe
 	return Buffer.from(JSON.stringify(['cred', 2, keyId, ctx.collection, ctx.field, bound]), 'utf8');
 }
 
+/** A key id as envelopes spell it: eight lower-case hex digits. */
+export const isKeyId = (value: string): boolean => KEY_ID.test(value);
+
+/**
+ * The key id an envelope names in its prefix (`cred:v2:<keyId>:`), whether or not the rest is
+ * well formed: what a count by key id goes by. Whether it opens is for verify to say.
+ */
+export function namedKeyId(envelope: string): string | undefined {
+	const keyId = envelope.slice(ENVELOPE_PREFIX.length, ENVELOPE_PREFIX.length + 8);
+	return envelope.startsWith(ENVELOPE_PREFIX) && envelope[ENVELOPE_PREFIX.length + 8] === ':' && KEY_ID.test(keyId) ? keyId : undefined;
+}
+
 export function isEnvelopeString(value: unknown): value is string {
 	return typeof value === 'string' && value.startsWith(ENVELOPE_PREFIX);
 }

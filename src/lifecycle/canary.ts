@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import { DecryptError, openEnvelope, sealValue, type Keyring, type ValueContext } from '../crypto/index.js';
 import { KEYS_COLLECTION } from '../schema/collections.js';
-import { inspectTargets } from './inventory.js';
+import { censusOf } from './census.js';
 import type { Target } from './scan.js';
 import { safeMessage } from '../lib/error-message.js';
 
@@ -51,7 +51,8 @@ export async function checkKeys(db: Knex, ring: Keyring, targets: Target[]): Pro
 	}
 	if (absent.length === 0) return result;
 
-	const { fields } = await inspectTargets(db, ring, targets);
+	// Counted by key id in SQL: start-up decrypts nothing and reads one row per key id and field.
+	const fields = await Promise.all(targets.map(async (t) => ({ field: `${t.collection}.${t.field}`, ...(await censusOf(db, t)) })));
 	for (const keyId of absent) {
 		const using = fields.filter((f) => f.byKeyId[keyId]).map((f) => `${f.field}: ${f.byKeyId[keyId]}`);
 		if (using.length === 0) {

@@ -1,10 +1,19 @@
 import type { Knex } from 'knex';
 import { classifyStored, DecryptError, openStoredValue, type Keyring } from '../crypto/index.js';
-import type { FieldHealth } from '../contracts/studio.js';
-import { countRows, scanColumn, type StoredRow, type Target } from './scan.js';
+import { countRows, scanColumn, storedValue, type StoredRow, type Target } from './scan.js';
 
-/** What `status` reports for one protected field: the shape `GET /credentials/status` answers with. */
-export type { FieldHealth };
+/** What reading every value of one protected field found (verify's full pass). */
+export interface FieldInspection {
+	field: string;
+	rows: number;
+	empty: number;
+	byKeyId: Record<string, number>;
+	legacy: number;
+	earlierBinding: number;
+	plaintext: number;
+	undecryptable: number;
+	missingKeyIds: string[];
+}
 
 export interface Failure {
 	collection: string;
@@ -14,17 +23,6 @@ export interface Failure {
 }
 
 export type Progress = (done: number, total: number) => void;
-
-/** Parses the column text back into what classifyStored expects (JSON columns hold `{ enc }`). */
-export function storedValue(target: Target, text: string | null): unknown {
-	if (text === null) return null;
-	if (!target.json) return text;
-	try {
-		return JSON.parse(text);
-	} catch {
-		return text;
-	}
-}
 
 /** Tries to open one stored value: how it is bound, or the reason it cannot be opened. Never returns the plaintext. */
 export function check(ring: Keyring, target: Target, row: StoredRow): { earlierBinding: boolean } | { failure: string } {
@@ -44,10 +42,10 @@ export async function inspectTargets(db: Knex, ring: Keyring, targets: Target[],
 	const totals = await Promise.all(targets.map((t) => countRows(db, t)));
 	const total = totals.reduce((a, b) => a + b, 0);
 	let done = 0;
-	const fields: FieldHealth[] = [];
+	const fields: FieldInspection[] = [];
 	const failures: Failure[] = [];
 	for (const target of targets) {
-		const status: FieldHealth = { field: `${target.collection}.${target.field}`, rows: 0, empty: 0, byKeyId: {}, legacy: 0, earlierBinding: 0, plaintext: 0, undecryptable: 0, missingKeyIds: [] };
+		const status: FieldInspection = { field: `${target.collection}.${target.field}`, rows: 0, empty: 0, byKeyId: {}, legacy: 0, earlierBinding: 0, plaintext: 0, undecryptable: 0, missingKeyIds: [] };
 		for await (const batch of scanColumn(db, target, batchSize)) {
 			for (const row of batch) {
 				status.rows++;

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import { classifyStored, DecryptError, earlierBindings, openStoredValue, sealForColumn, type Keyring } from '../crypto/index.js';
-import { storedValue, type Failure, type Progress } from './inventory.js';
-import { countRows, scanColumn, textEquals, type Target } from './scan.js';
+import type { Failure, Progress } from './inventory.js';
+import { countRows, scanColumn, storedValue, textEquals, type Target } from './scan.js';
 
 /**
  * rotate: every value not in today's form (previous keys, legacy formats, bound to an earlier

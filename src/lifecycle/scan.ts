@@ -34,15 +34,28 @@ export function textOf(db: Knex, column: string): Knex.Raw {
 }
 
 /**
- * `WHERE <column as text> = ?`: the compare half of compare-and-swap, for any column type, byte for
- * byte. On MySQL/MariaDB a CAST takes the connection's collation, by default a case-insensitive
- * `_ci` one, whatever the column's: the binary collation is named here.
+ * The stored text compared byte for byte. On MySQL/MariaDB a CAST takes the connection's collation,
+ * by default a case-insensitive `_ci` one, whatever the column's: the binary collation is named here.
  */
-export function textEquals(db: Knex, column: string, value: string): Knex.Raw {
+export function binaryTextOf(db: Knex, column: string): Knex.Raw {
 	const client = String(db.client.config.client);
-	return client.startsWith('mysql')
-		? db.raw('CAST(?? AS CHAR CHARACTER SET utf8mb4) COLLATE utf8mb4_bin = ?', [column, value])
-		: db.raw('CAST(?? AS TEXT) = ?', [column, value]);
+	return client.startsWith('mysql') ? db.raw('CAST(?? AS CHAR CHARACTER SET utf8mb4) COLLATE utf8mb4_bin', [column]) : textOf(db, column);
+}
+
+/** `WHERE <column as text> = ?`: the compare half of compare-and-swap, for any column type, byte for byte. */
+export function textEquals(db: Knex, column: string, value: string): Knex.Raw {
+	return db.raw('? = ?', [binaryTextOf(db, column), value]);
+}
+
+/** Parses the column text back into what classifyStored expects (JSON columns hold `{ enc }`). */
+export function storedValue(target: Target, text: string | null): unknown {
+	if (text === null) return null;
+	if (!target.json) return text;
+	try {
+		return JSON.parse(text);
+	} catch {
+		return text;
+	}
 }
 
 export async function countRows(db: Knex, target: Target): Promise<number> {
@@ -53,8 +66,9 @@ export async function countRows(db: Knex, target: Target): Promise<number> {
 /**
  * Walks a column in primary-key order, a batch at a time (keyset pagination): memory stays flat
  * whatever the table size, and rows written meanwhile are either seen or were already current.
+ * `only` narrows the walk to the rows it selects.
  */
-export async function* scanColumn(db: Knex, target: Target, batchSize: number): AsyncGenerator<StoredRow[]> {
+export async function* scanColumn(db: Knex, target: Target, batchSize: number, only?: (query: Knex.QueryBuilder) => void): AsyncGenerator<StoredRow[]> {
 	let after: string | number | undefined;
 	for (;;) {
 		const query = db(target.collection)
@@ -63,6 +77,7 @@ export async function* scanColumn(db: Knex, target: Target, batchSize: number): 
 			.orderBy(target.pk)
 			.limit(batchSize);
 		if (after !== undefined) query.where(target.pk, '>', after);
+		only?.(query);
 		const rows = (await query) as StoredRow[];
 		if (rows.length === 0) return;
 		yield rows;

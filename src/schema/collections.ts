@@ -189,6 +189,13 @@ export const VAULT_IDENTITY = { collection: 'api_credentials', field: 'identity'
  * configured tells which key id is missing. Admin-only (no policy grants it).
  */
 export const KEYS_COLLECTION = 'credentials_keys';
+/**
+ * One row per protected field: what the last `verify` found (counts, never a value or a row key).
+ * `status` counts by key id in SQL without decrypting; whether values open comes from here, with
+ * its time. Admin-only, like the canaries.
+ */
+export const VERIFICATIONS_COLLECTION = 'credentials_verifications';
+const count = (field: string, note: string): FieldDef => ({ field, type: 'integer', meta: { readonly: true, interface: 'input', note }, schema: { is_nullable: false, default_value: 0 } });
 export const INTERNAL_COLLECTIONS: CollectionDef[] = [
 	{
 		collection: KEYS_COLLECTION,
@@ -197,6 +204,19 @@ export const INTERNAL_COLLECTIONS: CollectionDef[] = [
 			{ field: 'key_id', type: 'string', meta: { readonly: true, interface: 'input' }, schema: { is_primary_key: true, length: 16, has_auto_increment: false } },
 			{ field: 'canary', type: 'text', meta: { readonly: true, interface: 'input-multiline' }, schema: {} },
 			stamp('created_at', 'date-created'),
+		],
+		relations: [],
+	},
+	{
+		collection: VERIFICATIONS_COLLECTION,
+		meta: { icon: 'fact_check', hidden: true, note: 'The last `credentials verify` per protected field (counts only, no secrets)', accountability: null },
+		fields: [
+			{ field: 'field', type: 'string', meta: { readonly: true, interface: 'input', note: 'collection.field' }, schema: { is_primary_key: true, length: 255, has_auto_increment: false } },
+			// ISO 8601 text written by the verifying process: the same on every database, with no time-zone conversion on the way.
+			{ field: 'verified_at', type: 'string', meta: { readonly: true, interface: 'input', note: 'ISO 8601, UTC' }, schema: { is_nullable: false, length: 32 } },
+			count('checked', 'values checked (plaintext ones fail)'),
+			count('undecryptable', 'values no configured key opens'),
+			count('earlier_binding', "values bound to an earlier spelling of their row's key"),
 		],
 		relations: [],
 	},

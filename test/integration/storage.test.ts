@@ -1,11 +1,13 @@
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import knex from 'knex';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { textEquals } from '../../src/lifecycle/scan.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FieldHealth } from '../../src/contracts/studio.js';
+import { censusOf, tallyStored, type Census } from '../../src/lifecycle/census.js';
+import { storedValue, textEquals, type Target } from '../../src/lifecycle/scan.js';
 import { LOCK_ID, LOCK_NAME } from '../../src/schema/install-lock.js';
 import type { Instance } from '../../tools/harness/directus.js';
 import { useDirectus, type Api, type TestUser } from './fixture.js';
@@ -123,6 +125,92 @@ function knexOf(instance: Instance, pool?: { min: number; max: number }) {
 		instance.db.kind === 'sqlite' ? { filename: env.DB_FILENAME! } : { host: env.DB_HOST, port: Number(env.DB_PORT), user: env.DB_USER, password: env.DB_PASSWORD, database: env.DB_DATABASE };
 	return knex({ client, connection, useNullAsDefault: true, ...(pool ? { pool } : {}) });
 }
+
+describe('status, counted in SQL without decrypting', () => {
+	const TEXT: Target = { collection: 'platform_connections', field: 'encrypted_credentials', pk: 'id', pkType: 'uuid', json: false };
+	// A JSON column: PostgreSQL's jsonb prints it back as `{"enc": "…"}`, the others as written.
+	const JSON_COLUMN: Target = { collection: 'creator_profiles', field: 'credentials', pk: 'id', pkType: 'uuid', json: true };
+	const statusOf = async (target: Target) => {
+		const res = await api('GET', '/credentials/status', { token: directus.adminToken });
+		expect(res.status, res.text).toBe(200);
+		return (res.body.fields as FieldHealth[]).find((f) => f.field === `${target.collection}.${target.field}`)!;
+	};
+	/** Every value of the column read and counted one by one: what the grouped SQL must agree with. */
+	const oneByOne = async (target: Target): Promise<Census> => {
+		const rows = await directus.db.query<{ v: string | null }>(`select cast(${target.field} as ${mysql() ? 'char' : 'text'}) as v from ${target.collection}`);
+		const census: Census = { rows: rows.length, empty: 0, byKeyId: {}, legacy: 0, plaintext: 0 };
+		for (const row of rows) tallyStored(census, storedValue(target, row.v));
+		return census;
+	};
+	const lookAlikes: string[] = [];
+
+	it('agrees with reading every value one by one, look-alikes of an envelope counted as the plaintext they are', async () => {
+		const admin = directus.adminToken;
+		const profile = await api('POST', '/items/creator_profiles', { token: admin, body: { platform: 'census', username: 'json', credentials: { token: 'x' } } });
+		expect(profile.status, profile.text).toBe(200);
+		const conn = await asUser('create-profile', { platform: 'census', platform_username: 'text', credentials: { token: 'y' } });
+		const [text] = await directus.db.query<{ v: string }>('select encrypted_credentials as v from platform_connections where id = ?', conn.body.id);
+		const envelope = text!.v;
+		// An upper-case prefix is plaintext to the extension (and to a case-insensitive collation, the same letters);
+		// an {"enc"} object with a second member is plaintext too.
+		const upper = randomUUID();
+		await directus.db.execute(`insert into platform_connections (id, platform, platform_username, encrypted_credentials) values (?, 'census', 'upper', ?)`, upper, `CRED:V2:${envelope.slice(8)}`);
+		const twoMembers = randomUUID();
+		await directus.db.execute(`insert into creator_profiles (id, platform, username, credentials, scrape_status) values (?, 'census', 'two', ?, 'idle')`, twoMembers, JSON.stringify({ enc: envelope, x: 'y' }));
+		lookAlikes.push(upper, twoMembers);
+
+		const db = knexOf(directus);
+		try {
+			for (const target of [TEXT, JSON_COLUMN]) {
+				const expected = await oneByOne(target);
+				expect(expected.plaintext, target.field).toBeGreaterThanOrEqual(1);
+				expect(await censusOf(db, target), target.field).toEqual(expected);
+				expect(await statusOf(target), target.field).toMatchObject(expected);
+			}
+		} finally {
+			await db.destroy();
+		}
+	});
+
+	it('takes what only decrypting tells from the last verify, with its time', async () => {
+		// A value that names the current key but no longer opens: the census counts it under its key, verify finds it.
+		const conn = await asUser('create-profile', { platform: 'census', platform_username: 'tampered', credentials: { token: 'z' } });
+		const [row] = await directus.db.query<{ v: string }>('select encrypted_credentials as v from platform_connections where id = ?', conn.body.id);
+		const tampered = row!.v.slice(0, -2) + (row!.v.endsWith('AA') ? 'BB' : 'AA');
+		await directus.db.execute('update platform_connections set encrypted_credentials = ? where id = ?', tampered, conn.body.id);
+		lookAlikes.push(conn.body.id);
+		const started = Date.now();
+		const verify = await directus.cli(['credentials', 'verify', '--json']);
+		expect(verify.code).toBe(1);
+		await new Promise((r) => setTimeout(r, 2_100)); // status answers may be up to two seconds old
+		const field = await statusOf(TEXT);
+		expect(field.undecryptable).toBe(1);
+		expect(Date.parse(field.verifiedAt!)).toBeGreaterThanOrEqual(started - 1000);
+		expect(field.plaintext).toBe(1); // the look-alike: a plaintext finding, not an undecryptable one
+		// Counts only, and for admins only: no policy grants the record.
+		expect((await api('GET', '/items/credentials_verifications', { token: user.token })).status).toBe(403);
+	});
+
+	it('reflects a write within two seconds', async () => {
+		const before = await statusOf(TEXT);
+		const current = Object.keys(before.byKeyId).find((id) => before.byKeyId[id]! > 0)!;
+		const conn = await asUser('create-profile', { platform: 'census', platform_username: `fresh-${randomBytes(3).toString('hex')}`, credentials: { token: 'w' } });
+		expect(conn.status).toBe(200);
+		lookAlikes.push(conn.body.id);
+		await new Promise((r) => setTimeout(r, 2_100));
+		const after = await statusOf(TEXT);
+		expect(after.rows).toBe(before.rows + 1);
+		expect(after.byKeyId[current]).toBe(before.byKeyId[current]! + 1);
+	});
+
+	// The tests that follow see no look-alike or broken value.
+	afterAll(async () => {
+		for (const id of lookAlikes) {
+			await directus.db.execute('delete from platform_connections where id = ?', id);
+			await directus.db.execute('delete from creator_profiles where id = ?', id);
+		}
+	});
+});
 
 describe('the CLI', () => {
 	it('status --json prints exactly one JSON line on stdout when Directus logs only errors (the setting the README gives)', async () => {

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ARTIFACTS, dismissOwnerPrompt, launchChromium, recordResponses, signIn } from '../../tools/harness/browser.js';
 import type { Instance } from '../../tools/harness/directus.js';
 import { useDirectus, type Api, type TestUser } from './fixture.js';
+import type { FieldHealth } from '../../src/contracts/studio.js';
 
 /**
  * The Data Studio side: the metadata routes the app extensions read, and the real Studio in
@@ -200,6 +201,8 @@ describe('the Data Studio, in headless Chromium', () => {
 			body: { dashboard, type: 'credentials-key-health', name: 'Key health', icon: 'key', show_header: true, position_x: 1, position_y: 1, width: 56, height: 18, options: {} },
 		});
 		expect(panel.status).toBe(200);
+		// One collection verified, the others not: the panel shows verify's count for the one and a dash for the rest.
+		expect((await directus.cli(['credentials', 'verify', '--collection', 'platform_connections', '--json'])).code).toBe(0);
 
 		// Wide enough for the whole panel beside the sidebars (it scrolls in a narrower window).
 		const { context, page } = await signIn(browser, directus, directus.admin.email, directus.admin.password, { width: 1920 });
@@ -209,11 +212,12 @@ describe('the Data Studio, in headless Chromium', () => {
 		await table.locator('tbody tr').first().waitFor({ timeout: 30_000 });
 		const cli = await cliStatus();
 		expect(await page.getByTestId('credentials-key-health-current').textContent()).toBe(cli.keys.current);
+		expect((cli.fields as FieldHealth[]).filter((f) => f.verifiedAt !== null).map((f) => f.field)).toEqual(['platform_connections.encrypted_credentials']);
 		for (const f of cli.fields) {
 			const row = table.locator(`tr[data-field="${f.field}"]`);
 			const cell = async (name: string) => (await row.locator(`[data-cell="${name}"]`).textContent())!.trim();
 			expect([await cell('rows'), await cell('empty'), await cell('legacy'), await cell('plaintext'), await cell('undecryptable')], f.field).toEqual(
-				[f.rows, f.empty, f.legacy, f.plaintext, f.undecryptable].map(String),
+				[f.rows, f.empty, f.legacy, f.plaintext, f.undecryptable ?? '—'].map(String),
 			);
 			for (const [id, n] of Object.entries(f.byKeyId)) expect(await cell('keys')).toContain(`${id} (current): ${n}`);
 		}

@@ -52,7 +52,7 @@ describe('the JSON editor', () => {
 describe('the key-health panel warning', () => {
 	const report = (field: Partial<KeyHealthReport['fields'][number]>): KeyHealthReport => ({
 		keys: { current: 'aaaaaaaa', previous: ['bbbbbbbb'] },
-		fields: [{ field: 'c.f', rows: 0, empty: 0, byKeyId: {}, legacy: 0, earlierBinding: 0, plaintext: 0, undecryptable: 0, missingKeyIds: [], ...field }],
+		fields: [{ field: 'c.f', rows: 0, empty: 0, byKeyId: {}, legacy: 0, earlierBinding: 0, plaintext: 0, undecryptable: 0, verifiedAt: '2026-11-27T10:00:00.000Z', missingKeyIds: [], ...field }],
 		missingKeyIds: [],
 	});
 
@@ -67,6 +67,12 @@ describe('the key-health panel warning', () => {
 		expect(text).toContain('1 in a legacy format');
 		expect(text).toContain('2 under a previous key');
 		expect(text).toContain('credentials rotate');
+	});
+
+	it('says when a field with values was never verified, and not for an empty one', () => {
+		const never = { earlierBinding: null, undecryptable: null, verifiedAt: null };
+		expect(attentionText(report({ rows: 3, byKeyId: { aaaaaaaa: 3 }, ...never }))).toContain('1 field never verified (run `credentials verify`)');
+		expect(attentionText(report({ rows: 2, empty: 2, ...never }))).toBeNull();
 	});
 
 	it('names values bound to an earlier spelling of their key, which rotate re-seals', () => {

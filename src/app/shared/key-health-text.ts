@@ -6,7 +6,9 @@ export type KeyHealthReport = Omit<z.infer<typeof KeyHealthAnswer>, 'success'>;
 
 /** The one-line warning the panel shows when something needs an admin (missing keys are shown apart). */
 export function attentionText(report: KeyHealthReport): string | null {
-	const sum = (pick: (f: KeyHealthReport['fields'][number]) => number) => report.fields.reduce((n, f) => n + pick(f), 0);
+	const sum = (pick: (f: KeyHealthReport['fields'][number]) => number | null) => report.fields.reduce((n, f) => n + (pick(f) ?? 0), 0);
+	// Whether values open is known only from `verify`; a field with values it has never checked says so.
+	const unverified = report.fields.filter((f) => f.verifiedAt === null && f.rows > f.empty).length;
 	const notCurrent = sum((f) => Object.entries(f.byKeyId).reduce((n, [id, count]) => n + (id === report.keys.current ? 0 : count), 0));
 	const problems = [
 		sum((f) => f.undecryptable) && `${sum((f) => f.undecryptable)} undecryptable`,
@@ -14,6 +16,7 @@ export function attentionText(report: KeyHealthReport): string | null {
 		sum((f) => f.legacy) && `${sum((f) => f.legacy)} in a legacy format`,
 		notCurrent && `${notCurrent} under a previous key`,
 		sum((f) => f.earlierBinding) && `${sum((f) => f.earlierBinding)} bound to an earlier spelling of their row's key`,
+		unverified && `${unverified === 1 ? '1 field' : `${unverified} fields`} never verified (run \`credentials verify\`)`,
 	].filter(Boolean);
 	if (problems.length === 0) return null;
 	const rotate = sum((f) => f.legacy) || notCurrent || sum((f) => f.earlierBinding) ? ' — `credentials rotate` re-encrypts them under the current key' : '';

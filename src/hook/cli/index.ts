@@ -6,6 +6,7 @@ import { inspectTargets } from '../../lifecycle/inventory.js';
 import { keyHealth } from '../../lifecycle/key-health.js';
 import { rewriteTargets, type RewriteMode } from '../../lifecycle/rewrite.js';
 import { resolveTargets } from '../../lifecycle/scan.js';
+import { recordVerifications, type Verification } from '../../lifecycle/verifications.js';
 import { safeMessage } from '../../lib/error-message.js';
 import { installSchema, type InstallDeps } from '../../schema/install.js';
 import { progressBar } from './progress.js';
@@ -99,7 +100,7 @@ export function registerCli(program: Command, deps: CliDeps) {
 
 	credentials
 		.command('status')
-		.description('Per protected field: rows, rows per key id, legacy, plaintext and undecryptable counts')
+		.description('Per protected field: rows, rows per key id, legacy and plaintext counts (no decryption), and what the last verify found')
 		.option('--json', 'print one JSON summary line')
 		.option('--collection <collection>', 'only this collection')
 		.action((opts: { json?: boolean; collection?: string }) =>
@@ -111,7 +112,11 @@ export function registerCli(program: Command, deps: CliDeps) {
 				const lines = [`current key ${keys.current}${keys.previous.length ? `, previous ${keys.previous.join(', ')}` : ''}`];
 				for (const f of fields) {
 					const perKey = Object.entries(f.byKeyId).map(([id, n]) => `${id}${id === keys.current ? ' (current)' : ring.byId(id) ? ' (previous)' : ' (NOT CONFIGURED)'}: ${n}`);
-					lines.push(`${f.field}: ${f.rows} rows, ${f.empty} empty; ${perKey.join(', ') || 'no cred:v2 values'}; legacy ${f.legacy}; plaintext ${f.plaintext}; undecryptable ${f.undecryptable}${f.earlierBinding ? `; ${f.earlierBinding} bound to an earlier spelling of their key (rotate re-seals them)` : ''}`);
+					const verified =
+						f.verifiedAt === null
+							? 'not verified yet (run `credentials verify`)'
+							: `undecryptable ${f.undecryptable} at the last verify (${f.verifiedAt})${f.earlierBinding ? `; ${f.earlierBinding} bound to an earlier spelling of their key (rotate re-seals them)` : ''}`;
+					lines.push(`${f.field}: ${f.rows} rows, ${f.empty} empty; ${perKey.join(', ') || 'no cred:v2 values'}; legacy ${f.legacy}; plaintext ${f.plaintext}; ${verified}`);
 				}
 				if (missingKeyIds.length) lines.push(`! rows under key ids no configured key has: ${missingKeyIds.join(', ')} (they fail closed)`);
 				return { exitCode: 0, summary: { ok: true, keys, fields, missingKeyIds }, lines };
@@ -120,7 +125,7 @@ export function registerCli(program: Command, deps: CliDeps) {
 
 	credentials
 		.command('verify')
-		.description('Decrypt every protected value with the configured keys and list the rows that fail; changes nothing')
+		.description('Decrypt every protected value with the configured keys and list the rows that fail; records the counts for status, changes no value')
 		.option('--json', 'print one JSON summary line')
 		.option('--collection <collection>', 'only this collection')
 		.action((opts: { json?: boolean; collection?: string }) =>
@@ -129,10 +134,16 @@ export function registerCli(program: Command, deps: CliDeps) {
 				const bar = progressBar('verify');
 				const { fields, failures } = await inspectTargets(deps.database, ring, await targetsOf(deps, opts.collection), { onProgress: bar.update });
 				bar.done();
+				const verifiedAt = new Date().toISOString();
+				const recorded = await recordVerifications(
+					deps.database,
+					new Map<string, Verification>(fields.map((f) => [f.field, { verifiedAt, checked: f.rows - f.empty, undecryptable: f.undecryptable, earlierBinding: f.earlierBinding }])),
+				);
 				const checked = fields.reduce((n, f) => n + f.rows - f.empty, 0);
 				const earlierBinding = fields.reduce((n, f) => n + f.earlierBinding, 0);
 				const lines = [
 					failures.length === 0 ? `✓ ${checked} values decrypt with the configured keys` : `✗ ${failures.length} of ${checked} values fail:`,
+					...(recorded ? [] : ['! not recorded for status: run `credentials setup` once to add the collection it is kept in']),
 					...failures.map((f) => `  ${f.collection}.${f.field} ${f.id}: ${f.reason}`),
 					...(earlierBinding ? [`  ${earlierBinding} bound to an earlier spelling of their row's key: they open; rotate re-seals them`] : []),
 				];

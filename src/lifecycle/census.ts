@@ -1,0 +1,90 @@
+import type { Knex } from 'knex';
+import { classifyStored, ENVELOPE_PREFIX, isKeyId, namedKeyId } from '../crypto/index.js';
+import { binaryTextOf, scanColumn, storedValue, type Target } from './scan.js';
+
+/**
+ * How one protected column's values are stored, counted without decrypting anything: rows per key
+ * id, empty, legacy and plaintext. The database groups the well-formed envelopes by the key id in
+ * their prefix (`cred:v2:<keyId>:`, whether or not the rest would open: verify says that), so it answers with one row per key id whatever the table's
+ * size; only the values that are not plainly an envelope (legacy, plaintext, odd JSON spacing) are
+ * read here and classified one by one — in a healthy table there are none.
+ */
+export interface Census {
+	rows: number;
+	empty: number;
+	byKeyId: Record<string, number>;
+	legacy: number;
+	plaintext: number;
+}
+
+const KEY_ID_CHARS = 8;
+
+/**
+ * The shapes a well-formed envelope takes in the column's text, and where its key id starts (1-based,
+ * as SQL's substr counts). JSON columns hold `{"enc":"<envelope>"}`; PostgreSQL's jsonb prints a space
+ * after the colon. Any other spelling is left to the one-by-one pass, which reads it exactly.
+ */
+export function envelopeShapes(json: boolean): { prefix: string; keyIdAt: number }[] {
+	const prefixes = json ? [`{"enc":"${ENVELOPE_PREFIX}`, `{"enc": "${ENVELOPE_PREFIX}`] : [ENVELOPE_PREFIX];
+	return prefixes.map((prefix) => ({ prefix, keyIdAt: prefix.length + 1 }));
+}
+
+/**
+ * SQL that is true exactly for the texts that classifyStored reads as a `cred:v2` envelope with the
+ * key id at `keyIdAt`: the prefix compared byte for byte (a `CRED:V2:` plaintext is no envelope, on a
+ * case-insensitive collation too), a `:` after the key id, and for JSON an object with the one
+ * member `enc` (four double quotes in all, closing with `"}`: an envelope holds no quote).
+ */
+function shapeSql(db: Knex, target: Target, shape: { prefix: string; keyIdAt: number }): Knex.Raw {
+	const text = binaryTextOf(db, target.field);
+	const parts = ['substr(?, 1, ?) = ?', 'substr(?, ?, 1) = ?'];
+	const bindings: unknown[] = [text, shape.prefix.length, shape.prefix, text, shape.keyIdAt + KEY_ID_CHARS, ':'];
+	if (target.json) {
+		parts.push('substr(?, length(?) - 1, 2) = ?', `length(?) - length(replace(?, '"', '')) = 4`);
+		bindings.push(text, text, '"}', text, text);
+	}
+	return db.raw(`(${parts.join(' AND ')})`, bindings);
+}
+
+export async function censusOf(db: Knex, target: Target, batchSize = 1000): Promise<Census> {
+	const shapes = envelopeShapes(target.json).map((shape) => ({ ...shape, sql: shapeSql(db, target, shape) }));
+	const text = binaryTextOf(db, target.field);
+	const form = db.raw(
+		`CASE WHEN ?? IS NULL THEN 'empty' ${shapes.map(() => 'WHEN ? THEN substr(?, ?, ?)').join(' ')} ELSE 'other' END`,
+		[target.field, ...shapes.flatMap((s) => [s.sql, text, s.keyIdAt, KEY_ID_CHARS])],
+	);
+	const groups = (await db(target.collection).select({ form }).count({ n: '*' }).groupByRaw('1')) as { form: string; n: number | string }[];
+	const census: Census = { rows: 0, empty: 0, byKeyId: {}, legacy: 0, plaintext: 0 };
+	for (const { form: kind, n } of groups) {
+		const count = Number(n);
+		census.rows += count;
+		if (kind === 'empty') census.empty += count;
+		// Counted by the key id the envelope names; `cred:v2:` and eight characters that are no key id
+		// is a broken envelope that names none (verify names it).
+		else if (isKeyId(kind)) census.byKeyId[kind] = (census.byKeyId[kind] ?? 0) + count;
+	}
+	if (!groups.some((g) => g.form === 'other')) return census;
+	const notAnEnvelope = (query: Knex.QueryBuilder) => {
+		query.whereNotNull(target.field);
+		for (const shape of shapes) query.whereRaw('NOT ?', [shape.sql]);
+	};
+	for await (const batch of scanColumn(db, target, batchSize, notAnEnvelope)) {
+		for (const row of batch) tallyStored(census, storedValue(target, row.text));
+	}
+	return census;
+}
+
+/**
+ * Counts one stored value (its row already counted in `rows`) the way the grouped SQL does: an
+ * envelope by the key id it names (a broken one that names none counts nowhere else: verify names it).
+ */
+export function tallyStored(census: Census, value: unknown): void {
+	const stored = classifyStored(value);
+	if (stored.format === 'empty') census.empty++;
+	else if (stored.format === 'plaintext') census.plaintext++;
+	else if (stored.format === 'legacy-string' || stored.format === 'legacy-object') census.legacy++;
+	else {
+		const keyId = namedKeyId(stored.sealed!);
+		if (keyId) census.byKeyId[keyId] = (census.byKeyId[keyId] ?? 0) + 1;
+	}
+}
