@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { classifyStored, DecryptError, openStoredValue, type Keyring } from '../crypto/index.js';
+import type { FailureLog } from './failures.js';
 import { countRows, scanColumn, storedValue, type StoredRow, type Target } from './scan.js';
 
 /** What reading every value of one protected field found (verify's full pass). */
@@ -15,12 +16,6 @@ export interface FieldInspection {
 	missingKeyIds: string[];
 }
 
-export interface Failure {
-	collection: string;
-	field: string;
-	id: string | number;
-	reason: string;
-}
 
 export type Progress = (done: number, total: number) => void;
 
@@ -35,15 +30,14 @@ export function check(ring: Keyring, target: Target, row: StoredRow): { earlierB
 
 /**
  * Reads every protected value once, a batch at a time: per field, rows per key id, legacy,
- * plaintext and undecryptable counts, and (for verify) each failing row. Changes nothing.
+ * plaintext and undecryptable counts; each failing row goes to `failures`. Changes nothing.
  */
-export async function inspectTargets(db: Knex, ring: Keyring, targets: Target[], options: { batchSize?: number; onProgress?: Progress } = {}) {
+export async function inspectTargets(db: Knex, ring: Keyring, targets: Target[], failures: FailureLog, options: { batchSize?: number; onProgress?: Progress } = {}) {
 	const batchSize = options.batchSize ?? 1000;
 	const totals = await Promise.all(targets.map((t) => countRows(db, t)));
 	const total = totals.reduce((a, b) => a + b, 0);
 	let done = 0;
 	const fields: FieldInspection[] = [];
-	const failures: Failure[] = [];
 	for (const target of targets) {
 		const status: FieldInspection = { field: `${target.collection}.${target.field}`, rows: 0, empty: 0, byKeyId: {}, legacy: 0, earlierBinding: 0, plaintext: 0, undecryptable: 0, missingKeyIds: [] };
 		for await (const batch of scanColumn(db, target, batchSize)) {
@@ -56,7 +50,7 @@ export async function inspectTargets(db: Knex, ring: Keyring, targets: Target[],
 				}
 				if (stored.format === 'plaintext') {
 					status.plaintext++;
-					failures.push({ collection: target.collection, field: target.field, id: row.pk, reason: 'plaintext: value is not encrypted' });
+					failures.add({ collection: target.collection, field: target.field, id: row.pk, reason: 'plaintext: value is not encrypted' });
 					continue;
 				}
 				if (stored.format === 'v2' && stored.keyId) status.byKeyId[stored.keyId] = (status.byKeyId[stored.keyId] ?? 0) + 1;
@@ -65,7 +59,7 @@ export async function inspectTargets(db: Knex, ring: Keyring, targets: Target[],
 				const result = check(ring, target, row);
 				if ('failure' in result) {
 					status.undecryptable++;
-					failures.push({ collection: target.collection, field: target.field, id: row.pk, reason: result.failure });
+					failures.add({ collection: target.collection, field: target.field, id: row.pk, reason: result.failure });
 				} else if (result.earlierBinding) status.earlierBinding++;
 			}
 			done += batch.length;
@@ -73,5 +67,5 @@ export async function inspectTargets(db: Knex, ring: Keyring, targets: Target[],
 		}
 		fields.push(status);
 	}
-	return { fields, failures };
+	return fields;
 }

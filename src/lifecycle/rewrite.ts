@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { classifyStored, DecryptError, earlierBindings, openStoredValue, sealForColumn, type Keyring } from '../crypto/index.js';
-import type { Failure, Progress } from './inventory.js';
+import type { FailureLog } from './failures.js';
+import type { Progress } from './inventory.js';
 import { countRows, scanColumn, storedValue, textEquals, type Target } from './scan.js';
 
 /**
@@ -88,13 +89,13 @@ export async function rewriteTargets(
 	db: Knex,
 	ring: Keyring,
 	targets: Target[],
+	failures: FailureLog,
 	options: { mode: RewriteMode; dryRun?: boolean; batchSize?: number; onProgress?: Progress },
 ) {
 	const batchSize = options.batchSize ?? 500;
 	const total = (await Promise.all(targets.map((t) => countRows(db, t)))).reduce((a, b) => a + b, 0);
 	let done = 0;
 	const reports: RewriteReport[] = [];
-	const failures: Failure[] = [];
 	for (const target of targets) {
 		const report: RewriteReport = { field: `${target.collection}.${target.field}`, scanned: 0, rewritten: 0, changedConcurrently: 0, failed: 0 };
 		for await (const batch of scanColumn(db, target, batchSize)) {
@@ -110,7 +111,7 @@ export async function rewriteTargets(
 				} catch (error) {
 					// Undecryptable: left exactly as it is, reported, never overwritten.
 					report.failed++;
-					failures.push({ collection: target.collection, field: target.field, id: row.pk, reason: error instanceof DecryptError ? `${error.reason}: ${error.message}` : 'unexpected error' });
+					failures.add({ collection: target.collection, field: target.field, id: row.pk, reason: error instanceof DecryptError ? `${error.reason}: ${error.message}` : 'unexpected error' });
 				}
 			}
 			if (options.dryRun) report.rewritten += changes.length;
@@ -124,5 +125,5 @@ export async function rewriteTargets(
 		}
 		reports.push(report);
 	}
-	return { reports, failures };
+	return reports;
 }

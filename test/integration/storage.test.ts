@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import knex from 'knex';
@@ -213,6 +213,29 @@ describe('status, counted in SQL without decrypting', () => {
 });
 
 describe('the CLI', () => {
+	it('verify with more failing rows than it lists: the exact count, the first 1,000, and every one in --failures-file', async () => {
+		const ids = Array.from({ length: 1005 }, () => randomUUID());
+		await directus.db.execute(
+			`insert into platform_connections (id, platform, platform_username, encrypted_credentials) values ${ids.map(() => "(?, 'many', ?, ?)").join(', ')}`,
+			...ids.flatMap((id, i) => [id, `many-${i}`, `plain-${i}`]),
+		);
+		try {
+			const file = join(directus.dir, 'failures.jsonl');
+			const out = await directus.cli(['credentials', 'verify', '--json', '--collection', 'platform_connections', '--failures-file', file]);
+			expect(out.code).toBe(1);
+			const summary = JSON.parse(out.stdout.trim().split('\n').pop()!);
+			expect(summary.failed).toBe(1005);
+			expect(summary.failures).toHaveLength(1000);
+			const lines = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+			expect(lines).toHaveLength(1005);
+			expect(new Set(lines.map((l) => l.id))).toEqual(new Set(ids));
+			expect(lines[0]).toMatchObject({ collection: 'platform_connections', field: 'encrypted_credentials', reason: 'plaintext: value is not encrypted' });
+			expect(readFileSync(file, 'utf8')).not.toContain('plain-'); // where and why, never the value
+		} finally {
+			await directus.db.execute(`delete from platform_connections where platform = 'many'`);
+		}
+	});
+
 	it('status --json prints exactly one JSON line on stdout when Directus logs only errors (the setting the README gives)', async () => {
 		const out = await directus.cli(['credentials', 'status', '--json'], { LOG_LEVEL: 'error' });
 		expect(out.code).toBe(0);

@@ -2,6 +2,7 @@ import { writeSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { Runtime } from '../../config/index.js';
 import type { Keyring } from '../../crypto/index.js';
+import { failureLog, MAX_LISTED } from '../../lifecycle/failures.js';
 import { inspectTargets } from '../../lifecycle/inventory.js';
 import { keyHealth } from '../../lifecycle/key-health.js';
 import { rewriteTargets, type RewriteMode } from '../../lifecycle/rewrite.js';
@@ -37,8 +38,6 @@ async function printSummary(line: string) {
 	else await print(process.stdout, line);
 }
 
-/** At most this many failing rows are listed; the count is always complete. */
-const MAX_LISTED = 1000;
 
 /** Runs a command body, prints its result, and ends the process (the CLI's DB pool would keep it alive). */
 async function run(deps: CliDeps, json: boolean | undefined, body: () => Promise<Output>) {
@@ -128,11 +127,14 @@ export function registerCli(program: Command, deps: CliDeps) {
 		.description('Decrypt every protected value with the configured keys and list the rows that fail; records the counts for status, changes no value')
 		.option('--json', 'print one JSON summary line')
 		.option('--collection <collection>', 'only this collection')
-		.action((opts: { json?: boolean; collection?: string }) =>
+		.option('--failures-file <file>', 'write every failing row to this file, one JSON line each (the output lists the first 1,000)')
+		.action((opts: { json?: boolean; collection?: string; failuresFile?: string }) =>
 			run(deps, opts.json, async () => {
 				const ring = await ringOf(deps);
+				const targets = await targetsOf(deps, opts.collection);
 				const bar = progressBar('verify');
-				const { fields, failures } = await inspectTargets(deps.database, ring, await targetsOf(deps, opts.collection), { onProgress: bar.update });
+				const failures = failureLog(opts.failuresFile);
+				const fields = await inspectTargets(deps.database, ring, targets, failures, { onProgress: bar.update }).finally(() => failures.close());
 				bar.done();
 				const verifiedAt = new Date().toISOString();
 				const recorded = await recordVerifications(
@@ -142,15 +144,15 @@ export function registerCli(program: Command, deps: CliDeps) {
 				const checked = fields.reduce((n, f) => n + f.rows - f.empty, 0);
 				const earlierBinding = fields.reduce((n, f) => n + f.earlierBinding, 0);
 				const lines = [
-					failures.length === 0 ? `✓ ${checked} values decrypt with the configured keys` : `✗ ${failures.length} of ${checked} values fail:`,
+					failures.count === 0 ? `✓ ${checked} values decrypt with the configured keys` : `✗ ${failures.count} of ${checked} values fail${failures.count > MAX_LISTED ? ` (the first ${MAX_LISTED} listed)` : ''}:`,
 					...(recorded ? [] : ['! not recorded for status: run `credentials setup` once to add the collection it is kept in']),
-					...failures.map((f) => `  ${f.collection}.${f.field} ${f.id}: ${f.reason}`),
+					...failures.listed.map((f) => `  ${f.collection}.${f.field} ${f.id}: ${f.reason}`),
 					...(earlierBinding ? [`  ${earlierBinding} bound to an earlier spelling of their row's key: they open; rotate re-seals them`] : []),
 				];
 				return {
-					exitCode: failures.length === 0 ? 0 : 1,
-					summary: { ok: failures.length === 0, checked, failed: failures.length, earlierBinding, failures: failures.slice(0, MAX_LISTED) },
-					lines: lines.slice(0, MAX_LISTED + 1),
+					exitCode: failures.count === 0 ? 0 : 1,
+					summary: { ok: failures.count === 0, checked, failed: failures.count, earlierBinding, failures: failures.listed },
+					lines,
 				};
 			}),
 		);
@@ -163,37 +165,37 @@ export function registerCli(program: Command, deps: CliDeps) {
 			.option('--dry-run', 'count what would change, change nothing')
 			.option('--batch-size <n>', 'rows per transaction', '500')
 			.option('--collection <collection>', 'only this collection')
-			.action((opts: { json?: boolean; dryRun?: boolean; batchSize?: string; collection?: string }) =>
+			.option('--failures-file <file>', 'write every undecryptable row to this file, one JSON line each (the output lists the first 1,000)')
+			.action((opts: { json?: boolean; dryRun?: boolean; batchSize?: string; collection?: string; failuresFile?: string }) =>
 				run(deps, opts.json, async () => {
 					const ring = await ringOf(deps);
 					const batchSize = batchSizeOf(opts.batchSize, 500);
 					const bar = progressBar(name);
 					const started = Date.now();
-					const { reports, failures } = await rewriteTargets(deps.database, ring, await targetsOf(deps, opts.collection), {
-						mode: name,
-						dryRun: opts.dryRun,
-						batchSize,
-						onProgress: bar.update,
-					});
+					const targets = await targetsOf(deps, opts.collection);
+					const failures = failureLog(opts.failuresFile);
+					const reports = await rewriteTargets(deps.database, ring, targets, failures, { mode: name, dryRun: opts.dryRun, batchSize, onProgress: bar.update }).finally(() =>
+						failures.close(),
+					);
 					bar.done();
 					const rewritten = reports.reduce((n, r) => n + r.rewritten, 0);
 					const verb = opts.dryRun ? 'would rewrite' : 'rewrote';
 					const lines = [
 						...reports.map((r) => `${r.field}: ${verb} ${r.rewritten} of ${r.scanned}${r.changedConcurrently ? `, ${r.changedConcurrently} changed meanwhile (left as written)` : ''}${r.failed ? `, ${r.failed} undecryptable (left untouched)` : ''}`),
-						...failures.slice(0, MAX_LISTED).map((f) => `  ✗ ${f.collection}.${f.field} ${f.id}: ${f.reason}`),
+						...failures.listed.map((f) => `  ✗ ${f.collection}.${f.field} ${f.id}: ${f.reason}`),
 					];
 					return {
-						exitCode: failures.length === 0 ? 0 : 1,
+						exitCode: failures.count === 0 ? 0 : 1,
 						summary: {
-							ok: failures.length === 0,
+							ok: failures.count === 0,
 							command: name,
 							dryRun: !!opts.dryRun,
 							currentKey: ring.current.id,
 							rewritten,
 							durationMs: Date.now() - started,
-							failed: failures.length,
+							failed: failures.count,
 							fields: reports,
-							failures: failures.slice(0, MAX_LISTED),
+							failures: failures.listed,
 						},
 						lines,
 					};
