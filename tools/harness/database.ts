@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { DatabaseSync } from 'node:sqlite';
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
+import { templateDir } from './template.js';
 
 /**
  * The database behind a test instance, read and written directly (as an attacker with a copy of
@@ -23,6 +24,8 @@ export interface TestDatabase {
 	insertMany(table: string, rows: Record<string, Param>[]): Promise<void>;
 	/** Everything stored, as text: the SQLite file's bytes, or every PostgreSQL table dumped. */
 	everything(): Promise<string>;
+	/** Copies this database as it stands into the template `name` (see template.ts); nothing may be writing it. */
+	saveTemplate(name: string): Promise<void>;
 	drop(): Promise<void>;
 }
 
@@ -35,8 +38,12 @@ pg.types.setTypeParser(20, Number);
 
 const PG = { host: '127.0.0.1', port: 5432, user: 'postgres', password: '' };
 
-function sqliteDatabase(dir: string): TestDatabase {
+const SQLITE_FILES = ['', '-wal'];
+const sqliteTemplate = (name: string) => join(templateDir(), `${name}.db`);
+
+function sqliteDatabase(dir: string, template?: string): TestDatabase {
 	const file = join(dir, 'data.db');
+	if (template) for (const s of SQLITE_FILES) if (existsSync(sqliteTemplate(template) + s)) copyFileSync(sqliteTemplate(template) + s, file + s);
 	return {
 		kind: 'sqlite',
 		env: { DB_CLIENT: 'sqlite3', DB_FILENAME: file },
@@ -73,6 +80,9 @@ function sqliteDatabase(dir: string): TestDatabase {
 			const files = ['', '-wal', '-journal', '-shm'].map((s) => file + s).filter(existsSync);
 			return Buffer.concat(files.map((f) => readFileSync(f))).toString('latin1');
 		},
+		async saveTemplate(name) {
+			for (const s of SQLITE_FILES) if (existsSync(file + s)) copyFileSync(file + s, sqliteTemplate(name) + s);
+		},
 		async drop() {
 			/* removed with the temp dir */
 		},
@@ -85,13 +95,21 @@ const numbered = (sql: string) => {
 	return sql.replace(/\?/g, () => `$${++n}`);
 };
 
-async function postgresDatabase(): Promise<TestDatabase> {
-	const name = `creds_test_${randomBytes(6).toString('hex')}`;
+async function postgresAdmin<T>(work: (client: InstanceType<typeof pg.Client>) => Promise<T>): Promise<T> {
 	const admin = new pg.Client({ ...PG, database: 'postgres' });
 	await admin.connect();
-	await admin.query(`CREATE DATABASE ${name}`);
-	await admin.end();
-	const pool = new pg.Pool({ ...PG, database: name, max: 2 });
+	try {
+		return await work(admin);
+	} finally {
+		await admin.end();
+	}
+}
+
+async function postgresDatabase(template?: string): Promise<TestDatabase> {
+	const name = `creds_test_${randomBytes(6).toString('hex')}`;
+	await postgresAdmin((admin) => admin.query(`CREATE DATABASE ${name}${template ? ` TEMPLATE ${template}` : ''}`));
+	const newPool = () => new pg.Pool({ ...PG, database: name, max: 2 });
+	let pool = newPool();
 	return {
 		kind: 'postgres',
 		env: { DB_CLIENT: 'pg', DB_HOST: PG.host, DB_PORT: String(PG.port), DB_DATABASE: name, DB_USER: PG.user, DB_PASSWORD: PG.password },
@@ -116,23 +134,51 @@ async function postgresDatabase(): Promise<TestDatabase> {
 			for (const { tablename } of tables.rows) dumps.push(JSON.stringify((await pool.query(`select * from "${tablename}"`)).rows));
 			return dumps.join('\n');
 		},
+		async saveTemplate(template) {
+			// CREATE DATABASE … TEMPLATE needs the source idle: this harness's own connections go first.
+			await pool.end();
+			pool = newPool();
+			await postgresAdmin(async (admin) => {
+				await admin.query(`DROP DATABASE IF EXISTS ${template} WITH (FORCE)`);
+				await admin.query(`CREATE DATABASE ${template} TEMPLATE ${name}`);
+			});
+		},
 		async drop() {
 			await pool.end();
-			const cleanup = new pg.Client({ ...PG, database: 'postgres' });
-			await cleanup.connect();
-			await cleanup.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-			await cleanup.end();
+			await postgresAdmin((admin) => admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
 		},
 	};
 }
 
 const MYSQL = { host: '127.0.0.1', port: 3306, user: 'root', password: '' };
 
-async function mysqlDatabase(): Promise<TestDatabase> {
+/** MariaDB/MySQL have no CREATE DATABASE … TEMPLATE: each table's own CREATE TABLE (keys and all), then its rows. */
+async function copyMysqlDatabase(from: string, to: string) {
+	const admin = await mysql.createConnection({ ...MYSQL, database: from });
+	try {
+		await admin.query(`DROP DATABASE IF EXISTS ${to}`);
+		await admin.query(`CREATE DATABASE ${to} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
+		await admin.query('SET FOREIGN_KEY_CHECKS = 0');
+		const [tables] = await admin.query<mysql.RowDataPacket[]>(`SELECT table_name AS name FROM information_schema.tables WHERE table_schema = ? AND table_type = 'BASE TABLE'`, [from]);
+		for (const { name } of tables) {
+			const [[created]] = await admin.query<mysql.RowDataPacket[]>(`SHOW CREATE TABLE \`${from}\`.\`${name}\``);
+			await admin.query(`USE ${to}`);
+			await admin.query(created!['Create Table']);
+			await admin.query(`INSERT INTO \`${to}\`.\`${name}\` SELECT * FROM \`${from}\`.\`${name}\``);
+		}
+	} finally {
+		await admin.end();
+	}
+}
+
+async function mysqlDatabase(template?: string): Promise<TestDatabase> {
 	const name = `creds_test_${randomBytes(6).toString('hex')}`;
-	const admin = await mysql.createConnection(MYSQL);
-	await admin.query(`CREATE DATABASE ${name} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
-	await admin.end();
+	if (template) await copyMysqlDatabase(template, name);
+	else {
+		const admin = await mysql.createConnection(MYSQL);
+		await admin.query(`CREATE DATABASE ${name} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
+		await admin.end();
+	}
 	const pool = mysql.createPool({ ...MYSQL, database: name, connectionLimit: 2, dateStrings: true });
 	// Double-quoted identifiers, as the tests write them for SQLite and PostgreSQL.
 	pool.pool.on('connection', (connection) => connection.query(`SET SESSION sql_mode = CONCAT(@@sql_mode, ',ANSI_QUOTES')`));
@@ -159,6 +205,7 @@ async function mysqlDatabase(): Promise<TestDatabase> {
 			for (const table of tables) dumps.push(JSON.stringify(await rows(`select * from "${table.name}"`, [])));
 			return dumps.join('\n');
 		},
+		saveTemplate: (template) => copyMysqlDatabase(name, template),
 		async drop() {
 			await pool.end();
 			const cleanup = await mysql.createConnection(MYSQL);
@@ -168,7 +215,20 @@ async function mysqlDatabase(): Promise<TestDatabase> {
 	};
 }
 
-export async function createTestDatabase(dir: string): Promise<TestDatabase> {
+/** Removes a saved template of this run's database kind. */
+export async function dropTemplate(name: string) {
 	const kind = harnessDatabase();
-	return kind === 'postgres' ? postgresDatabase() : kind === 'mysql' ? mysqlDatabase() : sqliteDatabase(dir);
+	if (kind === 'sqlite') for (const s of SQLITE_FILES) rmSync(sqliteTemplate(name) + s, { force: true });
+	else if (kind === 'postgres') await postgresAdmin((admin) => admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+	else {
+		const admin = await mysql.createConnection(MYSQL);
+		await admin.query(`DROP DATABASE IF EXISTS ${name}`);
+		await admin.end();
+	}
+}
+
+/** A fresh database, empty or (with `template`) a copy of a saved template. */
+export async function createTestDatabase(dir: string, template?: string): Promise<TestDatabase> {
+	const kind = harnessDatabase();
+	return kind === 'postgres' ? postgresDatabase(template) : kind === 'mysql' ? mysqlDatabase(template) : sqliteDatabase(dir, template);
 }

@@ -5,7 +5,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { directusCli, installExtension } from '../../scripts/directus.mjs';
-import { createTestDatabase, type TestDatabase } from './database.js';
+import { createTestDatabase, dropTemplate, harnessDatabase, type TestDatabase } from './database.js';
+import { findTemplate, recordTemplate, templateName } from './template.js';
 
 /**
  * A real Directus 12 with the built extension (dist/), on SQLite in a temp dir and a free port.
@@ -93,7 +94,13 @@ export interface StartOptions {
 
 export async function startDirectus(options: StartOptions = {}): Promise<Instance> {
 	const dir = mkdtempSync(join(tmpdir(), 'creds-directus-'));
-	const db = options.database ?? (await createTestDatabase(dir));
+	// An instance that prepares its own database the usual way starts from a copy of the template.
+	const extraFields = options.env?.CREDENTIALS_ENCRYPTED_FIELDS;
+	const templatable =
+		!options.prepared && !options.database && !options.skipSetup && !options.withoutExtension && !Object.keys(options.env ?? {}).some((k) => /^(ADMIN|DB)_/.test(k));
+	const template = templatable ? templateName(harnessDatabase(), extraFields) : undefined;
+	const saved = template ? findTemplate(template) : undefined;
+	const db = options.database ?? (await createTestDatabase(dir, saved?.name));
 	const extensions = join(dir, 'extensions');
 	mkdirSync(extensions);
 	mkdirSync(join(dir, 'uploads'));
@@ -129,15 +136,20 @@ export async function startDirectus(options: StartOptions = {}): Promise<Instanc
 		RBAC_SYNC_WEBHOOK_SECRET: randomBytes(24).toString('hex'),
 	};
 	env = applyChanges(env, options.env ?? {});
-	// Instances sharing a database share its admin.
+	if (saved) env = { ...env, ADMIN_EMAIL: saved.admin.email, ADMIN_PASSWORD: saved.admin.password };
+	// Instances sharing a database (or copying a template) share its admin.
 	admin.email = env.ADMIN_EMAIL!;
 	admin.password = env.ADMIN_PASSWORD!;
 
-	if (!options.prepared) {
+	if (!options.prepared && !saved) {
 		const boot = await run(['bootstrap'], env, logFile);
 		if (boot.code !== 0) throw new Error(`bootstrap failed:\n${tail(logFile)}`);
 		const setup = options.skipSetup || options.withoutExtension ? { code: 0 } : await run(['credentials', 'setup'], env, logFile);
 		if (setup.code !== 0) throw new Error(`setup failed:\n${tail(logFile)}`);
+		if (template) {
+			await db.saveTemplate(template);
+			await recordTemplate({ name: template, admin }, harnessDatabase(), extraFields, dropTemplate);
+		}
 	}
 
 	const url = `http://127.0.0.1:${port}`;
