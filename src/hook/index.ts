@@ -1,6 +1,7 @@
 import { defineHook } from '@directus/extensions-sdk';
 import type { Accountability, Query, SchemaOverview } from '@directus/types';
 import { runtimeFor } from '../config/index.js';
+import { dialectOf } from '../lib/dialect.js';
 import { credentialsBodyParser } from '../endpoint/body-parser.js';
 import { credentialsErrorShape } from '../endpoint/http.js';
 import { takeServerSecretHeader } from '../endpoint/auth.js';
@@ -45,7 +46,7 @@ export default defineHook(({ filter, action, init }, { services, database, getSc
 	const deps: WriteDeps = { keys: runtime.keys, fields, missingKeyIds: () => runtime.missingKeyIds };
 
 	// SQLite: a rotation in another process holds the write lock for one batch; wait rather than fail.
-	if (String(database.client.config.client) === 'sqlite3') void database.raw('PRAGMA busy_timeout = 5000').catch(() => undefined);
+	if (dialectOf(database) === 'sqlite') void database.raw('PRAGMA busy_timeout = 5000').catch(() => undefined);
 
 	// At start: are the configured keys the ones the data was written with?
 	action('server.start', () => void checkKeysAtStart(runtime, database, getSchema, logger));

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { dialectOf } from '../lib/dialect.js';
 import { classifyStored, DecryptError, earlierBindings, openStoredValue, sealForColumn, type Keyring } from '../crypto/index.js';
 import type { FailureLog } from './failures.js';
 import type { Progress } from './inventory.js';
@@ -51,9 +52,9 @@ interface Change {
  * compare-and-swap UPDATE per row. Returns how many rows changed.
  */
 async function compareAndSwap(db: Knex, target: Target, changes: Change[]): Promise<number> {
-	const client = String(db.client.config.client);
-	if (client === 'sqlite3' || client === 'pg') {
-		const pg = client === 'pg';
+	const dialect = dialectOf(db);
+	if (dialect === 'sqlite' || dialect === 'postgres') {
+		const pg = dialect === 'postgres';
 		const pkMatch = pg ? `t.?? = cast(v.cred_pk as ${pgType(target)})` : 't.?? = v.cred_pk';
 		const next = pg && target.json ? 'cast(v.cred_next as json)' : 'v.cred_next';
 		return db.transaction(async (trx) => {

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { dialectOf } from '../lib/dialect.js';
 import type { SchemaOverview } from '@directus/types';
 import type { FieldRef } from '../schema/protected-fields.js';
 
@@ -29,8 +30,7 @@ export function resolveTargets(schema: SchemaOverview, fields: FieldRef[], colle
 
 /** `CAST(column AS TEXT)` in the dialect at hand: the stored text, whatever the column type. */
 export function textOf(db: Knex, column: string): Knex.Raw {
-	const client = String(db.client.config.client);
-	return client.startsWith('mysql') ? db.raw('CAST(?? AS CHAR)', [column]) : db.raw('CAST(?? AS TEXT)', [column]);
+	return dialectOf(db) === 'mysql' ? db.raw('CAST(?? AS CHAR)', [column]) : db.raw('CAST(?? AS TEXT)', [column]);
 }
 
 /**
@@ -38,8 +38,7 @@ export function textOf(db: Knex, column: string): Knex.Raw {
  * by default a case-insensitive `_ci` one, whatever the column's: the binary collation is named here.
  */
 export function binaryTextOf(db: Knex, column: string): Knex.Raw {
-	const client = String(db.client.config.client);
-	return client.startsWith('mysql') ? db.raw('CAST(?? AS CHAR CHARACTER SET utf8mb4) COLLATE utf8mb4_bin', [column]) : textOf(db, column);
+	return dialectOf(db) === 'mysql' ? db.raw('CAST(?? AS CHAR CHARACTER SET utf8mb4) COLLATE utf8mb4_bin', [column]) : textOf(db, column);
 }
 
 /** `WHERE <column as text> = ?`: the compare half of compare-and-swap, for any column type, byte for byte. */

@@ -1,5 +1,6 @@
 import { closeSync, openSync, readFileSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import type { Knex } from 'knex';
+import { dialectOf } from '../lib/dialect.js';
 import { isMysql } from './storage.js';
 
 /** An arbitrary, fixed advisory-lock id (PostgreSQL) and lock name (MariaDB/MySQL) for "credentials setup". */
@@ -14,11 +15,11 @@ const WAIT_MS = 600_000;
  * beside the database, since each of Directus's reads and writes is its own transaction there.
  */
 export async function withInstallLock<T>(db: Knex, body: () => Promise<T>): Promise<T> {
-	const client = String(db.client.config.client);
-	if (['pg', 'postgres', 'postgresql'].includes(client)) return withSessionLock(db, 'select pg_advisory_lock(?)', 'select pg_advisory_unlock(?)', LOCK_ID, body);
-	if (isMysql(db)) return withSessionLock(db, `select get_lock(?, ${WAIT_MS / 1000}) as got`, 'select release_lock(?)', LOCK_NAME, body);
+	const dialect = dialectOf(db);
+	if (dialect === 'postgres') return withSessionLock(db, 'select pg_advisory_lock(?)', 'select pg_advisory_unlock(?)', LOCK_ID, body);
+	if (dialect === 'mysql') return withSessionLock(db, `select get_lock(?, ${WAIT_MS / 1000}) as got`, 'select release_lock(?)', LOCK_NAME, body);
 	const filename = (db.client.config.connection as { filename?: string } | undefined)?.filename;
-	if (client.startsWith('sqlite') && filename && filename !== ':memory:') return withLockFile(`${filename}.credentials-setup.lock`, body);
+	if (dialect === 'sqlite' && filename && filename !== ':memory:') return withLockFile(`${filename}.credentials-setup.lock`, body);
 	return body();
 }
 

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { dialectOf } from '../lib/dialect.js';
 import { MAX_ENVELOPE_CHARS, MYSQL_PROTECTED_TEXT_TYPE } from '../contracts/limits.js';
 import { COLLECTIONS, INTERNAL_COLLECTIONS, VAULT_IDENTITY } from './collections.js';
 import { BUILT_IN_PROTECTED_FIELDS } from './protected-fields.js';
@@ -40,7 +41,7 @@ const TIMESTAMP_FIELDS = [...COLLECTIONS, ...INTERNAL_COLLECTIONS].flatMap((def)
 	def.fields.filter((f) => f.type === 'timestamp').map((f) => ({ collection: def.collection, field: f.field })),
 );
 
-export const isMysql = (db: Knex) => String(db.client.config.client).startsWith('mysql');
+export const isMysql = (db: Knex) => dialectOf(db) === 'mysql';
 
 /** What has to change, from the columns as they are and the fields' current `special`. Pure. */
 export function planStorage(columns: ColumnInfo[], specials: (collection: string, field: string) => readonly string[]): StoragePlan {
