@@ -3,6 +3,7 @@ import type { SchemaOverview } from '@directus/types';
 import { COLLECTIONS, INTERNAL_COLLECTIONS, PREVIOUS_SECRET_INTERFACES, SECRET_INTERFACE } from './collections.js';
 import { ownerPermissions, POLICY, POLICY_NAME, ROLE, ROLE_NAME, STUDIO_POLICY, STUDIO_POLICY_NAME, type PermissionDef } from './access.js';
 import { BUILT_IN_PROTECTED_FIELDS, type FieldRef } from './protected-fields.js';
+import { installIndexes } from './indexes.js';
 import { withInstallLock } from './install-lock.js';
 import { isMysql, planStorage, readColumns } from './storage.js';
 
@@ -45,6 +46,7 @@ async function installOnce(deps: InstallDeps, extraFields: FieldRef[]): Promise<
 	await installCollections(deps, report);
 	await installRelations(deps, report);
 	await upgradeStorage(deps, report);
+	report.changes.push(...(await installIndexes(deps.database)));
 	await upgradeSecretInterfaces(deps, report);
 	await checkExtraFields(deps, extraFields, report);
 	await unsearchableProtectedFields(deps, extraFields, report);

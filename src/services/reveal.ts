@@ -3,7 +3,7 @@ import { NotFoundError, UndecryptableError } from '../errors.js';
 import { recordReveal } from './audit.js';
 import type { Caller } from './caller.js';
 import { ring, type ServiceDeps } from './deps.js';
-import { readRaw } from './rows.js';
+import { readRaw, type RawRow } from './rows.js';
 
 export interface RevealTarget {
 	collection: string;
@@ -21,13 +21,20 @@ export interface RevealTarget {
 /**
  * The one way a stored value leaves the server: the current keyring, the raw row, the audit entry
  * (written before anything is opened: no audit, no reveal), then the value opened for exactly
- * this row. Every reveal route goes through here.
+ * this row. Every reveal route goes through here (or through revealRow, when it has read the row itself).
  */
 export async function revealField(deps: ServiceDeps, caller: Caller, target: RevealTarget): Promise<{ key: string; row: Record<string, unknown>; value: unknown }> {
 	const { collection, field, notFound = 'Not found' } = target;
+	ring(deps);
+	const raw = await readRaw(deps, collection, target.id, [...(target.with ?? []), field], notFound);
+	if (target.emptyIsMissing && (raw.row[field] === null || raw.row[field] === undefined)) throw new NotFoundError({ reason: notFound });
+	return revealRow(deps, caller, target, raw);
+}
+
+/** The audit entry, then the value opened for the row it was read from (its key as stored). */
+export async function revealRow(deps: ServiceDeps, caller: Caller, target: Pick<RevealTarget, 'collection' | 'field' | 'route'>, { key, row }: RawRow) {
+	const { collection, field } = target;
 	const keys = ring(deps);
-	const { key, row } = await readRaw(deps, collection, target.id, [...(target.with ?? []), field], notFound);
-	if (target.emptyIsMissing && (row[field] === null || row[field] === undefined)) throw new NotFoundError({ reason: notFound });
 	await recordReveal(deps, caller, { collection, item: key, route: target.route });
 	try {
 		return { key, row, value: openStored(keys, row[field], { collection, field, pk: key }) };

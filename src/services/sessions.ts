@@ -3,12 +3,11 @@ import { NotFoundError } from '../errors.js';
 import { isoOrNull } from '../lib/dates.js';
 import type { Caller, UserCaller } from './caller.js';
 import { itemsService, ring, type ServiceDeps } from './deps.js';
-import { revealField } from './reveal.js';
-import { assertCallerMayTouch, keyFilter } from './rows.js';
+import { revealRow } from './reveal.js';
+import { assertCallerMayTouch, keyFilter, readRaw, type RawRow } from './rows.js';
 
 const COLLECTION = 'platform_sessions';
 const FIELD = 'encrypted_cookies';
-
 
 export async function storePlatformSession(deps: ServiceDeps, caller: UserCaller, input: StorePlatformSessionInput) {
 	const connection = await assertCallerMayTouch(deps, 'platform_connections', input.creator_profile_id, caller);
@@ -23,23 +22,37 @@ export async function storePlatformSession(deps: ServiceDeps, caller: UserCaller
 	return { id: id as string, platform: input.platform, cookie_count: input.cookies.length };
 }
 
-/** Pages through the newest sessions first, so a profile with thousands of old ones costs one small read. */
-async function newestActiveSession(deps: ServiceDeps, input: GetPlatformSessionInput, now: number) {
-	const PAGE = 20;
-	for (let page = 1; ; page++) {
-		const candidates = (await itemsService(deps, COLLECTION, null).readByQuery(
+const ANSWERED = ['platform', 'captured_at', 'expires_at', 'user_agent'];
+
+// Expiry is compared here, in one clock, rather than in SQL where each database stores timestamps its own way.
+const isActive = (now: number) => (s: Record<string, unknown>) => s['expires_at'] === null || new Date(s['expires_at'] as string).getTime() > now;
+
+/**
+ * The newest session that is neither revoked nor expired. The newest one nearly always is, so it is
+ * read whole (its value too): one query, one range of the platform_sessions_newest_by_profile index.
+ * Past it, pages of ids and expiries, so a profile with thousands of old sessions costs small reads.
+ */
+async function newestActiveSession(deps: ServiceDeps, input: GetPlatformSessionInput, now: number): Promise<RawRow | undefined> {
+	const read = async (fields: string[], limit: number, page: number) =>
+		(await itemsService(deps, COLLECTION, null).readByQuery(
 			{
 				filter: { _and: [keyFilter('creator_profile_id', input.creator_profile_id), { platform: { _eq: input.platform } }, { revoked_at: { _null: true } }] },
-				fields: ['id', 'expires_at'],
+				fields,
 				sort: ['-captured_at', '-id'],
-				limit: PAGE,
+				limit,
 				page,
 			},
 			{ emitEvents: false },
 		)) as Record<string, unknown>[];
-		// Expiry is compared here, in one clock, rather than in SQL where each database stores timestamps its own way.
-		const active = candidates.find((s) => s['expires_at'] === null || new Date(s['expires_at'] as string).getTime() > now);
-		if (active || candidates.length < PAGE) return active;
+	const [newest] = await read(['id', FIELD, ...ANSWERED], 1, 1);
+	if (!newest) return undefined;
+	if (isActive(now)(newest)) return { key: String(newest['id']), row: newest };
+	const PAGE = 20;
+	for (let page = 1; ; page++) {
+		const candidates = await read(['id', 'expires_at'], PAGE, page);
+		const active = candidates.find(isActive(now));
+		if (active) return readRaw(deps, COLLECTION, String(active['id']), [FIELD, ...ANSWERED]);
+		if (candidates.length < PAGE) return undefined;
 	}
 }
 
@@ -47,8 +60,7 @@ export async function getPlatformSession(deps: ServiceDeps, caller: Caller, inpu
 	ring(deps); // fail on a missing key before any read, as every reveal does
 	const active = await newestActiveSession(deps, input, Date.now());
 	if (!active) throw new NotFoundError({ reason: 'No active platform session found' });
-	const revealed = await revealField(deps, caller, { collection: COLLECTION, field: FIELD, id: String(active['id']), route: 'get-platform-session', with: ['platform', 'captured_at', 'expires_at', 'user_agent'] });
-	const { key: id, row: session, value: cookies } = revealed;
+	const { key: id, row: session, value: cookies } = await revealRow(deps, caller, { collection: COLLECTION, field: FIELD, route: 'get-platform-session' }, active);
 	return {
 		id,
 		platform: session['platform'] as string,

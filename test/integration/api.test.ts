@@ -255,9 +255,18 @@ describe('platform sessions', () => {
 		expect(await asUser(userA.token, 'revoke-platform-session', { id: randomUUID() })).toMatchObject({ status: 404 });
 	});
 
-	it('skips expired sessions', async () => {
+	it('skips expired sessions: the newest one that has not expired answers, with its own cookies', async () => {
 		const conn = await connectionOf(userA.token);
-		await asUser(userA.token, 'store-platform-session', { creator_profile_id: conn, platform: 'tiktok', cookies: [seedCookie], expires_at: '2020-01-01T00:00:00Z' });
+		const live = await asUser(userA.token, 'store-platform-session', { creator_profile_id: conn, platform: 'tiktok', cookies: [{ ...seedCookie, value: 'live' }], expires_at: '2099-01-01T00:00:00Z' });
+		expect(live.status).toBe(200);
+		await new Promise((r) => setTimeout(r, 1100)); // captured_at has second precision on SQLite
+		const expired = await asUser(userA.token, 'store-platform-session', { creator_profile_id: conn, platform: 'tiktok', cookies: [seedCookie], expires_at: '2020-01-01T00:00:00Z' });
+		expect(expired.status).toBe(200);
+		const got = await asServer('get-platform-session', { creator_profile_id: conn, platform: 'tiktok' });
+		expect(got.body).toMatchObject({ id: live.body.id, cookies: [{ ...seedCookie, value: 'live' }], expires_at: '2099-01-01T00:00:00.000Z' });
+		expect(await reveals(live.body.id)).toHaveLength(1);
+		expect(await reveals(expired.body.id)).toHaveLength(0);
+		await asUser(userA.token, 'revoke-platform-session', { id: live.body.id });
 		expect(await asServer('get-platform-session', { creator_profile_id: conn, platform: 'tiktok' })).toMatchObject({ status: 404 });
 	});
 

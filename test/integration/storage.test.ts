@@ -30,6 +30,20 @@ const credentialsOf = (bytes: number) => ({ blob: randomBytes(Math.ceil((bytes *
 
 beforeAll(() => void ({ directus, api, users: [user] } = suite));
 
+const SESSION_INDEX = 'platform_sessions_newest_by_profile';
+/** Whether the database lists the session index, with its three columns in order. */
+async function hasSessionIndex() {
+	const sql = {
+		sqlite: `select name as c from pragma_index_info('${SESSION_INDEX}') order by seqno`,
+		postgres: `select a.attname as c from pg_index i join pg_class x on x.oid = i.indexrelid join pg_attribute a on a.attrelid = i.indrelid and a.attnum = any(i.indkey) where x.relname = '${SESSION_INDEX}' order by array_position(i.indkey::int[], a.attnum::int)`,
+		mysql: `select column_name as c from information_schema.statistics where table_schema = database() and table_name = 'platform_sessions' and index_name = '${SESSION_INDEX}' order by seq_in_index`,
+	}[directus.db.kind];
+	const columns = (await directus.db.query<{ c: string }>(sql)).map((r) => r.c);
+	if (columns.length === 0) return false;
+	expect(columns).toEqual(['creator_profile_id', 'platform', 'captured_at']);
+	return true;
+}
+
 async function roundTripEveryRoute(bytes: number) {
 	const credentials = credentialsOf(bytes);
 	const platform = `big${bytes}-${randomBytes(3).toString('hex')}`;
@@ -277,9 +291,19 @@ describe('an installation made with the old column types', () => {
 			await directus.db.execute(`update directus_fields set special = null where collection = 'platform_sessions' and field in ('expires_at', 'revoked_at')`);
 			await directus.db.execute(`update directus_fields set special = 'date-created' where collection = 'platform_sessions' and field = 'captured_at'`);
 		}
+		// Nor had they the index get-platform-session reads.
+		expect(await hasSessionIndex()).toBe(true);
+		if (mysql()) {
+			// InnoDB gave the foreign key on creator_profile_id its own index until ours, which leads with that column, took over.
+			await directus.db.execute('create index platform_sessions_creator_profile_id_fk on platform_sessions (creator_profile_id)');
+			await directus.db.execute(`drop index ${SESSION_INDEX} on platform_sessions`);
+		} else await directus.db.execute(`drop index ${SESSION_INDEX}`);
+		expect(await hasSessionIndex()).toBe(false);
 		const setup = await directus.cli(['credentials', 'setup', '--json'], { LOG_LEVEL: 'error' });
 		expect(setup.code, setup.stderr).toBe(0);
 		const changes: string[] = JSON.parse(setup.stdout).changes;
+		expect(changes).toContain(`created index ${SESSION_INDEX} on platform_sessions (creator_profile_id, platform, captured_at)`);
+		expect(await hasSessionIndex()).toBe(true);
 		if (mysql()) {
 			expect(changes).toEqual(
 				expect.arrayContaining([
@@ -320,8 +344,13 @@ describe('setup on several instances at once', () => {
 			else writeFileSync(lockFile, String(process.pid));
 			let finished = false;
 			const setup = directus.cli(['credentials', 'setup', '--json'], { LOG_LEVEL: 'error' }).then((out) => ((finished = true), out));
-			await new Promise((r) => setTimeout(r, 12_000)); // a setup alone takes about 4 s here
+			// PostgreSQL and MariaDB show a session waiting for the lock; a SQLite setup just polls, so that one gets time (a setup alone takes about 5 s here).
+			const waiting = kind === 'postgres' ? `select count(*) as n from pg_locks where locktype = 'advisory' and objid = ${LOCK_ID} and not granted` : `select count(*) as n from information_schema.processlist where info like 'select get_lock(%' and id <> connection_id()`;
+			const deadline = Date.now() + 60_000;
+			if (db) while (Number((await directus.db.query<{ n: number }>(waiting))[0]!.n) === 0 && Date.now() < deadline && !finished) await new Promise((r) => setTimeout(r, 100));
+			await new Promise((r) => setTimeout(r, db ? 1_000 : 12_000));
 			expect(finished).toBe(false);
+			if (db) expect(Number((await directus.db.query<{ n: number }>(waiting))[0]!.n)).toBe(1);
 			if (db) await db.raw(kind === 'mysql' ? `select release_lock(?)` : 'select pg_advisory_unlock(?)', [kind === 'mysql' ? LOCK_NAME : LOCK_ID]);
 			else rmSync(lockFile);
 			expect((await setup).code).toBe(0);
