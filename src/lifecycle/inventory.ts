@@ -3,19 +3,17 @@ import { classifyStored, DecryptError, openStoredValue, type Keyring } from '../
 import type { FailureLog } from './failures.js';
 import { countRows, scanColumn, storedValue, type StoredRow, type Target } from './scan.js';
 
-/** What reading every value of one protected field found (verify's full pass). */
+/**
+ * What opening every value of one protected field found (verify's full pass). Counts by key id,
+ * legacy and plaintext are the census's (SQL, no decryption); this adds what only opening tells.
+ */
 export interface FieldInspection {
 	field: string;
 	rows: number;
 	empty: number;
-	byKeyId: Record<string, number>;
-	legacy: number;
 	earlierBinding: number;
-	plaintext: number;
 	undecryptable: number;
-	missingKeyIds: string[];
 }
-
 
 export type Progress = (done: number, total: number) => void;
 
@@ -29,8 +27,9 @@ export function check(ring: Keyring, target: Target, row: StoredRow): { earlierB
 }
 
 /**
- * Reads every protected value once, a batch at a time: per field, rows per key id, legacy,
- * plaintext and undecryptable counts; each failing row goes to `failures`. Changes nothing.
+ * Opens every protected value once, a batch at a time: per field, how many are undecryptable and how
+ * many are bound to an earlier spelling of their row's key; each failing row (plaintext included)
+ * goes to `failures`. Changes nothing.
  */
 export async function inspectTargets(db: Knex, ring: Keyring, targets: Target[], failures: FailureLog, options: { batchSize?: number; onProgress?: Progress } = {}) {
 	const batchSize = options.batchSize ?? 1000;
@@ -39,28 +38,21 @@ export async function inspectTargets(db: Knex, ring: Keyring, targets: Target[],
 	let done = 0;
 	const fields: FieldInspection[] = [];
 	for (const target of targets) {
-		const status: FieldInspection = { field: `${target.collection}.${target.field}`, rows: 0, empty: 0, byKeyId: {}, legacy: 0, earlierBinding: 0, plaintext: 0, undecryptable: 0, missingKeyIds: [] };
+		const status: FieldInspection = { field: `${target.collection}.${target.field}`, rows: 0, empty: 0, earlierBinding: 0, undecryptable: 0 };
+		const fail = (id: string | number, reason: string) => failures.add({ collection: target.collection, field: target.field, id, reason });
 		for await (const batch of scanColumn(db, target, batchSize)) {
 			for (const row of batch) {
 				status.rows++;
-				const stored = classifyStored(storedValue(target, row.text));
-				if (stored.format === 'empty') {
-					status.empty++;
-					continue;
+				const format = classifyStored(storedValue(target, row.text)).format;
+				if (format === 'empty') status.empty++;
+				else if (format === 'plaintext') fail(row.pk, 'plaintext: value is not encrypted');
+				else {
+					const result = check(ring, target, row);
+					if ('failure' in result) {
+						status.undecryptable++;
+						fail(row.pk, result.failure);
+					} else if (result.earlierBinding) status.earlierBinding++;
 				}
-				if (stored.format === 'plaintext') {
-					status.plaintext++;
-					failures.add({ collection: target.collection, field: target.field, id: row.pk, reason: 'plaintext: value is not encrypted' });
-					continue;
-				}
-				if (stored.format === 'v2' && stored.keyId) status.byKeyId[stored.keyId] = (status.byKeyId[stored.keyId] ?? 0) + 1;
-				if (stored.format === 'legacy-string' || stored.format === 'legacy-object') status.legacy++;
-				if (stored.keyId && !ring.byId(stored.keyId) && !status.missingKeyIds.includes(stored.keyId)) status.missingKeyIds.push(stored.keyId);
-				const result = check(ring, target, row);
-				if ('failure' in result) {
-					status.undecryptable++;
-					failures.add({ collection: target.collection, field: target.field, id: row.pk, reason: result.failure });
-				} else if (result.earlierBinding) status.earlierBinding++;
 			}
 			done += batch.length;
 			options.onProgress?.(Math.min(done, total), total);
