@@ -88,6 +88,8 @@ export const ConflictError = answer('CREDENTIALS_CONFLICT', 409);
 export const NotConfiguredError = answer('CREDENTIALS_NOT_CONFIGURED', 500);
 /** A stored value the configured keys cannot open. */
 export const UndecryptableError = answer('CREDENTIALS_UNDECRYPTABLE', 500);
+/** The audit entry a reveal needs could not be written: nothing is revealed (the cause is logged, not answered). */
+export const AuditUnavailableError = answer('CREDENTIALS_AUDIT_UNAVAILABLE', 503);
 
 /** Whether an error is one of the extension's own (an expected answer, not a bug to log). */
 export const isOwnError = (error: unknown) => typeof (error as { code?: unknown } | null)?.code === 'string' && (error as { code: string }).code.startsWith('CREDENTIALS_');

@@ -44,6 +44,8 @@ export function sendError(res: Response, status: number, error: string) {
 	res.status(status).json({ success: false, error });
 }
 
+const OPERATOR_ERRORS = ['CREDENTIALS_UNDECRYPTABLE', 'CREDENTIALS_AUDIT_UNAVAILABLE'];
+
 /** Express 4 does not catch rejected promises: every async handler goes through here. */
 export function asyncRoute(
 	handler: (req: Request, res: Response) => Promise<unknown>,
@@ -52,8 +54,8 @@ export function asyncRoute(
 	return (req: Request, res: Response, _next: NextFunction) => {
 		handler(req, res).catch((error: unknown) => {
 			const body = toErrorBody(error);
-			// Bugs, and stored values the keys cannot open (an operator must hear of those), are logged; other own answers are not.
-			if (body.status >= 500 && (!isOwnError(error) || (error as { code?: string }).code === 'CREDENTIALS_UNDECRYPTABLE')) onUnexpected(error);
+			// Bugs, stored values the keys cannot open and an audit log that cannot be written (an operator must hear of those) are logged; other own answers are not.
+			if (body.status >= 500 && (!isOwnError(error) || OPERATOR_ERRORS.includes((error as { code: string }).code))) onUnexpected(error);
 			if (!res.headersSent) sendError(res, body.status, body.error);
 		});
 	};

@@ -2,6 +2,7 @@ import { defineEndpoint } from '@directus/extensions-sdk';
 import type { SchemaOverview } from '@directus/types';
 import type { Request } from 'express';
 import { runtimeFor } from '../config/index.js';
+import { safeMessage } from '../lib/error-message.js';
 import type { ServiceDeps } from '../services/deps.js';
 import type { Caller } from '../services/caller.js';
 import { requireAdmin, requireServerSecret, requireUser } from './auth.js';
@@ -20,8 +21,10 @@ export default defineEndpoint({
 		const runtime = runtimeFor(env);
 		const { config, fields } = runtime;
 		const onUnexpected = (error: unknown) =>
-			// The message only: stacks and Directus errors can carry payload fragments.
-			logger.error(`[credentials] unexpected error: ${error instanceof Error ? `${error.name}: ${error.message}` : 'unknown'}`);
+			// The message only (and its cause's, without the statement): stacks and Directus errors can carry payload fragments.
+			logger.error(
+				`[credentials] unexpected error: ${error instanceof Error ? `${error.name}: ${error.message}${error.cause ? ` (cause: ${safeMessage(error.cause)})` : ''}` : 'unknown'}`,
+			);
 
 		// Fail closed: without a usable key no route works, and the answer says which setting is wrong.
 		router.use((_req, res, next) => {

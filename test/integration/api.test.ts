@@ -315,6 +315,87 @@ describe('encrypt and decrypt utility (server secret)', () => {
 	});
 });
 
+describe('no audit, no reveal (group commit)', () => {
+	/** A database trigger that refuses the audit entries of reveals — of one item, or of all. */
+	const AUDIT_DOWN = {
+		sqlite: (item: string | null) => [
+			`create trigger audit_down before insert on directus_activity when new.action = 'reveal' ${item ? `and new.item = '${item}'` : ''} begin select raise(abort, 'audit down'); end`,
+		],
+		postgres: (item: string | null) => [
+			`create function audit_down() returns trigger language plpgsql as $$ begin if new.action = 'reveal' ${item ? `and new.item = '${item}'` : ''} then raise exception 'audit down'; end if; return new; end $$`,
+			'create trigger audit_down before insert on directus_activity for each row execute function audit_down()',
+		],
+		mysql: (item: string | null) => [
+			`create trigger audit_down before insert on directus_activity for each row begin if new.action = 'reveal' ${item ? `and new.item = '${item}'` : ''} then signal sqlstate '45000' set message_text = 'audit down'; end if; end`,
+		],
+	};
+	const auditDown = async (item: string | null = null) => {
+		for (const sql of AUDIT_DOWN[directus.db.kind](item)) await directus.db.execute(sql);
+	};
+	const auditUp = async () => {
+		await directus.db.execute('drop trigger audit_down' + (directus.db.kind === 'postgres' ? ' on directus_activity' : ''));
+		if (directus.db.kind === 'postgres') await directus.db.execute('drop function audit_down');
+	};
+	const revealAnswers = { status: 503, body: { success: false, error: 'The reveal could not be written to the audit log, so nothing was revealed' } };
+
+	it('every reveal route answers 503 without the value when its audit entry cannot be written', async () => {
+		const secret = `never-${randomBytes(6).toString('hex')}`;
+		const conn = await connectionOf(userA.token);
+		expect((await asServer('store', { creatorProfileId: conn, credentials: { secret } })).status).toBe(200);
+		const cred = await asUser(userA.token, 'create-download-cred', { platform: 'youtube', creator_profile_id: conn, auth_type: 'password', username: 'u', credentials: { password: secret } });
+		expect((await asUser(userA.token, 'store-platform-session', { creator_profile_id: conn, platform: 'audit', cookies: [{ ...seedCookie, value: secret }] })).status).toBe(200);
+		const key = await api('POST', '/credentials', { token: userA.token, body: { service: 'openai', name: 'audit-down', key: secret } });
+		expect(key.status).toBe(201);
+		const encrypted = (await asServer('encrypt', { data: secret })).body.encrypted;
+		const calls = [
+			() => asServer('reveal', { creatorProfileId: conn }),
+			() => asServer('reveal-download-cred', { id: cred.body.id }),
+			() => asServer('get-platform-session', { creator_profile_id: conn, platform: 'audit' }),
+			() => api('POST', '/credentials/reveal-key', { body: { id: key.body.id }, headers: { 'X-RBAC-SYNC-SECRET': directus.env.RBAC_SYNC_WEBHOOK_SECRET! } }),
+			() => asServer('decrypt', { encrypted }),
+			() => asServer('decrypt', { collection: 'platform_connections', id: conn, field: 'encrypted_credentials' }),
+		];
+		const before = (await directus.db.query<{ n: number }>(`select count(*) as n from directus_activity where action = 'reveal'`))[0]!.n;
+		await auditDown();
+		try {
+			// One at a time and all at once (one shared INSERT): none answers with the value.
+			for (const call of calls) {
+				const res = await call();
+				expect(res).toMatchObject(revealAnswers);
+				expect(res.text).not.toContain(secret);
+			}
+			for (const res of await Promise.all([...calls, ...calls].map((call) => call()))) {
+				expect(res).toMatchObject(revealAnswers);
+				expect(res.text).not.toContain(secret);
+			}
+		} finally {
+			await auditUp();
+		}
+		expect((await directus.db.query<{ n: number }>(`select count(*) as n from directus_activity where action = 'reveal'`))[0]!.n).toBe(before);
+		// The operator hears of it, without the statement or the value.
+		expect(directus.log()).toContain('The reveal could not be written to the audit log');
+		expect(directus.log()).toContain('audit down');
+		expect(directus.log()).not.toContain(secret);
+		for (const call of calls) expect((await call()).status).toBe(200);
+	});
+
+	it('reveals at once share one INSERT, yet each waits for its own entry; one failing entry fails only its own reveal', async () => {
+		const ids = await Promise.all(Array.from({ length: 12 }, () => connectionOf(userA.token)));
+		for (const [i, id] of ids.entries()) expect((await asServer('store', { creatorProfileId: id, credentials: { n: i } })).status).toBe(200);
+		const [refused, ...rest] = ids as [string, ...string[]];
+		await auditDown(refused);
+		try {
+			const answers = await Promise.all(ids.map((id) => asServer('reveal', { creatorProfileId: id })));
+			expect(answers[0]).toMatchObject(revealAnswers);
+			expect(answers.slice(1).map((a) => a.body.credentials)).toEqual(rest.map((_, i) => ({ n: i + 1 })));
+		} finally {
+			await auditUp();
+		}
+		expect(await reveals(refused)).toHaveLength(0);
+		for (const id of rest) expect(await reveals(id)).toHaveLength(1);
+	});
+});
+
 describe('every route, whatever the body', () => {
 	const routes = ['create-profile', 'update-profile-creds', 'create-download-cred', 'store-platform-session', 'revoke-platform-session', 'store', 'reveal', 'reveal-download-cred', 'get-platform-session', 'encrypt', 'decrypt'];
 	const server = new Set(['store', 'reveal', 'reveal-download-cred', 'get-platform-session', 'encrypt', 'decrypt']);

@@ -43,7 +43,10 @@ const sqliteTemplate = (name: string) => join(templateDir(), `${name}.db`);
 
 function sqliteDatabase(dir: string, template?: string): TestDatabase {
 	const file = join(dir, 'data.db');
-	if (template) for (const s of SQLITE_FILES) if (existsSync(sqliteTemplate(template) + s)) copyFileSync(sqliteTemplate(template) + s, file + s);
+	if (template) {
+		copyFileSync(sqliteTemplate(template), file); // throws when the template is gone
+		if (existsSync(sqliteTemplate(template) + '-wal')) copyFileSync(sqliteTemplate(template) + '-wal', file + '-wal');
+	}
 	return {
 		kind: 'sqlite',
 		env: { DB_CLIENT: 'sqlite3', DB_FILENAME: file },

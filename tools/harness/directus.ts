@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { directusCli, installExtension } from '../../scripts/directus.mjs';
 import { createTestDatabase, dropTemplate, harnessDatabase, type TestDatabase } from './database.js';
-import { findTemplate, recordTemplate, templateName } from './template.js';
+import { findTemplate, recordTemplate, templateName, touchTemplate } from './template.js';
 
 /**
  * A real Directus 12 with the built extension (dist/), on SQLite in a temp dir and a free port.
@@ -99,8 +99,10 @@ export async function startDirectus(options: StartOptions = {}): Promise<Instanc
 	const templatable =
 		!options.prepared && !options.database && !options.skipSetup && !options.withoutExtension && !Object.keys(options.env ?? {}).some((k) => /^(ADMIN|DB)_/.test(k));
 	const template = templatable ? templateName(harnessDatabase(), extraFields) : undefined;
-	const saved = template ? findTemplate(template) : undefined;
-	const db = options.database ?? (await createTestDatabase(dir, saved?.name));
+	let saved = template ? findTemplate(template) : undefined;
+	if (saved) touchTemplate(saved.name);
+	// A template another run dropped meanwhile: this instance prepares its database itself.
+	const db = options.database ?? (await createTestDatabase(dir, saved?.name).catch(() => ((saved = undefined), createTestDatabase(dir))));
 	const extensions = join(dir, 'extensions');
 	mkdirSync(extensions);
 	mkdirSync(join(dir, 'uploads'));
@@ -148,7 +150,7 @@ export async function startDirectus(options: StartOptions = {}): Promise<Instanc
 		if (setup.code !== 0) throw new Error(`setup failed:\n${tail(logFile)}`);
 		if (template) {
 			await db.saveTemplate(template);
-			await recordTemplate({ name: template, admin }, harnessDatabase(), extraFields, dropTemplate);
+			await recordTemplate({ name: template, admin }, harnessDatabase(), dropTemplate);
 		}
 	}
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -46,16 +46,26 @@ export function findTemplate(name: string): Template | undefined {
 	}
 }
 
+/** Templates of this database kind unused for this long are dropped: no run takes that long, so none is in use. */
+const STALE_MS = 12 * 3600_000;
+
 /**
- * Records a template the database layer has just saved, and drops the ones an earlier build left
- * for the same database kind and fields (the marker is written last: a half-saved one is never used).
+ * Records a template the database layer has just saved (the marker is written last: a half-saved one
+ * is never used), and drops the ones of the same database kind that no run has used for 12 hours.
  */
-export async function recordTemplate(template: Template, kind: string, extraFields: string | undefined, drop: (name: string) => Promise<void>) {
+export async function recordTemplate(template: Template, kind: string, drop: (name: string) => Promise<void>) {
 	for (const file of readdirSync(templateDir()).filter((f) => f.endsWith('.json'))) {
-		const other = JSON.parse(readFileSync(join(templateDir(), file), 'utf8')) as Template & { kind: string; extraFields: string };
-		if (other.name === template.name || other.kind !== kind || other.extraFields !== (extraFields ?? '')) continue;
-		rmSync(join(templateDir(), file), { force: true });
+		const marker = join(templateDir(), file);
+		const other = JSON.parse(readFileSync(marker, 'utf8')) as Template & { kind: string };
+		if (other.name === template.name || other.kind !== kind || Date.now() - statSync(marker).mtimeMs < STALE_MS) continue;
+		rmSync(marker, { force: true });
 		await drop(other.name);
 	}
-	writeFileSync(markerOf(template.name), JSON.stringify({ ...template, kind, extraFields: extraFields ?? '' }), { mode: 0o600 });
+	writeFileSync(markerOf(template.name), JSON.stringify({ ...template, kind }), { mode: 0o600 });
+}
+
+/** Marks a template as used now, so that it is not dropped as stale while runs still copy it. */
+export function touchTemplate(name: string) {
+	const now = new Date();
+	utimesSync(markerOf(name), now, now);
 }

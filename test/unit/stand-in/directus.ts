@@ -70,7 +70,7 @@ export class StandIn {
 				return key;
 			}
 		}
-		const database = ((name: string) => ({ insert: async (row: Row) => void standIn.table(name).push(row) })) as unknown as ServiceDeps['database'];
+		const database = ((name: string) => ({ insert: async (rows: Row | Row[]) => void standIn.table(name).push(...[rows].flat()) })) as unknown as ServiceDeps['database'];
 		return { services: { ItemsService }, database, schema: schemaOf(), keys: { ok: true, ring }, fields: new ProtectedFields([...BUILT_IN_PROTECTED_FIELDS]) };
 	}
 }
