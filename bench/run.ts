@@ -153,27 +153,27 @@ async function httpRows(directus: Instance) {
 	const patchPlain: Target = { url: u(`/items/bench_plain/${plain}`), method: 'PATCH', headers: admin, body: { payload: JSON.stringify(credentials) } };
 	const getPlain: Target = { url: u(`/items/bench_plain/${plain}`), method: 'GET', headers: admin };
 
-	await compare('POST /credentials/store', { url: u('/credentials/store'), method: 'POST', headers: secret, body: { creatorProfileId: conn, credentials } }, patchPlain, 0.9, ['store', 'PATCH /items (no protected field)']);
-	await compare('POST /credentials/reveal (with its activity entry)', { url: u('/credentials/reveal'), method: 'POST', headers: secret, body: { creatorProfileId: conn } }, getPlain, 0.85, ['reveal', 'GET /items/:id']);
+	await compare('POST /credentials/store', { url: u('/credentials/store'), method: 'POST', headers: secret, body: { creatorProfileId: conn, credentials } }, patchPlain, 1.0, ['store', 'PATCH /items (no protected field)']);
+	await compare('POST /credentials/reveal (with its activity entry)', { url: u('/credentials/reveal'), method: 'POST', headers: secret, body: { creatorProfileId: conn } }, getPlain, 0.95, ['reveal', 'GET /items/:id']);
 	await compare(
 		'POST /credentials/create-profile',
 		{ url: u('/credentials/create-profile'), method: 'POST', headers: admin, body: { platform: 'bench', platform_username: 'u', credentials }, uniqueField: 'platform_username' },
 		{ url: u('/items/bench_plain'), method: 'POST', headers: admin, body: { platform: 'p', payload: JSON.stringify(credentials) }, uniqueField: 'platform' },
-		null,
+		1.0,
 		['create-profile', 'POST /items'],
 	);
 	await compare(
 		'POST /credentials/store-platform-session (50 cookies)',
 		{ url: u('/credentials/store-platform-session'), method: 'POST', headers: admin, body: { creator_profile_id: conn, platform: 'ig', cookies } },
 		{ url: u('/items/bench_plain'), method: 'POST', headers: admin, body: { platform: 'ig', payload: JSON.stringify(cookies) } },
-		null,
+		1.0,
 		['store-platform-session', 'POST /items'],
 	);
 	await compare(
 		'POST /credentials/get-platform-session',
 		{ url: u('/credentials/get-platform-session'), method: 'POST', headers: secret, body: { creator_profile_id: conn, platform: 'ig' } },
 		{ url: u('/items/bench_plain?filter[platform][_eq]=ig&sort=-id&limit=1'), method: 'GET', headers: admin },
-		null,
+		0.9,
 		['get-platform-session', 'GET /items?filter'],
 	);
 	await compare(
@@ -242,7 +242,7 @@ async function rotation(directus: Instance) {
 	const summary = JSON.parse(out.trim().split('\n').pop() ?? '{}');
 	if (!summary.ok) throw new Error(`rotate failed: ${summary.error ?? 'no summary'}`);
 	const rowsPerSecond = summary.rewritten / (summary.durationMs / 1000);
-	rows.push({ measure: ROTATION_MEASURE, extension: `${rowsPerSecond.toFixed(0)} rows/s (${summary.rewritten} rewritten in ${(summary.durationMs / 1000).toFixed(1)} s)`, baseline: 'goal: 5,000 rows/s', ratio: rowsPerSecond / 5000, goal: 1 });
+	rows.push({ measure: ROTATION_MEASURE, extension: `${rowsPerSecond.toFixed(0)} rows/s (${summary.rewritten} rewritten in ${(summary.durationMs / 1000).toFixed(1)} s)`, baseline: 'goal: 5,000 rows/s (the performance issue aims at 40,000 on SQLite, 25,000 on PostgreSQL and MariaDB)', ratio: rowsPerSecond / 5000, goal: 1 });
 	rows.push({ measure: 'Memory', extension: `server RSS with ${ROTATION_ROWS.toLocaleString('en')} stored rows: ${serverRss.toFixed(0)} MiB`, baseline: `rotate process peak RSS: ${peak.toFixed(0)} MiB (streams in batches of 1,000)`, ratio: null, goal: null });
 	console.error(`  rotation: ${rowsPerSecond.toFixed(0)} rows/s`);
 }
