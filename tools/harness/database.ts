@@ -38,15 +38,16 @@ pg.types.setTypeParser(20, Number);
 
 const PG = { host: '127.0.0.1', port: 5432, user: 'postgres', password: '' };
 
-const SQLITE_FILES = ['', '-wal'];
 const sqliteTemplate = (name: string) => join(templateDir(), `${name}.db`);
+/** A SQLite database file and its write-ahead log, if it has one. Throws when `from` is gone. */
+const copySqlite = (from: string, to: string) => {
+	copyFileSync(from, to);
+	if (existsSync(`${from}-wal`)) copyFileSync(`${from}-wal`, `${to}-wal`);
+};
 
 function sqliteDatabase(dir: string, template?: string): TestDatabase {
 	const file = join(dir, 'data.db');
-	if (template) {
-		copyFileSync(sqliteTemplate(template), file); // throws when the template is gone
-		if (existsSync(sqliteTemplate(template) + '-wal')) copyFileSync(sqliteTemplate(template) + '-wal', file + '-wal');
-	}
+	if (template) copySqlite(sqliteTemplate(template), file);
 	return {
 		kind: 'sqlite',
 		env: { DB_CLIENT: 'sqlite3', DB_FILENAME: file },
@@ -84,7 +85,8 @@ function sqliteDatabase(dir: string, template?: string): TestDatabase {
 			return Buffer.concat(files.map((f) => readFileSync(f))).toString('latin1');
 		},
 		async saveTemplate(name) {
-			for (const s of SQLITE_FILES) if (existsSync(file + s)) copyFileSync(file + s, sqliteTemplate(name) + s);
+			rmSync(`${sqliteTemplate(name)}-wal`, { force: true });
+			copySqlite(file, sqliteTemplate(name));
 		},
 		async drop() {
 			/* removed with the temp dir */
@@ -161,11 +163,11 @@ async function copyMysqlDatabase(from: string, to: string) {
 	try {
 		await admin.query(`DROP DATABASE IF EXISTS ${to}`);
 		await admin.query(`CREATE DATABASE ${to} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
+		await admin.query(`USE ${to}`);
 		await admin.query('SET FOREIGN_KEY_CHECKS = 0');
 		const [tables] = await admin.query<mysql.RowDataPacket[]>(`SELECT table_name AS name FROM information_schema.tables WHERE table_schema = ? AND table_type = 'BASE TABLE'`, [from]);
 		for (const { name } of tables) {
 			const [[created]] = await admin.query<mysql.RowDataPacket[]>(`SHOW CREATE TABLE \`${from}\`.\`${name}\``);
-			await admin.query(`USE ${to}`);
 			await admin.query(created!['Create Table']);
 			await admin.query(`INSERT INTO \`${to}\`.\`${name}\` SELECT * FROM \`${from}\`.\`${name}\``);
 		}
@@ -221,7 +223,7 @@ async function mysqlDatabase(template?: string): Promise<TestDatabase> {
 /** Removes a saved template of this run's database kind. */
 export async function dropTemplate(name: string) {
 	const kind = harnessDatabase();
-	if (kind === 'sqlite') for (const s of SQLITE_FILES) rmSync(sqliteTemplate(name) + s, { force: true });
+	if (kind === 'sqlite') for (const s of ['', '-wal']) rmSync(sqliteTemplate(name) + s, { force: true });
 	else if (kind === 'postgres') await postgresAdmin((admin) => admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
 	else {
 		const admin = await mysql.createConnection(MYSQL);
