@@ -44,6 +44,16 @@ describe('envelope', () => {
 		expect(parseEnvelope(a).tag).toHaveLength(16);
 	});
 
+	it('never hands out an IV twice, across many refills of its random pool', () => {
+		const r = ring();
+		const ivs = new Set<string>();
+		for (let i = 0; i < 5000; i++) ivs.add(parseEnvelope(sealValue(r, i, ctx)).iv.toString('hex'));
+		expect(ivs.size).toBe(5000);
+		// Not a run of zeros or a counter: bytes look random (each byte value shows up across 5,000 IVs).
+		const bytes = new Set([...ivs].flatMap((iv) => [...Buffer.from(iv, 'hex')]));
+		expect(bytes.size).toBe(256);
+	});
+
 	it('refuses a ciphertext moved to another row, field or collection', () => {
 		const r = ring();
 		const env = sealValue(r, { secret: 1 }, ctx);
