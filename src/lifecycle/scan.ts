@@ -15,6 +15,8 @@ export interface StoredRow {
 	pk: string | number;
 	/** The column's exact text (JSON columns too), so a compare-and-swap can match it byte for byte. */
 	text: string | null;
+	/** SQLite only: where the row lies in its table (see walkColumn), so a write can find it without the key's index. */
+	rowid?: number;
 }
 
 /** The protected fields that exist, optionally limited to one collection. */
@@ -63,24 +65,42 @@ export async function countRows(db: Knex, target: Target): Promise<number> {
 }
 
 /**
- * Walks a column in primary-key order, a batch at a time (keyset pagination): memory stays flat
+ * The order a walk goes in. SQLite keeps a table's rows in rowid order, and a UUID key's index is
+ * random with respect to it: a batch taken in key order touches one page per row, a batch taken in
+ * rowid order a few pages in all (rotate writes about three times faster). The rowid is used when
+ * the table has one and no column of its own takes any of its names; otherwise the primary key.
+ */
+export async function walkColumn(db: Knex, target: Target): Promise<string> {
+	if (dialectOf(db) !== 'sqlite') return target.pk;
+	const [table] = (await db.raw('select wr from pragma_table_list where name = ?', [target.collection])) as { wr: number }[];
+	if (!table || table.wr) return target.pk;
+	const columns = new Set(((await db.raw('select lower(name) as name from pragma_table_info(?)', [target.collection])) as { name: string }[]).map((c) => c.name));
+	return ['_rowid_', 'rowid', 'oid'].find((alias) => !columns.has(alias)) ?? target.pk;
+}
+
+/**
+ * Walks a column a batch at a time (keyset pagination, in walkColumn's order): memory stays flat
  * whatever the table size, and rows written meanwhile are either seen or were already current.
  * `only` narrows the walk to the rows it selects.
  */
 export async function* scanColumn(db: Knex, target: Target, batchSize: number, only?: (query: Knex.QueryBuilder) => void): AsyncGenerator<StoredRow[]> {
+	const walk = await walkColumn(db, target);
+	const byRowid = walk !== target.pk;
 	let after: string | number | undefined;
 	for (;;) {
 		const query = db(target.collection)
 			.select({ pk: target.pk })
 			.select({ text: textOf(db, target.field) })
-			.orderBy(target.pk)
+			.orderBy(walk)
 			.limit(batchSize);
-		if (after !== undefined) query.where(target.pk, '>', after);
+		if (byRowid) query.select({ rowid: walk });
+		if (after !== undefined) query.where(walk, '>', after);
 		only?.(query);
 		const rows = (await query) as StoredRow[];
 		if (rows.length === 0) return;
 		yield rows;
-		after = rows[rows.length - 1]!.pk;
+		const last = rows[rows.length - 1]!;
+		after = byRowid ? last.rowid! : last.pk;
 		if (rows.length < batchSize) return;
 	}
 }

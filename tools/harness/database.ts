@@ -22,11 +22,18 @@ export interface TestDatabase {
 	execute(sql: string, ...params: Param[]): Promise<void>;
 	/** Inserts many rows fast (one transaction on SQLite, multi-row statements on PostgreSQL). */
 	insertMany(table: string, rows: Record<string, Param>[]): Promise<void>;
+	/** A write transaction on a connection of its own, held open until commit: another writer, racing the one under test. */
+	hold(): Promise<HeldTransaction>;
 	/** Everything stored, as text: the SQLite file's bytes, or every PostgreSQL table dumped. */
 	everything(): Promise<string>;
 	/** Copies this database as it stands into the template `name` (see template.ts); nothing may be writing it. */
 	saveTemplate(name: string): Promise<void>;
 	drop(): Promise<void>;
+}
+
+export interface HeldTransaction {
+	execute(sql: string, ...params: Param[]): Promise<void>;
+	commit(): Promise<void>;
 }
 
 export type DatabaseKind = 'sqlite' | 'postgres' | 'mysql';
@@ -80,6 +87,17 @@ function sqliteDatabase(dir: string, template?: string): TestDatabase {
 				db.close();
 			}
 		},
+		async hold() {
+			const db = new DatabaseSync(file, { timeout: 10_000 });
+			db.exec('begin immediate');
+			return {
+				execute: async (sql, ...params) => void db.prepare(sql).run(...params),
+				commit: async () => {
+					db.exec('commit');
+					db.close();
+				},
+			};
+		},
 		async everything() {
 			const files = ['', '-wal', '-journal', '-shm'].map((s) => file + s).filter(existsSync);
 			return Buffer.concat(files.map((f) => readFileSync(f))).toString('latin1');
@@ -132,6 +150,18 @@ async function postgresDatabase(template?: string): Promise<TestDatabase> {
 				const values = chunk.map((_, r) => `(${columns.map((_, c) => `$${r * columns.length + c + 1}`).join(', ')})`).join(', ');
 				await pool.query(`insert into "${table}" (${columns.map((c) => `"${c}"`).join(', ')}) values ${values}`, chunk.flatMap((row) => columns.map((c) => row[c] ?? null)));
 			}
+		},
+		async hold() {
+			const client = new pg.Client({ ...PG, database: name });
+			await client.connect();
+			await client.query('begin');
+			return {
+				execute: async (sql, ...params) => void (await client.query(numbered(sql), params)),
+				commit: async () => {
+					await client.query('commit');
+					await client.end();
+				},
+			};
 		},
 		async everything() {
 			const tables = await pool.query(`select tablename from pg_tables where schemaname = 'public'`);
@@ -203,6 +233,18 @@ async function mysqlDatabase(template?: string): Promise<TestDatabase> {
 				const values = chunk.map(() => `(${columns.map(() => '?').join(', ')})`).join(', ');
 				await pool.query(`insert into "${table}" (${columns.map((c) => `"${c}"`).join(', ')}) values ${values}`, chunk.flatMap((row) => columns.map((c) => row[c] ?? null)));
 			}
+		},
+		async hold() {
+			const connection = await mysql.createConnection({ ...MYSQL, database: name });
+			await connection.query(`SET SESSION sql_mode = CONCAT(@@sql_mode, ',ANSI_QUOTES')`);
+			await connection.query('start transaction');
+			return {
+				execute: async (sql, ...params) => void (await connection.query(sql, params)),
+				commit: async () => {
+					await connection.query('commit');
+					await connection.end();
+				},
+			};
 		},
 		async everything() {
 			const tables = await rows<{ name: string }>('select table_name as name from information_schema.tables where table_schema = ?', [name]);

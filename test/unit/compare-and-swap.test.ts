@@ -1,0 +1,120 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import fc from 'fast-check';
+import knex, { type Knex } from 'knex';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { compareAndSwap, statementSlices, type Change } from '../../src/lifecycle/compare-and-swap.js';
+import { scanColumn, walkColumn, type StoredRow, type Target } from '../../src/lifecycle/scan.js';
+
+/**
+ * The set-based compare-and-swap on a real SQLite file (PostgreSQL and MariaDB run the same
+ * guarantees in the rotation integration test): rows that still hold what was read are written,
+ * rows changed meanwhile are left as written, whatever order the walk took.
+ */
+describe('statementSlices', () => {
+	const change = (size: number): Change => ({ pk: randomUUID(), old: 'o'.repeat(size), next: 'n'.repeat(size) });
+
+	it('keeps every change, in order, in slices bounded by rows and by bytes (a larger value alone)', () => {
+		fc.assert(
+			fc.property(fc.array(fc.integer({ min: 0, max: 300 }), { maxLength: 200 }), fc.integer({ min: 1, max: 20 }), fc.integer({ min: 1, max: 1000 }), (sizes, maxRows, maxBytes) => {
+				const changes = sizes.map(change);
+				const slices = statementSlices(changes, maxRows, maxBytes);
+				expect(slices.flat()).toEqual(changes);
+				for (const slice of slices) {
+					expect(slice.length).toBeGreaterThan(0);
+					expect(slice.length).toBeLessThanOrEqual(maxRows);
+					const bytes = slice.reduce((n, c) => n + c.old.length + c.next.length, 0);
+					if (slice.length > 1) expect(bytes).toBeLessThanOrEqual(maxBytes);
+				}
+			}),
+		);
+	});
+
+	it('cuts a batch of 100 KB values into statements of 4 MiB at most', () => {
+		const slices = statementSlices(Array.from({ length: 100 }, () => change(50 * 1024)));
+		expect(slices.map((s) => s.length)).toEqual([40, 40, 20]);
+	});
+});
+
+describe('compare-and-swap on SQLite', () => {
+	let dir: string;
+	let db: Knex;
+	const target = (collection: string, pkType = 'uuid'): Target => ({ collection, field: 'v', pk: 'id', pkType, json: false });
+
+	beforeAll(async () => {
+		dir = mkdtempSync(join(tmpdir(), 'creds-cas-'));
+		db = knex({ client: 'sqlite3', connection: { filename: join(dir, 'data.db') }, useNullAsDefault: true });
+		await db.raw('create table plain (id char(36) primary key, v text)');
+		await db.raw('create table shadowed (id char(36) primary key, _rowid_ text, v text)');
+		await db.raw('create table all_shadowed (id char(36) primary key, _rowid_ text, "RowId" text, oid text, v text)');
+		await db.raw('create table no_rowid (id char(36) primary key, v text) without rowid');
+		await db.raw('create table numbered (id integer primary key, v text)');
+	});
+	afterAll(async () => {
+		await db.destroy();
+		rmSync(dir, { recursive: true, force: true });
+	});
+
+	it('walks a table by its rowid unless it has none or a column takes all its names', async () => {
+		expect(await walkColumn(db, target('plain'))).toBe('_rowid_');
+		expect(await walkColumn(db, target('shadowed'))).toBe('rowid');
+		expect(await walkColumn(db, target('all_shadowed'))).toBe('id');
+		expect(await walkColumn(db, target('no_rowid'))).toBe('id');
+	});
+
+	async function fill(table: string, count: number, id: (i: number) => string | number = () => randomUUID()) {
+		await db(table).delete();
+		const rows = Array.from({ length: count }, (_, i) => ({ id: id(i), v: `old-${i}` }));
+		for (let i = 0; i < rows.length; i += 200) await db(table).insert(rows.slice(i, i + 200));
+		return rows;
+	}
+
+	async function readAll(t: Target, batchSize: number) {
+		const read: StoredRow[] = [];
+		for await (const batch of scanColumn(db, t, batchSize)) read.push(...batch);
+		return read;
+	}
+
+	it.each([
+		['by rowid', 'plain'],
+		['by key (a table without rowid)', 'no_rowid'],
+	])('walks %s, every row once', async (_how, table) => {
+		const rows = await fill(table, 523);
+		const read = await readAll(target(table), 50);
+		expect(read.map((r) => r.pk).sort()).toEqual(rows.map((r) => r.id).sort());
+		if (table === 'plain') {
+			// Insertion order is rowid order: the walk follows the table, not the random keys.
+			expect(read.map((r) => r.pk)).toEqual(rows.map((r) => r.id));
+			expect(read.every((r) => typeof r.rowid === 'number')).toBe(true);
+		} else expect(read.every((r) => r.rowid === undefined)).toBe(true);
+	});
+
+	it.each([['plain'], ['no_rowid'], ['numbered']])('on %s: writes every row still as read, several statements in one batch, and leaves a row changed meanwhile as it was written', async (table) => {
+		const t = target(table, table === 'numbered' ? 'integer' : 'uuid');
+		await fill(table, 2500, table === 'numbered' ? (i) => i + 1 : undefined);
+		const read = await readAll(t, 5000);
+		const changes: Change[] = read.map((r) => ({ pk: r.pk, rowid: r.rowid, old: r.text!, next: `new-${r.text}` }));
+		// Another writer gets to two rows between our read and our write.
+		const raced = [read[7]!.pk, read[2100]!.pk];
+		for (const pk of raced) await db(table).where('id', pk).update({ v: 'written meanwhile' });
+
+		expect(await compareAndSwap(db, t, changes)).toBe(2498);
+		const after = new Map((await db(table).select('id', 'v')).map((r: { id: string | number; v: string }) => [r.id, r.v]));
+		for (const pk of raced) expect(after.get(pk)).toBe('written meanwhile');
+		for (const r of read.filter((r) => !raced.includes(r.pk))) expect(after.get(r.pk)).toBe(`new-${r.text}`);
+		// Again with what is stored now: nothing matches the old text any more, nothing changes.
+		expect(await compareAndSwap(db, t, changes)).toBe(0);
+	});
+
+	it('does not write a row whose rowid now holds another key', async () => {
+		const [first] = await fill('plain', 3);
+		const [read] = await readAll(target('plain'), 1);
+		// The row is deleted and another takes its rowid with the same text: the key tells them apart.
+		await db('plain').where('id', first!.id).delete();
+		await db.raw('insert into plain (_rowid_, id, v) values (?, ?, ?)', [read!.rowid!, randomUUID(), read!.text]);
+		expect(await compareAndSwap(db, target('plain'), [{ pk: read!.pk, rowid: read!.rowid, old: read!.text!, next: 'new' }])).toBe(0);
+		expect((await db('plain').where('_rowid_', read!.rowid!).first()).v).toBe(read!.text);
+	});
+});
