@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { dialectOf } from '../lib/dialect.js';
-import { binaryTextOf, textEquals, type Target } from './scan.js';
+import { binaryTextOf, ROWID, textEquals, type Target } from './scan.js';
 
 /** One value to replace: the row, the exact text we read from it, and what to write instead. */
 export interface Change {
@@ -77,7 +77,7 @@ function sqliteUpdate(target: Target): SliceUpdate {
 	return async (trx, slice) => {
 		const byRowid = slice[0]!.rowid !== undefined;
 		// By rowid and key: the rowid finds the row without the key's index, the key makes sure it is still the row we read.
-		const where = byRowid ? 't._rowid_ = v.column4 and t.?? = v.column1' : 't.?? = v.column1';
+		const where = byRowid ? `t.${ROWID} = v.column4 and t.?? = v.column1` : 't.?? = v.column1';
 		const values = slice.map(() => (byRowid ? '(?, ?, ?, ?)' : '(?, ?, ?)')).join(', ');
 		const sql = `update ?? as t set ?? = v.column3 from (values ${values}) as v where ${where} and cast(t.?? as text) = v.column2 returning 1`;
 		const rows = slice.flatMap((c) => (byRowid ? [c.pk, c.old, c.next, c.rowid!] : [c.pk, c.old, c.next]));

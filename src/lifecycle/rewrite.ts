@@ -89,7 +89,9 @@ export async function rewriteTargets(
 			options.onProgress?.(Math.min(done, total), total);
 		};
 		// While one batch is written, the next is read and sealed: PostgreSQL and MariaDB write on a core of their
-		// own (SQLite's single connection reads only after the write). One write in flight: memory holds two batches.
+		// own. One write in flight: memory holds two batches. With a single connection (SQLite's, or a pool of
+		// one) the read would only queue behind the write, and time out behind a slow one: no overlap there.
+		const overlap = (db.client.pool?.max ?? 1) > 1;
 		let writing: Promise<void> | undefined;
 		const batches = scanColumn(db, target, batchSize)[Symbol.asyncIterator]();
 		try {
@@ -105,6 +107,7 @@ export async function rewriteTargets(
 				writing = write(changes, next.value.length);
 				// Awaited at the next batch or the end; until then a failure must not count as unhandled.
 				writing.catch(() => undefined);
+				if (!overlap) await writing;
 			}
 			await writing;
 		} finally {

@@ -64,18 +64,26 @@ export async function countRows(db: Knex, target: Target): Promise<number> {
 	return Number((row as { n: number | string }).n);
 }
 
+/** SQLite's name for a table's rowid, as the walk and compare-and-swap's UPDATE both spell it. */
+export const ROWID = '_rowid_';
+
 /**
  * The order a walk goes in. SQLite keeps a table's rows in rowid order, and a UUID key's index is
  * random with respect to it: a batch taken in key order touches one page per row, a batch taken in
  * rowid order a few pages in all (rotate writes about three times faster). The rowid is used when
- * the table has one and no column of its own takes any of its names; otherwise the primary key.
+ * the table has one and no column (generated ones included) is named `_rowid_`; otherwise, or where
+ * SQLite is too old to say (before 3.37), the primary key.
  */
 export async function walkColumn(db: Knex, target: Target): Promise<string> {
 	if (dialectOf(db) !== 'sqlite') return target.pk;
-	const [table] = (await db.raw('select wr from pragma_table_list where name = ?', [target.collection])) as { wr: number }[];
-	if (!table || table.wr) return target.pk;
-	const columns = new Set(((await db.raw('select lower(name) as name from pragma_table_info(?)', [target.collection])) as { name: string }[]).map((c) => c.name));
-	return ['_rowid_', 'rowid', 'oid'].find((alias) => !columns.has(alias)) ?? target.pk;
+	try {
+		const [table] = (await db.raw('select wr from pragma_table_list where name = ?', [target.collection])) as { wr: number }[];
+		if (!table || table.wr) return target.pk;
+		const [shadowed] = (await db.raw('select 1 as taken from pragma_table_xinfo(?) where lower(name) = ?', [target.collection, ROWID])) as unknown[];
+		return shadowed ? target.pk : ROWID;
+	} catch {
+		return target.pk;
+	}
 }
 
 /**

@@ -47,8 +47,9 @@ describe('compare-and-swap on SQLite', () => {
 		dir = mkdtempSync(join(tmpdir(), 'creds-cas-'));
 		db = knex({ client: 'sqlite3', connection: { filename: join(dir, 'data.db') }, useNullAsDefault: true });
 		await db.raw('create table plain (id char(36) primary key, v text)');
-		await db.raw('create table shadowed (id char(36) primary key, _rowid_ text, v text)');
-		await db.raw('create table all_shadowed (id char(36) primary key, _rowid_ text, "RowId" text, oid text, v text)');
+		await db.raw('create table shadowed (id char(36) primary key, "_ROWID_" text, v text)');
+		await db.raw('create table generated (id char(36) primary key, v text, _rowid_ text generated always as (v) virtual)');
+		await db.raw('create table named_rowid (id char(36) primary key, rowid text, oid text, v text)');
 		await db.raw('create table no_rowid (id char(36) primary key, v text) without rowid');
 		await db.raw('create table numbered (id integer primary key, v text)');
 	});
@@ -57,10 +58,11 @@ describe('compare-and-swap on SQLite', () => {
 		rmSync(dir, { recursive: true, force: true });
 	});
 
-	it('walks a table by its rowid unless it has none or a column takes all its names', async () => {
+	it('walks a table by its rowid unless it has none or a column (generated too) is named _rowid_', async () => {
 		expect(await walkColumn(db, target('plain'))).toBe('_rowid_');
-		expect(await walkColumn(db, target('shadowed'))).toBe('rowid');
-		expect(await walkColumn(db, target('all_shadowed'))).toBe('id');
+		expect(await walkColumn(db, target('named_rowid'))).toBe('_rowid_');
+		expect(await walkColumn(db, target('shadowed'))).toBe('id');
+		expect(await walkColumn(db, target('generated'))).toBe('id');
 		expect(await walkColumn(db, target('no_rowid'))).toBe('id');
 	});
 
@@ -91,7 +93,7 @@ describe('compare-and-swap on SQLite', () => {
 		} else expect(read.every((r) => r.rowid === undefined)).toBe(true);
 	});
 
-	it.each([['plain'], ['no_rowid'], ['numbered']])('on %s: writes every row still as read, several statements in one batch, and leaves a row changed meanwhile as it was written', async (table) => {
+	it.each([['plain'], ['no_rowid'], ['numbered'], ['shadowed'], ['named_rowid']])('on %s: writes every row still as read, several statements in one batch, and leaves a row changed meanwhile as it was written', async (table) => {
 		const t = target(table, table === 'numbered' ? 'integer' : 'uuid');
 		await fill(table, 2500, table === 'numbered' ? (i) => i + 1 : undefined);
 		const read = await readAll(t, 5000);
