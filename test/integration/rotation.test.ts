@@ -148,7 +148,7 @@ describe('set-based rotate', () => {
 		await slowUpdates(false);
 		const again = await directus.cli(['credentials', 'rotate', '--json']);
 		expect(again.code, again.stderr).toBe(0);
-		expect(json(again)).toMatchObject({ ok: true, rewritten: ROWS, failed: 0 });
+		expect(json(again)).toMatchObject({ ok: true, rewritten: ROWS - midway, failed: 0 });
 		expect(await rowsUnder(keys.C)).toBe(ROWS);
 		await expectIntact(keys.C);
 	});
