@@ -39,7 +39,7 @@ async function expectIntact(current: string, ...previous: string[]) {
 async function until(what: string, condition: () => Promise<boolean> | boolean, ms = 30_000) {
 	const deadline = Date.now() + ms;
 	while (!(await condition())) {
-		if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+		if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; the database's sessions:\n${await sessions()}`);
 		await new Promise((r) => setTimeout(r, 10));
 	}
 }
@@ -58,8 +58,21 @@ async function updateRunning(waiting = false): Promise<boolean> {
 		const [status] = await directus.db.query<{ Status: string }>('show engine innodb status');
 		return status!.Status.split('---TRANSACTION').some((trx) => trx.includes('LOCK WAIT') && trx.includes('update (select'));
 	}
-	const [row] = await directus.db.query<{ n: number }>(`select count(*) as n from information_schema.processlist where db = database() and info like 'update (select %'`);
+	// While a trigger runs, the processlist shows the trigger's statement instead: slowUpdates' sleep means the UPDATE runs.
+	const [row] = await directus.db.query<{ n: number }>(
+		`select count(*) as n from information_schema.processlist where db = database() and (info like 'update (select %' or info like 'do sleep(%')`,
+	);
 	return Number(row!.n) > 0;
+}
+
+/** What each session of the database is doing (the start of its statement), to say why a wait timed out. */
+async function sessions(): Promise<string> {
+	if (kind() === 'sqlite') return '(SQLite has no sessions to list)';
+	const rows =
+		kind() === 'postgres'
+			? await directus.db.query(`select pid, state, wait_event_type, left(query, 60) as query from pg_stat_activity where datname = current_database()`)
+			: await directus.db.query(`select id, command, state, time, left(info, 60) as query from information_schema.processlist where db = database()`);
+	return rows.map((r) => JSON.stringify(r)).join('\n');
 }
 
 /** Makes every UPDATE of platform_connections slow (a few ms a row), so a statement of a thousand rows lasts seconds. */
@@ -131,7 +144,10 @@ describe('set-based rotate', () => {
 		const killed = directus.spawnCli(['credentials', 'rotate', '--batch-size', String(BATCH)]);
 		const exited = new Promise((r) => killed.once('exit', r));
 		// In flight: SQLite has a rollback journal while a write transaction is open; the others show the statement running.
-		await until('rotate to be in the middle of its UPDATE', () => (kind() === 'sqlite' ? existsSync(journal) : updateRunning()));
+		await until('rotate to be in the middle of its UPDATE', () => {
+			if (killed.exitCode !== null) throw new Error(`rotate ended (exit ${killed.exitCode}) before it was seen writing:\n${directus.log().split('\n').slice(-30).join('\n')}`);
+			return kind() === 'sqlite' ? existsSync(journal) : updateRunning();
+		});
 		await new Promise((r) => setTimeout(r, 300));
 		killed.kill('SIGKILL');
 		await exited;

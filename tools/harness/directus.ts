@@ -23,7 +23,7 @@ export interface Instance {
 	admin: { email: string; password: string };
 	/** Runs `directus <args>` against this instance's database; resolves with its output. */
 	cli(args: string[], extraEnv?: Record<string, string | undefined>): Promise<{ code: number; stdout: string; stderr: string }>;
-	/** Starts `directus <args>` and hands back the process, for tests that kill it midway. */
+	/** Starts `directus <args>` and hands back the process, for tests that kill it midway; its output goes to the log file. */
 	spawnCli(args: string[]): ChildProcess;
 	/** Stops the server and starts it again with changed settings (undefined removes one). */
 	restart(changes?: Record<string, string | undefined>): Promise<void>;
@@ -190,7 +190,13 @@ export async function startDirectus(options: StartOptions = {}): Promise<Instanc
 		adminToken,
 		admin,
 		cli: (args, extraEnv = {}) => run(args, applyChanges(env, extraEnv), logFile),
-		spawnCli: (args) => spawn(process.execPath, [directusCli, ...args], { env, stdio: 'ignore' }),
+		spawnCli(args) {
+			const cli = spawn(process.execPath, [directusCli, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+			const log = createWriteStream(logFile, { flags: 'a' });
+			cli.stdout!.pipe(log);
+			cli.stderr!.pipe(log);
+			return cli;
+		},
 		async restart(changes = {}) {
 			await stopChild();
 			env = applyChanges(env, changes);
