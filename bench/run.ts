@@ -350,7 +350,9 @@ async function main() {
 	const machine = { cores: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', node: process.version, directus: directusVersion, database: process.env.HARNESS_DB ?? 'sqlite', quick };
 	console.error(`benchmark: ${machine.cores} cores, Node ${machine.node}, Directus ${machine.directus}, ${machine.database}${quick ? ', quick' : ''}`);
 	cryptoRows();
-	const directus = await startDirectus({ env: { LOG_LEVEL: 'warn', CREDENTIALS_ENCRYPTED_FIELDS: 'bench_protected.payload' } });
+	// BENCH_SERVER_PROFILE_DIR=dir writes a V8 CPU profile of the Directus server there when it stops (with --only, of those measures alone).
+	const serverProfile = process.env.BENCH_SERVER_PROFILE_DIR ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${process.env.BENCH_SERVER_PROFILE_DIR}` } : {};
+	const directus = await startDirectus({ env: { LOG_LEVEL: 'warn', CREDENTIALS_ENCRYPTED_FIELDS: 'bench_protected.payload', ...serverProfile } });
 	try {
 		await httpRows(directus);
 		await hookOverhead(directus);

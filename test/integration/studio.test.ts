@@ -64,6 +64,8 @@ describe('GET /credentials/field-status', () => {
 		// Someone else's row and a missing row answer alike: existence is the owner's business.
 		expect(await fieldStatus(userB.token, query)).toMatchObject({ status: 404, body: { success: false, error: 'Not found' } });
 		expect(await fieldStatus(userB.token, { ...query, id: randomUUID() })).toMatchObject({ status: 404, body: { success: false, error: 'Not found' } });
+		// Not a UUID: PostgreSQL's uuid column would refuse it in a query; still a plain 404.
+		expect(await fieldStatus(userA.token, { ...query, id: 'not-a-uuid' })).toMatchObject({ status: 404, body: { success: false, error: 'Not found' } });
 		expect(await fieldStatus(userA.token, { ...query, field: 'platform' })).toMatchObject({ status: 400, body: { success: false, error: 'platform_connections.platform is not a protected field' } });
 		expect(await fieldStatus(userA.token, { collection: 'directus_users', field: 'password', id: userA.id })).toMatchObject({ status: 400 });
 		expect(await fieldStatus(userA.token, { collection: C, field: F })).toMatchObject({ status: 400, body: { success: false, error: 'id required' } });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { makeKeyring, sealValue } from '../../src/crypto/index.js';
 import { createProfile, revealConnection, updateProfileCredentials } from '../../src/services/connections.js';
+import { readRaw } from '../../src/services/rows.js';
 import { getPlatformSession } from '../../src/services/sessions.js';
 import { createVaultEntry, readVaultEntry } from '../../src/services/vault.js';
 import { serverCaller, StandIn, userCaller } from './stand-in/directus.js';
@@ -12,6 +13,25 @@ const ring = makeKeyring(Buffer.alloc(32, 7));
 const CONNECTION = '6f1c1f4e-8a43-4c1e-9a0e-2f4b3c5d6e7f';
 const sealedFor = (collection: string, field: string, pk: string, value: unknown) => sealValue(ring, value, { collection, field, pk });
 const errorOf = async (promise: Promise<unknown>) => promise.then(() => null, (error: { code?: string; status?: number; message?: string }) => error);
+
+describe('readRaw', () => {
+	it('reads text columns by key with one plain select, typed columns and keys a uuid column would refuse through ItemsService', async () => {
+		const directus = new StandIn();
+		const deps = directus.deps(ring);
+		const upper = CONNECTION.toUpperCase();
+		directus.table('platform_connections').push({ id: upper, owner: 'user-a', encrypted_credentials: 'cred:v2:x', platform: 'p' });
+		// Any spelling finds the row; the key comes back as stored.
+		expect(await readRaw(deps, 'platform_connections', CONNECTION, ['encrypted_credentials', 'platform'])).toEqual({ key: upper, row: { id: upper, encrypted_credentials: 'cred:v2:x', platform: 'p' } });
+		expect(directus.reads).toEqual({ items: 0, select: 1 });
+
+		directus.table('platform_sessions').push({ id: CONNECTION, captured_at: '2026-01-01T00:00:00.000Z', encrypted_cookies: 'cred:v2:y' });
+		expect((await readRaw(deps, 'platform_sessions', CONNECTION, ['encrypted_cookies', 'captured_at'])).row).toMatchObject({ captured_at: '2026-01-01T00:00:00.000Z' });
+		expect(directus.reads).toEqual({ items: 1, select: 1 });
+
+		expect(await errorOf(readRaw(deps, 'platform_connections', 'not-a-uuid', ['encrypted_credentials']))).toMatchObject({ status: 404 });
+		expect(directus.reads).toEqual({ items: 2, select: 1 });
+	});
+});
 
 describe('connections', () => {
 	it('create-profile creates once per platform and username, then updates the caller’s own connection', async () => {
@@ -79,6 +99,15 @@ describe('sessions', () => {
 		const found = await getPlatformSession(deps, serverCaller, { creator_profile_id: CONNECTION, platform: 'youtube' });
 		expect(found).toMatchObject({ id: 's-good', cookies: [{ name: 's-good' }], expires_at: '2099-01-01T00:00:00.000Z' });
 		expect(await errorOf(getPlatformSession(deps, serverCaller, { creator_profile_id: CONNECTION, platform: 'tiktok' }))).toMatchObject({ status: 404 });
+
+		// A case-sensitive database may hold the profile's key in upper case: found from the lower-case spelling too,
+		// while a profile whose key is the spelling given keeps its own sessions (the key as given comes first).
+		const upper = CONNECTION.toUpperCase();
+		directus.table('platform_sessions').push(session('s-upper', '2026-05-01T00:00:00.000Z', { creator_profile_id: upper }));
+		expect(await getPlatformSession(deps, serverCaller, { creator_profile_id: upper, platform: 'youtube' })).toMatchObject({ id: 's-upper' });
+		expect(await getPlatformSession(deps, serverCaller, { creator_profile_id: CONNECTION, platform: 'youtube' })).toMatchObject({ id: 's-good' });
+		directus.table('platform_sessions').splice(0, 4);
+		expect(await getPlatformSession(deps, serverCaller, { creator_profile_id: CONNECTION, platform: 'youtube' })).toMatchObject({ id: 's-upper' });
 	});
 });
 

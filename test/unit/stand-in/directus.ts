@@ -9,7 +9,7 @@ import type { ServerCaller, UserCaller } from '../../../src/services/caller.js';
 /**
  * A small in-memory stand-in for the part of Directus the services use: `ItemsService`
  * (readByQuery with `_eq`/`_in`/`_null`/`_and` filters, sort, limit and page; readOne, createOne,
- * updateOne, deleteOne) and the activity insert of the audit. It applies no permissions and no
+ * updateOne, deleteOne), the activity insert of the audit and a select of rows by key. It applies no permissions and no
  * hook: it is for the services' own decisions. Their behaviour against real Directus is the
  * integration suites' job.
  */
@@ -20,6 +20,8 @@ export class StandIn {
 	readonly tables = new Map<string, Row[]>();
 	/** What the next createOne of a collection throws (a Directus error shape), once. */
 	readonly failNextCreate = new Map<string, unknown>();
+	/** How many reads went through ItemsService and how many through a plain select. */
+	readonly reads = { items: 0, select: 0 };
 
 	table(name: string): Row[] {
 		if (!this.tables.has(name)) this.tables.set(name, []);
@@ -34,6 +36,7 @@ export class StandIn {
 				readonly options: { accountability: Accountability | null },
 			) {}
 			async readByQuery(query: { filter?: Filter; fields?: string[]; sort?: string[]; limit?: number; page?: number }) {
+				standIn.reads.items++;
 				let rows = standIn.table(this.collection).filter((row) => matches(row, query.filter));
 				for (const key of [...(query.sort ?? [])].reverse()) {
 					const [field, dir] = key.startsWith('-') ? [key.slice(1), -1] : [key, 1];
@@ -70,7 +73,18 @@ export class StandIn {
 				return key;
 			}
 		}
-		const database = ((name: string) => ({ insert: async (rows: Row | Row[]) => void standIn.table(name).push(...[rows].flat()) })) as unknown as ServiceDeps['database'];
+		// knex, as far as the services use it: the audit's insert and a select of rows by key.
+		const database = ((name: string) => ({
+			insert: async (rows: Row | Row[]) => void standIn.table(name).push(...[rows].flat()),
+			select: (fields: string[]) => ({
+				whereIn: (field: string, values: unknown[]) => ({
+					limit: async (n: number) => {
+						standIn.reads.select++;
+						return standIn.table(name).filter((row) => values.includes(row[field])).slice(0, n).map((row) => Object.fromEntries(fields.map((f) => [f, row[f] ?? null])));
+					},
+				}),
+			}),
+		})) as unknown as ServiceDeps['database'];
 		return { services: { ItemsService }, database, schema: schemaOf(), keys: { ok: true, ring }, fields: new ProtectedFields([...BUILT_IN_PROTECTED_FIELDS]) };
 	}
 }
