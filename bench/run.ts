@@ -163,6 +163,14 @@ async function httpRows(directus: Instance) {
 		1.0,
 		['create-profile', 'POST /items'],
 	);
+	// Where create-profile's gap to bench_plain comes from: Directus's own write of the same row costs as much (no goal: both are Directus).
+	await compare(
+		'The same row through /items: POST /items/platform_connections (what create-profile writes)',
+		{ url: u('/items/platform_connections'), method: 'POST', headers: admin, body: { platform: 'bench', platform_username: 'u', encrypted_credentials: credentials }, uniqueField: 'platform_username' },
+		{ url: u('/items/bench_plain'), method: 'POST', headers: admin, body: { platform: 'p', payload: JSON.stringify(credentials) }, uniqueField: 'platform' },
+		null,
+		['POST /items/platform_connections', 'POST /items (bench_plain)'],
+	);
 	await compare(
 		'POST /credentials/store-platform-session (50 cookies)',
 		{ url: u('/credentials/store-platform-session'), method: 'POST', headers: admin, body: { creator_profile_id: conn, platform: 'ig', cookies } },

@@ -4,7 +4,8 @@ import { dialectOf } from '../lib/dialect.js';
 /**
  * Indexes the routes' lookups need that a Directus field cannot declare (its `is_indexed` covers one
  * column). get-platform-session asks for a profile's newest session on one platform: with this
- * index that is one index range read, not a sort of every session the profile ever stored.
+ * index that is one index range read, not a sort of every session the profile ever stored;
+ * create-profile finds the caller's existing connection without reading every connection.
  */
 export interface IndexDef {
 	table: string;
@@ -12,7 +13,11 @@ export interface IndexDef {
 	columns: string[];
 }
 
-export const INDEXES: IndexDef[] = [{ table: 'platform_sessions', name: 'platform_sessions_newest_by_profile', columns: ['creator_profile_id', 'platform', 'captured_at'] }];
+export const INDEXES: IndexDef[] = [
+	{ table: 'platform_sessions', name: 'platform_sessions_newest_by_profile', columns: ['creator_profile_id', 'platform', 'captured_at'] },
+	// create-profile looks for the caller's own connection to one platform under one username before it creates one.
+	{ table: 'platform_connections', name: 'platform_connections_by_owner', columns: ['owner', 'platform', 'platform_username'] },
+];
 
 /** Whether an index of that name exists on the table, asked the way each database lists them. */
 async function hasIndex(db: Knex, { table, name }: IndexDef): Promise<boolean> {

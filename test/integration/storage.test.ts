@@ -9,6 +9,7 @@ import type { FieldHealth } from '../../src/contracts/studio.js';
 import { censusOf, tallyStored, type Census } from '../../src/lifecycle/census.js';
 import { storedValue, textEquals, type Target } from '../../src/lifecycle/scan.js';
 import { LOCK_ID, LOCK_NAME } from '../../src/schema/install-lock.js';
+import { INDEXES, type IndexDef } from '../../src/schema/indexes.js';
 import type { Instance } from '../../tools/harness/directus.js';
 import { useDirectus, type Api, type TestUser } from './fixture.js';
 
@@ -30,18 +31,14 @@ const credentialsOf = (bytes: number) => ({ blob: randomBytes(Math.ceil((bytes *
 
 beforeAll(() => void ({ directus, api, users: [user] } = suite));
 
-const SESSION_INDEX = 'platform_sessions_newest_by_profile';
-/** Whether the database lists the session index, with its three columns in order. */
-async function hasSessionIndex() {
+/** The columns, in order, of an index as the database lists it (none: it does not exist). */
+async function indexColumns({ table, name }: IndexDef): Promise<string[]> {
 	const sql = {
-		sqlite: `select name as c from pragma_index_info('${SESSION_INDEX}') order by seqno`,
-		postgres: `select a.attname as c from pg_index i join pg_class x on x.oid = i.indexrelid join pg_attribute a on a.attrelid = i.indrelid and a.attnum = any(i.indkey) where x.relname = '${SESSION_INDEX}' order by array_position(i.indkey::int[], a.attnum::int)`,
-		mysql: `select column_name as c from information_schema.statistics where table_schema = database() and table_name = 'platform_sessions' and index_name = '${SESSION_INDEX}' order by seq_in_index`,
+		sqlite: `select name as c from pragma_index_info('${name}') order by seqno`,
+		postgres: `select a.attname as c from pg_index i join pg_class x on x.oid = i.indexrelid join pg_attribute a on a.attrelid = i.indrelid and a.attnum = any(i.indkey) where x.relname = '${name}' order by array_position(i.indkey::int[], a.attnum::int)`,
+		mysql: `select column_name as c from information_schema.statistics where table_schema = database() and table_name = '${table}' and index_name = '${name}' order by seq_in_index`,
 	}[directus.db.kind];
-	const columns = (await directus.db.query<{ c: string }>(sql)).map((r) => r.c);
-	if (columns.length === 0) return false;
-	expect(columns).toEqual(['creator_profile_id', 'platform', 'captured_at']);
-	return true;
+	return (await directus.db.query<{ c: string }>(sql)).map((r) => r.c);
 }
 
 async function roundTripEveryRoute(bytes: number) {
@@ -291,19 +288,21 @@ describe('an installation made with the old column types', () => {
 			await directus.db.execute(`update directus_fields set special = null where collection = 'platform_sessions' and field in ('expires_at', 'revoked_at')`);
 			await directus.db.execute(`update directus_fields set special = 'date-created' where collection = 'platform_sessions' and field = 'captured_at'`);
 		}
-		// Nor had they the index get-platform-session reads.
-		expect(await hasSessionIndex()).toBe(true);
-		if (mysql()) {
-			// InnoDB gave the foreign key on creator_profile_id its own index until ours, which leads with that column, took over.
-			await directus.db.execute('create index platform_sessions_creator_profile_id_fk on platform_sessions (creator_profile_id)');
-			await directus.db.execute(`drop index ${SESSION_INDEX} on platform_sessions`);
-		} else await directus.db.execute(`drop index ${SESSION_INDEX}`);
-		expect(await hasSessionIndex()).toBe(false);
+		// Nor had they the indexes get-platform-session and create-profile read.
+		for (const index of INDEXES) {
+			expect(await indexColumns(index)).toEqual(index.columns);
+			// InnoDB gave each foreign key its own index until ours, which lead with those columns, took them over.
+			if (mysql()) await directus.db.execute(`create index ${index.table}_${index.columns[0]}_fk on ${index.table} (${index.columns[0]})`);
+			await directus.db.execute(mysql() ? `drop index ${index.name} on ${index.table}` : `drop index ${index.name}`);
+			expect(await indexColumns(index)).toEqual([]);
+		}
 		const setup = await directus.cli(['credentials', 'setup', '--json'], { LOG_LEVEL: 'error' });
 		expect(setup.code, setup.stderr).toBe(0);
 		const changes: string[] = JSON.parse(setup.stdout).changes;
-		expect(changes).toContain(`created index ${SESSION_INDEX} on platform_sessions (creator_profile_id, platform, captured_at)`);
-		expect(await hasSessionIndex()).toBe(true);
+		for (const index of INDEXES) {
+			expect(changes).toContain(`created index ${index.name} on ${index.table} (${index.columns.join(', ')})`);
+			expect(await indexColumns(index)).toEqual(index.columns);
+		}
 		if (mysql()) {
 			expect(changes).toEqual(
 				expect.arrayContaining([
