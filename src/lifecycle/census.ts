@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { classifyStored, ENVELOPE_PREFIX, isKeyId, namedKeyId } from '../crypto/index.js';
-import { binaryTextOf, scanColumn, storedValue, type Target } from './scan.js';
+import { BATCH_BYTES, binaryTextOf, scanColumn, storedValue, type Target } from './scan.js';
 
 /**
  * How one protected column's values are stored, counted without decrypting anything: rows per key
@@ -68,7 +68,7 @@ export async function censusOf(db: Knex, target: Target, batchSize = 1000): Prom
 		query.whereNotNull(target.field);
 		for (const shape of shapes) query.whereRaw('NOT ?', [shape.sql]);
 	};
-	for await (const batch of scanColumn(db, target, batchSize, notAnEnvelope)) {
+	for await (const batch of scanColumn(db, target, { rows: batchSize, bytes: BATCH_BYTES }, notAnEnvelope)) {
 		for (const row of batch) tallyStored(census, storedValue(target, row.text));
 	}
 	return census;

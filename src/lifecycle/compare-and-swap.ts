@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { dialectOf } from '../lib/dialect.js';
-import { binaryTextOf, ROWID, textEquals, type Target } from './scan.js';
+import { binaryTextOf, ROWID, rowsWithin, textEquals, type Target } from './scan.js';
 
 /** One value to replace: the row, the exact text we read from it, and what to write instead. */
 export interface Change {
@@ -22,19 +22,15 @@ export const STATEMENT_BYTES = 4 * 1024 * 1024;
 /** Cuts changes into statements bounded by STATEMENT_ROWS and STATEMENT_BYTES (a single larger value goes alone). */
 export function statementSlices(changes: Change[], maxRows = STATEMENT_ROWS, maxBytes = STATEMENT_BYTES): Change[][] {
 	const slices: Change[][] = [];
-	let slice: Change[] = [];
-	let bytes = 0;
-	for (const change of changes) {
-		const size = change.old.length + change.next.length;
-		if (slice.length > 0 && (slice.length >= maxRows || bytes + size > maxBytes)) {
-			slices.push(slice);
-			slice = [];
-			bytes = 0;
-		}
-		slice.push(change);
-		bytes += size;
+	for (let at = 0; at < changes.length; ) {
+		const next = changes.slice(at, at + maxRows);
+		const count = rowsWithin(
+			next.map((c) => c.old.length + c.next.length),
+			maxBytes,
+		);
+		slices.push(next.slice(0, count));
+		at += count;
 	}
-	if (slice.length > 0) slices.push(slice);
 	return slices;
 }
 

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import { classifyStored, DecryptError, openStoredValue, type Keyring } from '../crypto/index.js';
 import type { FailureLog } from './failures.js';
-import { countRows, scanColumn, storedValue, type StoredRow, type Target } from './scan.js';
+import { BATCH_BYTES, countRows, scanColumn, storedValue, type StoredRow, type Target } from './scan.js';
 
 /**
  * What opening every value of one protected field found (verify's full pass). Counts by key id,
@@ -32,7 +32,7 @@ export function check(ring: Keyring, target: Target, row: StoredRow): { earlierB
  * goes to `failures`. Changes nothing.
  */
 export async function inspectTargets(db: Knex, ring: Keyring, targets: Target[], failures: FailureLog, options: { batchSize?: number; onProgress?: Progress } = {}) {
-	const batchSize = options.batchSize ?? 1000;
+	const limit = { rows: options.batchSize ?? 1000, bytes: BATCH_BYTES };
 	const totals = await Promise.all(targets.map((t) => countRows(db, t)));
 	const total = totals.reduce((a, b) => a + b, 0);
 	let done = 0;
@@ -40,7 +40,7 @@ export async function inspectTargets(db: Knex, ring: Keyring, targets: Target[],
 	for (const target of targets) {
 		const status: FieldInspection = { field: `${target.collection}.${target.field}`, rows: 0, empty: 0, earlierBinding: 0, undecryptable: 0 };
 		const fail = (id: string | number, reason: string) => failures.add({ collection: target.collection, field: target.field, id, reason });
-		for await (const batch of scanColumn(db, target, batchSize)) {
+		for await (const batch of scanColumn(db, target, limit)) {
 			for (const row of batch) {
 				status.rows++;
 				const format = classifyStored(storedValue(target, row.text)).format;

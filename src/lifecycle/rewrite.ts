@@ -3,7 +3,7 @@ import { classifyStored, DecryptError, earlierBindings, openStoredValue, sealFor
 import type { FailureLog } from './failures.js';
 import type { Progress } from './inventory.js';
 import { compareAndSwap, type Change } from './compare-and-swap.js';
-import { countRows, scanColumn, storedValue, type StoredRow, type Target } from './scan.js';
+import { BATCH_BYTES, countRows, scanColumn, storedValue, type StoredRow, type Target } from './scan.js';
 
 /**
  * rotate: every value not in today's form (previous keys, legacy formats, bound to an earlier
@@ -25,6 +25,8 @@ export interface RewriteReport {
 	/** Changed by someone else between our read and our write; left as they wrote it. */
 	changedConcurrently: number;
 	failed: number;
+	/** Batches read (each bounded by --batch-size rows and --batch-bytes of stored text). */
+	batches: number;
 	/** Where the time went, in milliseconds: reading batches, opening and sealing, writing them back (a write overlaps the next batch's read and sealing). */
 	timings: { readMs: number; cryptoMs: number; writeMs: number };
 }
@@ -68,14 +70,14 @@ export async function rewriteTargets(
 	ring: Keyring,
 	targets: Target[],
 	failures: FailureLog,
-	options: { mode: RewriteMode; dryRun?: boolean; batchSize?: number; onProgress?: Progress },
+	options: { mode: RewriteMode; dryRun?: boolean; batchSize?: number; batchBytes?: number; onProgress?: Progress },
 ) {
-	const batchSize = options.batchSize ?? 500;
+	const limit = { rows: options.batchSize ?? 500, bytes: options.batchBytes ?? BATCH_BYTES };
 	const total = (await Promise.all(targets.map((t) => countRows(db, t)))).reduce((a, b) => a + b, 0);
 	let done = 0;
 	const reports: RewriteReport[] = [];
 	for (const target of targets) {
-		const report: RewriteReport = { field: `${target.collection}.${target.field}`, scanned: 0, rewritten: 0, changedConcurrently: 0, failed: 0, timings: { readMs: 0, cryptoMs: 0, writeMs: 0 } };
+		const report: RewriteReport = { field: `${target.collection}.${target.field}`, scanned: 0, rewritten: 0, changedConcurrently: 0, failed: 0, batches: 0, timings: { readMs: 0, cryptoMs: 0, writeMs: 0 } };
 		const write = async (changes: Change[], rows: number) => {
 			const started = performance.now();
 			if (options.dryRun) report.rewritten += changes.length;
@@ -93,13 +95,14 @@ export async function rewriteTargets(
 		// one) the read would only queue behind the write, and time out behind a slow one: no overlap there.
 		const overlap = (db.client.pool?.max ?? 1) > 1;
 		let writing: Promise<void> | undefined;
-		const batches = scanColumn(db, target, batchSize)[Symbol.asyncIterator]();
+		const batches = scanColumn(db, target, limit)[Symbol.asyncIterator]();
 		try {
 			for (;;) {
 				let started = performance.now();
 				const next = await batches.next();
 				report.timings.readMs += performance.now() - started;
 				if (next.done) break;
+				report.batches++;
 				started = performance.now();
 				const changes = planBatch(options.mode, ring, target, next.value, report, failures);
 				report.timings.cryptoMs += performance.now() - started;

@@ -86,29 +86,75 @@ export async function walkColumn(db: Knex, target: Target): Promise<string> {
 	}
 }
 
+/** How much one batch of a walk holds: rows, and bytes of stored text (a single larger value is one batch of its own). */
+export interface BatchLimit {
+	rows: number;
+	bytes: number;
+}
+
+/** 8 MiB of stored text per batch: with one batch written while the next is read and sealed, a few tens of MiB in memory. */
+export const BATCH_BYTES = 8 * 1024 * 1024;
+
+/** How many of these values, in order, fit in `budget` bytes: at least one, so a walk always moves on. */
+export function rowsWithin(sizes: number[], budget: number): number {
+	let total = 0;
+	let count = 0;
+	for (const size of sizes) {
+		if (count > 0 && total + size > budget) break;
+		total += size;
+		count++;
+	}
+	return count;
+}
+
+/** The stored text's length in bytes, as the database counts it (PostgreSQL reads a TOASTed value's size without fetching it). */
+function byteLengthOf(db: Knex, column: string): Knex.Raw {
+	return dialectOf(db) === 'sqlite' ? db.raw('length(CAST(? AS BLOB))', [textOf(db, column)]) : db.raw('octet_length(?)', [textOf(db, column)]);
+}
+
 /**
  * Walks a column a batch at a time (keyset pagination, in walkColumn's order): memory stays flat
  * whatever the table size, and rows written meanwhile are either seen or were already current.
- * `only` narrows the walk to the rows it selects.
+ * A batch is bounded by rows and by bytes: one query reads every row's size and the text of those
+ * no larger than their share of the budget (all of them, for values of usual size); a batch ends
+ * where the budget does, and larger values within it are read by key afterwards. So a table of
+ * 100 KB values is read ~80 rows a batch, not 1,000. `only` narrows the walk to the rows it selects.
  */
-export async function* scanColumn(db: Knex, target: Target, batchSize: number, only?: (query: Knex.QueryBuilder) => void): AsyncGenerator<StoredRow[]> {
+export async function* scanColumn(db: Knex, target: Target, limit: BatchLimit, only?: (query: Knex.QueryBuilder) => void): AsyncGenerator<StoredRow[]> {
 	const walk = await walkColumn(db, target);
 	const byRowid = walk !== target.pk;
+	const bytes = byteLengthOf(db, target.field);
+	const share = Math.floor(limit.bytes / limit.rows);
 	let after: string | number | undefined;
 	for (;;) {
 		const query = db(target.collection)
-			.select({ pk: target.pk })
-			.select({ text: textOf(db, target.field) })
+			.select({ pk: target.pk, bytes })
+			.select({ text: db.raw('CASE WHEN ? <= ? THEN ? END', [bytes, share, textOf(db, target.field)]) })
 			.orderBy(walk)
-			.limit(batchSize);
+			.limit(limit.rows);
 		if (byRowid) query.select({ rowid: walk });
 		if (after !== undefined) query.where(walk, '>', after);
 		only?.(query);
-		const rows = (await query) as StoredRow[];
-		if (rows.length === 0) return;
-		yield rows;
-		const last = rows[rows.length - 1]!;
+		const read = (await query) as (StoredRow & { bytes: number | string | null })[];
+		if (read.length === 0) return;
+		const sized = read.slice(0, rowsWithin(read.map((r) => Number(r.bytes ?? 0)), limit.bytes));
+		const larger = sized.filter((r) => r.text === null && r.bytes !== null);
+		const texts = larger.length === 0 ? new Map() : await textsByKey(db, target, walk, larger.map((r) => (byRowid ? r.rowid! : r.pk)));
+		// A larger value deleted between the two reads leaves the batch; one changed is compared as read now.
+		const rows = sized.flatMap(({ bytes: _bytes, ...row }) => {
+			if (row.text !== null || _bytes === null) return [row];
+			const text = texts.get(String(byRowid ? row.rowid : row.pk));
+			return text === undefined ? [] : [{ ...row, text }];
+		});
+		if (rows.length > 0) yield rows;
+		const last = sized[sized.length - 1]!;
 		after = byRowid ? last.rowid! : last.pk;
-		if (rows.length < batchSize) return;
+		if (read.length < limit.rows && sized.length === read.length) return;
 	}
+}
+
+/** The texts of rows by walk key (their sizes already within a batch's budget). */
+async function textsByKey(db: Knex, target: Target, walk: string, keys: (string | number)[]): Promise<Map<string, string>> {
+	const rows = (await db(target.collection).select({ key: walk, text: textOf(db, target.field) }).whereIn(walk, keys)) as { key: string | number; text: string | null }[];
+	return new Map(rows.flatMap((r) => (r.text === null ? [] : [[String(r.key), r.text] as const])));
 }

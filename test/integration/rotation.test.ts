@@ -18,7 +18,7 @@ const BATCH = 500;
 const COLUMN = { collection: 'platform_connections', field: 'encrypted_credentials' } as const;
 /** id → the value each row must open to. */
 const expected = new Map<string, unknown>();
-const keys = { A: '', B: newKeyB64(), C: newKeyB64() };
+const keys = { A: '', B: newKeyB64(), C: newKeyB64(), D: newKeyB64() };
 const kid = (b64: string) => keyId(Buffer.from(b64, 'base64'));
 const ringOf = (current: string, ...previous: string[]) => makeKeyring(Buffer.from(current, 'base64'), previous.map((k) => Buffer.from(k, 'base64')));
 const json = (out: { stdout: string }) => JSON.parse(out.stdout.trim().split('\n').pop()!);
@@ -167,5 +167,24 @@ describe('set-based rotate', () => {
 		expect(json(again)).toMatchObject({ ok: true, rewritten: ROWS - midway, failed: 0 });
 		expect(await rowsUnder(keys.C)).toBe(ROWS);
 		await expectIntact(keys.C);
+	});
+
+	it('reads batches bounded by bytes as well as rows, every row once', async () => {
+		await directus.restart({ CREDENTIALS_ENC_KEY_B64: keys.D, CREDENTIALS_ENC_PREVIOUS_KEYS_B64: keys.C });
+		const sizes = (await stored()).map((r) => Buffer.byteLength(r.v));
+		const total = sizes.reduce((a, b) => a + b, 0);
+		const BUDGET = 4096;
+		const out = await directus.cli(['credentials', 'rotate', '--json', '--batch-bytes', String(BUDGET)]);
+		expect(out.code, out.stderr).toBe(0);
+		expect(json(out)).toMatchObject({ ok: true, rewritten: ROWS, failed: 0 });
+		// Batches of ~30 envelopes, not 500: no fewer than the budget allows, no more than a full budget less one envelope each.
+		const { batches } = json(out).fields.find((f: { field: string }) => f.field === 'platform_connections.encrypted_credentials');
+		expect(batches).toBeGreaterThanOrEqual(Math.ceil(total / BUDGET));
+		expect(batches).toBeLessThanOrEqual(Math.ceil(total / (BUDGET - Math.max(...sizes))) + 1);
+		expect(await rowsUnder(keys.D)).toBe(ROWS);
+		await expectIntact(keys.D);
+		const refused = await directus.cli(['credentials', 'rotate', '--batch-bytes', '0']);
+		expect(refused.code).not.toBe(0);
+		expect(refused.stderr + refused.stdout).toContain('--batch-bytes must be a whole number from 1 to 1073741824');
 	});
 });

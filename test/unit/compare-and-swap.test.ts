@@ -6,13 +6,27 @@ import fc from 'fast-check';
 import knex, { type Knex } from 'knex';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compareAndSwap, statementSlices, type Change } from '../../src/lifecycle/compare-and-swap.js';
-import { scanColumn, walkColumn, type StoredRow, type Target } from '../../src/lifecycle/scan.js';
+import { BATCH_BYTES, rowsWithin, scanColumn, walkColumn, type StoredRow, type Target } from '../../src/lifecycle/scan.js';
 
 /**
  * The set-based compare-and-swap on a real SQLite file (PostgreSQL and MariaDB run the same
  * guarantees in the rotation integration test): rows that still hold what was read are written,
  * rows changed meanwhile are left as written, whatever order the walk took.
  */
+describe('rowsWithin', () => {
+	it('takes the longest prefix within the budget, and at least one value', () => {
+		fc.assert(
+			fc.property(fc.array(fc.integer({ min: 0, max: 500 }), { minLength: 1, maxLength: 50 }), fc.integer({ min: 0, max: 2000 }), (sizes, budget) => {
+				const count = rowsWithin(sizes, budget);
+				const sum = (n: number) => sizes.slice(0, n).reduce((a, b) => a + b, 0);
+				expect(count).toBeGreaterThanOrEqual(1);
+				if (count > 1) expect(sum(count)).toBeLessThanOrEqual(budget);
+				if (count < sizes.length) expect(sum(count + 1)).toBeGreaterThan(budget);
+			}),
+		);
+	});
+});
+
 describe('statementSlices', () => {
 	const change = (size: number): Change => ({ pk: randomUUID(), old: 'o'.repeat(size), next: 'n'.repeat(size) });
 
@@ -73,11 +87,28 @@ describe('compare-and-swap on SQLite', () => {
 		return rows;
 	}
 
-	async function readAll(t: Target, batchSize: number) {
+	async function readAll(t: Target, rows: number, bytes = BATCH_BYTES) {
 		const read: StoredRow[] = [];
-		for await (const batch of scanColumn(db, t, batchSize)) read.push(...batch);
+		for await (const batch of scanColumn(db, t, { rows, bytes })) read.push(...batch);
 		return read;
 	}
+
+	it('reads batches bounded by bytes as well as rows: every row once, in order, a larger value alone', async () => {
+		await db('plain').delete();
+		const sizes = Array.from({ length: 300 }, (_, i) => [10, 3000, 20_000, 70_000][i % 4]! + i);
+		const rows = sizes.map((size, i) => ({ id: randomUUID(), v: String(i % 10).repeat(size) }));
+		for (let i = 0; i < rows.length; i += 20) await db('plain').insert(rows.slice(i, i + 20));
+		const batches: StoredRow[][] = [];
+		for await (const batch of scanColumn(db, target('plain'), { rows: 25, bytes: 60_000 })) batches.push(batch);
+		expect(batches.flat().map((r) => r.pk)).toEqual(rows.map((r) => r.id));
+		expect(batches.flat().map((r) => r.text)).toEqual(rows.map((r) => r.v));
+		for (const batch of batches) {
+			expect(batch.length).toBeLessThanOrEqual(25);
+			if (batch.length > 1) expect(batch.reduce((n, r) => n + r.text!.length, 0)).toBeLessThanOrEqual(60_000);
+		}
+		// The 70 KB values are over the budget: each is a batch of its own.
+		expect(batches.filter((b) => b.length === 1 && b[0]!.text!.length > 60_000)).toHaveLength(75);
+	});
 
 	it.each([
 		['by rowid', 'plain'],

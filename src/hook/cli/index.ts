@@ -3,10 +3,11 @@ import type { Command } from 'commander';
 import type { Runtime } from '../../config/index.js';
 import type { Keyring } from '../../crypto/index.js';
 import { failureLog, MAX_LISTED } from '../../lifecycle/failures.js';
-import { inspectTargets } from '../../lifecycle/inventory.js';
+import { inspectTargets, type Progress } from '../../lifecycle/inventory.js';
+import { heapKeeper } from './heap.js';
 import { keyHealth } from '../../lifecycle/key-health.js';
 import { rewriteTargets, type RewriteMode } from '../../lifecycle/rewrite.js';
-import { resolveTargets } from '../../lifecycle/scan.js';
+import { BATCH_BYTES, resolveTargets } from '../../lifecycle/scan.js';
 import { recordVerifications, type Verification } from '../../lifecycle/verifications.js';
 import { safeMessage } from '../../lib/error-message.js';
 import { installSchema, type InstallDeps } from '../../schema/install.js';
@@ -69,9 +70,18 @@ async function targetsOf(deps: CliDeps, collection?: string) {
 	return targets;
 }
 
-const batchSizeOf = (value: string | undefined, fallback: number) => {
+/** Progress shown, and the heap kept near what a batch holds (see heap.ts). */
+const afterEachBatch = (show: Progress): Progress => {
+	const keep = heapKeeper();
+	return (done, total) => {
+		keep();
+		show(done, total);
+	};
+};
+
+const wholeNumber = (option: string, value: string | undefined, fallback: number, max: number) => {
 	const n = value === undefined ? fallback : Number(value);
-	if (!Number.isInteger(n) || n < 1 || n > 100_000) throw new Error('--batch-size must be a whole number from 1 to 100000');
+	if (!Number.isInteger(n) || n < 1 || n > max) throw new Error(`${option} must be a whole number from 1 to ${max}`);
 	return n;
 };
 
@@ -134,7 +144,7 @@ export function registerCli(program: Command, deps: CliDeps) {
 				const targets = await targetsOf(deps, opts.collection);
 				const bar = progressBar('verify');
 				const failures = failureLog(opts.failuresFile);
-				const fields = await inspectTargets(deps.database, ring, targets, failures, { onProgress: bar.update }).finally(() => failures.close());
+				const fields = await inspectTargets(deps.database, ring, targets, failures, { onProgress: afterEachBatch(bar.update) }).finally(() => failures.close());
 				bar.done();
 				const verifiedAt = new Date().toISOString();
 				const recorded = await recordVerifications(
@@ -164,17 +174,19 @@ export function registerCli(program: Command, deps: CliDeps) {
 			.option('--json', 'print one JSON summary line')
 			.option('--dry-run', 'count what would change, change nothing')
 			.option('--batch-size <n>', 'rows per transaction', '500')
+			.option('--batch-bytes <n>', 'bytes of stored values per batch (a larger value goes alone)', String(BATCH_BYTES))
 			.option('--collection <collection>', 'only this collection')
 			.option('--failures-file <file>', 'write every undecryptable row to this file, one JSON line each (the output lists the first 1,000)')
-			.action((opts: { json?: boolean; dryRun?: boolean; batchSize?: string; collection?: string; failuresFile?: string }) =>
+			.action((opts: { json?: boolean; dryRun?: boolean; batchSize?: string; batchBytes?: string; collection?: string; failuresFile?: string }) =>
 				run(deps, opts.json, async () => {
 					const ring = await ringOf(deps);
-					const batchSize = batchSizeOf(opts.batchSize, 500);
+					const batchSize = wholeNumber('--batch-size', opts.batchSize, 500, 100_000);
+					const batchBytes = wholeNumber('--batch-bytes', opts.batchBytes, BATCH_BYTES, 1024 ** 3);
 					const bar = progressBar(name);
 					const started = Date.now();
 					const targets = await targetsOf(deps, opts.collection);
 					const failures = failureLog(opts.failuresFile);
-					const reports = await rewriteTargets(deps.database, ring, targets, failures, { mode: name, dryRun: opts.dryRun, batchSize, onProgress: bar.update }).finally(() =>
+					const reports = await rewriteTargets(deps.database, ring, targets, failures, { mode: name, dryRun: opts.dryRun, batchSize, batchBytes, onProgress: afterEachBatch(bar.update) }).finally(() =>
 						failures.close(),
 					);
 					bar.done();
