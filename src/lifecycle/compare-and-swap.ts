@@ -23,7 +23,7 @@ export const STATEMENT_BYTES = 4 * 1024 * 1024;
 export function statementSlices(changes: Change[], maxRows = STATEMENT_ROWS, maxBytes = STATEMENT_BYTES): Change[][] {
 	const slices: Change[][] = [];
 	for (let at = 0; at < changes.length; ) {
-		const next = changes.slice(at, at + maxRows);
+		const next = changes.slice(at, at + Math.max(1, maxRows));
 		const count = rowsWithin(
 			next.map((c) => c.old.length + c.next.length),
 			maxBytes,

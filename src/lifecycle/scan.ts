@@ -139,12 +139,12 @@ export async function* scanColumn(db: Knex, target: Target, limit: BatchLimit, o
 		if (read.length === 0) return;
 		const sized = read.slice(0, rowsWithin(read.map((r) => Number(r.bytes ?? 0)), limit.bytes));
 		const larger = sized.filter((r) => r.text === null && r.bytes !== null);
-		const texts = larger.length === 0 ? new Map() : await textsByKey(db, target, walk, larger.map((r) => (byRowid ? r.rowid! : r.pk)));
-		// A larger value deleted between the two reads leaves the batch; one changed is compared as read now.
-		const rows = sized.flatMap(({ bytes: _bytes, ...row }) => {
-			if (row.text !== null || _bytes === null) return [row];
-			const text = texts.get(String(byRowid ? row.rowid : row.pk));
-			return text === undefined ? [] : [{ ...row, text }];
+		const reread = larger.length === 0 ? new Map<string, StoredRow>() : await rowsByKey(db, target, walk, larger, only);
+		// A larger value whose row is gone (or no longer selected) leaves the batch; one changed since is taken as read now.
+		const rows = sized.flatMap(({ bytes: size, ...row }) => {
+			if (row.text !== null || size === null) return [row];
+			const now = reread.get(String(byRowid ? row.rowid : row.pk));
+			return now === undefined ? [] : [now];
 		});
 		if (rows.length > 0) yield rows;
 		const last = sized[sized.length - 1]!;
@@ -153,8 +153,29 @@ export async function* scanColumn(db: Knex, target: Target, limit: BatchLimit, o
 	}
 }
 
-/** The texts of rows by walk key (their sizes already within a batch's budget). */
-async function textsByKey(db: Knex, target: Target, walk: string, keys: (string | number)[]): Promise<Map<string, string>> {
-	const rows = (await db(target.collection).select({ key: walk, text: textOf(db, target.field) }).whereIn(walk, keys)) as { key: string | number; text: string | null }[];
-	return new Map(rows.flatMap((r) => (r.text === null ? [] : [[String(r.key), r.text] as const])));
+/**
+ * The rows of a batch's larger values, read again by walk key, a thousand keys a statement (databases
+ * cap a statement's parameters), with the walk's own filter. By rowid, the key must match too: SQLite
+ * may give a deleted row's rowid to a new one.
+ */
+async function rowsByKey(db: Knex, target: Target, walk: string, rows: StoredRow[], only?: (query: Knex.QueryBuilder) => void): Promise<Map<string, StoredRow>> {
+	const byRowid = walk !== target.pk;
+	const found = new Map<string, StoredRow>();
+	for (let at = 0; at < rows.length; at += STATEMENT_KEYS) {
+		const slice = rows.slice(at, at + STATEMENT_KEYS);
+		const query = db(target.collection)
+			.select({ pk: target.pk })
+			.select({ text: textOf(db, target.field) })
+			.whereIn(walk, slice.map((r) => (byRowid ? r.rowid! : r.pk)));
+		if (byRowid) query.select({ rowid: walk });
+		only?.(query);
+		const pkOf = new Map(slice.map((r) => [String(byRowid ? r.rowid : r.pk), String(r.pk)]));
+		for (const row of (await query) as StoredRow[]) {
+			const key = String(byRowid ? row.rowid : row.pk);
+			if (pkOf.get(key) === String(row.pk)) found.set(key, row);
+		}
+	}
+	return found;
 }
+
+const STATEMENT_KEYS = 1000;

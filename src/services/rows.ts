@@ -34,7 +34,9 @@ async function readByKey(deps: ServiceDeps, collection: string, pk: string, id: 
 	const spellings = keySpellings(id);
 	const known = deps.schema.collections[collection]?.fields ?? {};
 	const keyFits = known[pk]?.type === 'uuid' ? isUuid(id) : TEXT_TYPES.has(known[pk]?.type as string);
-	if (keyFits && fields.every((f) => TEXT_TYPES.has(known[f]?.type as string)))
+	// `conceal` fields come back masked from ItemsService: they go that way to read the same.
+	const plain = (f: string) => TEXT_TYPES.has(known[f]?.type as string) && !known[f]?.special?.includes('conceal');
+	if (keyFits && fields.every(plain))
 		return (await deps.database(collection).select(fields).whereIn(pk, spellings).limit(spellings.length)) as Row[];
 	return (await itemsService(deps, collection, null).readByQuery({ filter: keyFilter(pk, id), fields, limit: spellings.length }, { emitEvents: false })) as Row[];
 }

@@ -29,12 +29,12 @@ const ANSWERED = ['platform', 'captured_at', 'expires_at', 'user_agent'];
 const isActive = (now: number) => (s: Record<string, unknown>) => s['expires_at'] === null || new Date(s['expires_at'] as string).getTime() > now;
 
 /**
- * The newest session of one spelling of the profile's key that is neither revoked nor expired;
- * null when that key has sessions but none active. The newest one nearly always is, so it is read
- * whole (its value too): one query, one range of the platform_sessions_newest_by_profile index.
+ * The newest session of one spelling of the profile's key that is neither revoked nor expired. The
+ * newest one nearly always is, so it is read whole (its value too): one query, one range of the
+ * platform_sessions_newest_by_profile index.
  * Past it, pages of ids and expiries, so a profile with thousands of old sessions costs small reads.
  */
-async function newestActiveOf(deps: ServiceDeps, profile: string, platform: string, now: number): Promise<RawRow | null | undefined> {
+async function newestActiveOf(deps: ServiceDeps, profile: string, platform: string, now: number): Promise<RawRow | undefined> {
 	const read = async (fields: string[], limit: number, page: number) =>
 		(await itemsService(deps, COLLECTION, null).readByQuery(
 			{
@@ -54,19 +54,19 @@ async function newestActiveOf(deps: ServiceDeps, profile: string, platform: stri
 		const candidates = await read(['id', 'expires_at'], PAGE, page);
 		const active = candidates.find(isActive(now));
 		if (active) return readRaw(deps, COLLECTION, String(active['id']), [FIELD, ...ANSWERED]);
-		if (candidates.length < PAGE) return null;
+		if (candidates.length < PAGE) return undefined;
 	}
 }
 
 /**
- * The profile's key as given first; its other spellings only when that key has no session at all
+ * The profile's key as given first; its other spellings only when that one has no active session
  * (a case-sensitive database may hold the profile's key in another case). One filter over every
  * spelling (`in`) would cost the index its order: every session of the profile sorted, per request.
  */
 async function newestActiveSession(deps: ServiceDeps, input: GetPlatformSessionInput, now: number): Promise<RawRow | undefined> {
 	for (const spelling of keySpellings(input.creator_profile_id)) {
 		const found = await newestActiveOf(deps, spelling, input.platform, now);
-		if (found !== undefined) return found ?? undefined;
+		if (found) return found;
 	}
 	return undefined;
 }

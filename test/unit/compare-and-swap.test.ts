@@ -110,6 +110,14 @@ describe('compare-and-swap on SQLite', () => {
 		expect(batches.filter((b) => b.length === 1 && b[0]!.text!.length > 60_000)).toHaveLength(75);
 	});
 
+	it('reads back tens of thousands of larger values by key, a thousand keys a statement', async () => {
+		const rows = await fill('plain', 100_000);
+		// Batches of 100,000 rows and 400,000 bytes: a share of 4 bytes a row, so every 5–10-byte value is
+		// read again by key, ~45,000 in the first batch (SQLite takes at most 32,766 parameters a statement).
+		const read = await readAll(target('plain'), 100_000, 400_000);
+		expect(read.map((r) => r.text)).toEqual(rows.map((r) => r.v));
+	});
+
 	it.each([
 		['by rowid', 'plain'],
 		['by key (a table without rowid)', 'no_rowid'],

@@ -78,6 +78,15 @@ async function waitForPing(url: string, child: ChildProcess, logFile: string) {
 	throw new Error(`Directus did not answer /server/ping:\n${tail(logFile)}`);
 }
 
+/** Appends a process's stdout and stderr to the log file; the file is closed once both have ended (either may end first). */
+function logOutput(child: ChildProcess, logFile: string) {
+	const log = createWriteStream(logFile, { flags: 'a' });
+	log.on('error', () => undefined);
+	child.stdout!.pipe(log, { end: false });
+	child.stderr!.pipe(log, { end: false });
+	child.once('close', () => log.end());
+}
+
 const tail = (file: string) => readFileSync(file, 'utf8').split('\n').slice(-40).join('\n');
 
 export interface StartOptions {
@@ -157,10 +166,8 @@ export async function startDirectus(options: StartOptions = {}): Promise<Instanc
 	const url = `http://127.0.0.1:${port}`;
 	let child: ChildProcess;
 	const launch = async () => {
-		const log = createWriteStream(logFile, { flags: 'a' });
 		child = spawn(process.execPath, [directusCli, 'start'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-		child.stdout!.pipe(log);
-		child.stderr!.pipe(log);
+		logOutput(child, logFile);
 		await waitForPing(url, child, logFile);
 	};
 	const stopChild = async () => {
@@ -192,9 +199,7 @@ export async function startDirectus(options: StartOptions = {}): Promise<Instanc
 		cli: (args, extraEnv = {}) => run(args, applyChanges(env, extraEnv), logFile),
 		spawnCli(args) {
 			const cli = spawn(process.execPath, [directusCli, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-			const log = createWriteStream(logFile, { flags: 'a' });
-			cli.stdout!.pipe(log);
-			cli.stderr!.pipe(log);
+			logOutput(cli, logFile);
 			return cli;
 		},
 		async restart(changes = {}) {
