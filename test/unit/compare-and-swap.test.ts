@@ -83,7 +83,10 @@ describe('compare-and-swap on SQLite', () => {
 	async function fill(table: string, count: number, id: (i: number) => string | number = () => randomUUID()) {
 		await db(table).delete();
 		const rows = Array.from({ length: count }, (_, i) => ({ id: id(i), v: `old-${i}` }));
-		for (let i = 0; i < rows.length; i += 200) await db(table).insert(rows.slice(i, i + 200));
+		// One transaction: a commit per insert would make large fills slow. 200 rows a statement: SQLite's compound select limit.
+		await db.transaction(async (trx) => {
+			for (let i = 0; i < rows.length; i += 200) await trx(table).insert(rows.slice(i, i + 200));
+		});
 		return rows;
 	}
 
@@ -116,7 +119,7 @@ describe('compare-and-swap on SQLite', () => {
 		// read again by key, ~45,000 in the first batch (SQLite takes at most 32,766 parameters a statement).
 		const read = await readAll(target('plain'), 100_000, 400_000);
 		expect(read.map((r) => r.text)).toEqual(rows.map((r) => r.v));
-	});
+	}, 60_000);
 
 	it.each([
 		['by rowid', 'plain'],
