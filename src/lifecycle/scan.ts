@@ -123,6 +123,7 @@ function byteLengthOf(db: Knex, column: string): Knex.Raw {
 export async function* scanColumn(db: Knex, target: Target, limit: BatchLimit, only?: (query: Knex.QueryBuilder) => void): AsyncGenerator<StoredRow[]> {
 	const walk = await walkColumn(db, target);
 	const byRowid = walk !== target.pk;
+	const walkKey = (row: StoredRow) => (byRowid ? row.rowid! : row.pk);
 	const bytes = byteLengthOf(db, target.field);
 	const share = Math.floor(limit.bytes / limit.rows);
 	let after: string | number | undefined;
@@ -139,16 +140,15 @@ export async function* scanColumn(db: Knex, target: Target, limit: BatchLimit, o
 		if (read.length === 0) return;
 		const sized = read.slice(0, rowsWithin(read.map((r) => Number(r.bytes ?? 0)), limit.bytes));
 		const larger = sized.filter((r) => r.text === null && r.bytes !== null);
-		const reread = larger.length === 0 ? new Map<string, StoredRow>() : await rowsByKey(db, target, walk, larger, only);
+		const reread = larger.length === 0 ? new Map<string, StoredRow>() : await rowsByKey(db, target, walk, walkKey, larger, only);
 		// A larger value whose row is gone (or no longer selected) leaves the batch; one changed since is taken as read now.
 		const rows = sized.flatMap(({ bytes: size, ...row }) => {
 			if (row.text !== null || size === null) return [row];
-			const now = reread.get(String(byRowid ? row.rowid : row.pk));
+			const now = reread.get(String(walkKey(row)));
 			return now === undefined ? [] : [now];
 		});
 		if (rows.length > 0) yield rows;
-		const last = sized[sized.length - 1]!;
-		after = byRowid ? last.rowid! : last.pk;
+		after = walkKey(sized[sized.length - 1]!);
 		if (read.length < limit.rows && sized.length === read.length) return;
 	}
 }
@@ -158,20 +158,26 @@ export async function* scanColumn(db: Knex, target: Target, limit: BatchLimit, o
  * cap a statement's parameters), with the walk's own filter. By rowid, the key must match too: SQLite
  * may give a deleted row's rowid to a new one.
  */
-async function rowsByKey(db: Knex, target: Target, walk: string, rows: StoredRow[], only?: (query: Knex.QueryBuilder) => void): Promise<Map<string, StoredRow>> {
-	const byRowid = walk !== target.pk;
+async function rowsByKey(
+	db: Knex,
+	target: Target,
+	walk: string,
+	walkKey: (row: StoredRow) => string | number,
+	rows: StoredRow[],
+	only?: (query: Knex.QueryBuilder) => void,
+): Promise<Map<string, StoredRow>> {
 	const found = new Map<string, StoredRow>();
 	for (let at = 0; at < rows.length; at += STATEMENT_KEYS) {
 		const slice = rows.slice(at, at + STATEMENT_KEYS);
 		const query = db(target.collection)
 			.select({ pk: target.pk })
 			.select({ text: textOf(db, target.field) })
-			.whereIn(walk, slice.map((r) => (byRowid ? r.rowid! : r.pk)));
-		if (byRowid) query.select({ rowid: walk });
+			.whereIn(walk, slice.map(walkKey));
+		if (walk !== target.pk) query.select({ rowid: walk });
 		only?.(query);
-		const pkOf = new Map(slice.map((r) => [String(byRowid ? r.rowid : r.pk), String(r.pk)]));
+		const pkOf = new Map(slice.map((r) => [String(walkKey(r)), String(r.pk)]));
 		for (const row of (await query) as StoredRow[]) {
-			const key = String(byRowid ? row.rowid : row.pk);
+			const key = String(walkKey(row));
 			if (pkOf.get(key) === String(row.pk)) found.set(key, row);
 		}
 	}
