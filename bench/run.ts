@@ -11,6 +11,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { createRequire } from 'node:module';
 import { makeKeyring, openEnvelope, sealValue, type Keyring } from '../src/crypto/index.js';
+import { COLLECTIONS } from '../src/schema/collections.js';
+import { INDEXES } from '../src/schema/indexes.js';
 import { directusCli } from '../scripts/directus.mjs';
 import { client } from '../tools/harness/api.js';
 import { newKeyB64, startDirectus, type Instance } from '../tools/harness/directus.js';
@@ -137,6 +139,30 @@ async function createCollection(api: ReturnType<typeof client>, token: string, c
 	if (res.status !== 200) throw new Error(`create ${collection}: ${res.text}`);
 }
 
+/**
+ * An unprotected twin of one of the extension's collections: the same fields, specials, relations and
+ * indexes, with the secret as a plain text field the hook leaves alone. POST /items on it is Directus
+ * writing the very row a route writes — the route's raw /items write, the baseline its goal names.
+ */
+async function twinCollection(directus: Instance, of: string): Promise<string> {
+	const def = COLLECTIONS.find((c) => c.collection === of)!;
+	const twin = `bench_${of}`;
+	const plainField = (f: (typeof def.fields)[number]) =>
+		f.meta?.['interface'] === 'credentials-secret' ? { field: f.field, type: 'text', meta: { interface: 'input-multiline' }, schema: {} } : f;
+	const api = client(directus);
+	const token = directus.adminToken;
+	const res = await api('POST', '/collections', { token, body: { collection: twin, schema: {}, meta: {}, fields: def.fields.map(plainField) } });
+	if (res.status !== 200) throw new Error(`create ${twin}: ${res.text}`);
+	for (const r of def.relations) {
+		// A reference to another of the extension's collections points at that one's twin.
+		const related = COLLECTIONS.some((c) => c.collection === r.related_collection) ? `bench_${r.related_collection}` : r.related_collection;
+		const rel = await api('POST', '/relations', { token, body: { collection: twin, field: r.field, related_collection: related, schema: { on_delete: r.on_delete }, meta: { sort_field: null } } });
+		if (rel.status !== 200) throw new Error(`relate ${twin}.${r.field}: ${rel.text}`);
+	}
+	for (const index of INDEXES.filter((i) => i.table === of)) await directus.db.execute(`create index ${twin}_${index.columns.join('_')} on ${twin} (${index.columns.join(', ')})`);
+	return twin;
+}
+
 const credentials = { api_key: `sk-proj-${randomBytes(16).toString('hex')}`, refresh_token: randomBytes(24).toString('base64url') };
 const cookies = Array.from({ length: 50 }, (_, i) => ({ name: `c${i}`, value: randomBytes(24).toString('base64url'), domain: '.example.com', path: '/', expires: 1767225600, httpOnly: true, secure: true }));
 
@@ -158,27 +184,29 @@ async function httpRows(directus: Instance) {
 
 	await compare('POST /credentials/store', { url: u('/credentials/store'), method: 'POST', headers: secret, body: { creatorProfileId: conn, credentials } }, patchPlain, 1.0, ['store', 'PATCH /items (no protected field)']);
 	await compare('POST /credentials/reveal (with its activity entry)', { url: u('/credentials/reveal'), method: 'POST', headers: secret, body: { creatorProfileId: conn } }, getPlain, 0.95, ['reveal', 'GET /items/:id']);
+	// create-profile and store-platform-session against Directus writing the same row into an unprotected twin of their collection.
+	const connections = await twinCollection(directus, 'platform_connections');
+	const sessions = await twinCollection(directus, 'platform_sessions');
+	const twinConn = (await api('POST', `/items/${connections}`, { token: directus.adminToken, body: { platform: 'bench' } })).body.data.id;
 	await compare(
 		'POST /credentials/create-profile',
 		{ url: u('/credentials/create-profile'), method: 'POST', headers: admin, body: { platform: 'bench', platform_username: 'u', credentials }, uniqueField: 'platform_username' },
-		{ url: u('/items/bench_plain'), method: 'POST', headers: admin, body: { platform: 'p', payload: JSON.stringify(credentials) }, uniqueField: 'platform' },
+		{
+			url: u(`/items/${connections}`),
+			method: 'POST',
+			headers: admin,
+			body: { platform: 'bench', platform_username: 'u', encrypted_credentials: JSON.stringify(credentials), credentials_version: 'v1', credentials_updated_at: new Date().toISOString() },
+			uniqueField: 'platform_username',
+		},
 		1.0,
-		['create-profile', 'POST /items'],
-	);
-	// Where create-profile's gap to bench_plain comes from: Directus's own write of the same row costs as much (no goal: both are Directus).
-	await compare(
-		'The same row through /items: POST /items/platform_connections (what create-profile writes)',
-		{ url: u('/items/platform_connections'), method: 'POST', headers: admin, body: { platform: 'bench', platform_username: 'u', encrypted_credentials: credentials }, uniqueField: 'platform_username' },
-		{ url: u('/items/bench_plain'), method: 'POST', headers: admin, body: { platform: 'p', payload: JSON.stringify(credentials) }, uniqueField: 'platform' },
-		null,
-		['POST /items/platform_connections', 'POST /items (bench_plain)'],
+		['create-profile', 'POST /items, same row, unprotected twin'],
 	);
 	await compare(
 		'POST /credentials/store-platform-session (50 cookies)',
 		{ url: u('/credentials/store-platform-session'), method: 'POST', headers: admin, body: { creator_profile_id: conn, platform: 'ig', cookies } },
-		{ url: u('/items/bench_plain'), method: 'POST', headers: admin, body: { platform: 'ig', payload: JSON.stringify(cookies) } },
+		{ url: u(`/items/${sessions}`), method: 'POST', headers: admin, body: { creator_profile_id: twinConn, platform: 'ig', encrypted_cookies: JSON.stringify(cookies), cookie_count: cookies.length, user_agent: null, expires_at: null } },
 		1.0,
-		['store-platform-session', 'POST /items'],
+		['store-platform-session', 'POST /items, same row, unprotected twin'],
 	);
 	await compare(
 		'POST /credentials/get-platform-session',

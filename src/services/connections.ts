@@ -14,25 +14,25 @@ const credentialValues = (credentials: unknown) => ({
 	credentials_updated_at: new Date().toISOString(),
 });
 
-export async function createProfile(deps: ServiceDeps, { accountability }: UserCaller, input: CreateProfileInput) {
+/**
+ * The caller's own connection for this platform and username, even when the caller is an admin. A
+ * plain SELECT on the platform_connections_by_owner index: it reads only rows the caller owns, and
+ * the write that follows goes through ItemsService with the caller's accountability either way —
+ * through ItemsService this lookup cost create-profile a tenth of its throughput.
+ */
+async function ownConnection(deps: ServiceDeps, owner: string, platform: string, username: string | null): Promise<string | undefined> {
+	const query = deps.database(COLLECTION).select('id').where({ owner, platform });
+	const row = await (username === null ? query.whereNull('platform_username') : query.andWhere('platform_username', username)).orderBy('date_created').first();
+	return row ? String(row.id) : undefined;
+}
+
+export async function createProfile(deps: ServiceDeps, { accountability, user }: UserCaller, input: CreateProfileInput) {
 	const service = itemsService(deps, COLLECTION, accountability);
 	const username = input.platform_username ?? null;
-	// The caller's own connection for this platform and username, even when the caller is an admin.
-	const [existing] = await service.readByQuery({
-		filter: {
-			_and: [
-				{ owner: { _eq: accountability.user } },
-				{ platform: { _eq: input.platform } },
-				username === null ? { platform_username: { _null: true } } : { platform_username: { _eq: username } },
-			],
-		},
-		fields: ['id'],
-		sort: ['date_created'],
-		limit: 1,
-	});
+	const existing = await ownConnection(deps, user, input.platform, username);
 	if (existing) {
-		await service.updateOne(existing.id, credentialValues(input.credentials));
-		return { id: existing.id as string, updated: true };
+		await service.updateOne(existing, credentialValues(input.credentials));
+		return { id: existing, updated: true };
 	}
 	const id = await service.createOne({ platform: input.platform, platform_username: username, ...credentialValues(input.credentials) });
 	return { id: id as string, updated: false };

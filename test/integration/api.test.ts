@@ -43,6 +43,10 @@ describe('create-profile and update-profile-creds (user)', () => {
 		const other = await asUser(userB.token, 'create-profile', body);
 		expect(other.body.updated).toBe(false);
 		expect(other.body.id).not.toBe(first.body.id);
+		// Without a username: one connection per platform, found again (SQL `is null`, not `= null`).
+		const bare = await asUser(userA.token, 'create-profile', { platform: 'instagram', credentials: seedCredentials });
+		expect(bare.body).toMatchObject({ updated: false });
+		expect((await asUser(userA.token, 'create-profile', { platform: 'instagram', credentials: seedCredentials })).body).toEqual({ success: true, id: bare.body.id, updated: true });
 		const revealed = await asServer('reveal', { creatorProfileId: first.body.id });
 		expect(revealed.body.credentials).toEqual({ password: 'rotated' });
 		const row = (await directus.db.query('select credentials_version, credentials_updated_at, owner from platform_connections where id = ?', first.body.id))[0]!;

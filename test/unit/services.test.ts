@@ -51,6 +51,12 @@ describe('connections', () => {
 		expect(other.updated).toBe(false);
 		expect(ofB.updated).toBe(false);
 		expect(directus.table('platform_connections')).toHaveLength(3);
+		// No username is its own connection, found again by `is null`.
+		const bare = await createProfile(deps, A, { platform: 'youtube', credentials: { p: 5 } });
+		expect(await createProfile(deps, A, { platform: 'youtube', credentials: { p: 6 } })).toEqual({ id: bare.id, updated: true });
+		// The lookup is one plain select on the caller's own rows, not an ItemsService read.
+		expect(directus.reads.items).toBe(0);
+		expect(directus.table('platform_connections')).toHaveLength(4);
 	});
 
 	it('update-profile-creds: another owner’s row is 403, a missing one 404', async () => {

@@ -73,18 +73,31 @@ export class StandIn {
 				return key;
 			}
 		}
-		// knex, as far as the services use it: the audit's insert and a select of rows by key.
+		// knex, as far as the services use it: the audit's insert and selects by equality, null and key lists.
 		const database = ((name: string) => ({
 			insert: async (rows: Row | Row[]) => void standIn.table(name).push(...[rows].flat()),
-			select: (fields: string[]) => ({
-				whereIn: (field: string, values: unknown[]) => ({
-					limit: async (n: number) => {
-						standIn.reads.select++;
-						return standIn.table(name).filter((row) => values.includes(row[field])).slice(0, n).map((row) => Object.fromEntries(fields.map((f) => [f, row[f] ?? null])));
-					},
-				}),
-			}),
+			select: (...fields: (string | string[])[]) => selection(name, fields.flat()),
 		})) as unknown as ServiceDeps['database'];
+		const selection = (name: string, fields: string[]) => {
+			const tests: ((row: Row) => boolean)[] = [];
+			let order: string | null = null;
+			const run = (n: number) => {
+				standIn.reads.select++;
+				let rows = standIn.table(name).filter((row) => tests.every((test) => test(row)));
+				if (order) rows = [...rows].sort((a, b) => String(a[order!] ?? '').localeCompare(String(b[order!] ?? '')));
+				return rows.slice(0, n).map((row) => Object.fromEntries(fields.map((f) => [f, row[f] ?? null])));
+			};
+			const chain = {
+				where: (conditions: Row) => (tests.push((row) => Object.entries(conditions).every(([f, v]) => row[f] === v)), chain),
+				andWhere: (field: string, value: unknown) => (tests.push((row) => row[field] === value), chain),
+				whereNull: (field: string) => (tests.push((row) => (row[field] ?? null) === null), chain),
+				whereIn: (field: string, values: unknown[]) => (tests.push((row) => values.includes(row[field])), chain),
+				orderBy: (field: string) => ((order = field), chain),
+				limit: async (n: number) => run(n),
+				first: async () => run(1)[0],
+			};
+			return chain;
+		};
 		return { services: { ItemsService }, database, schema: schemaOf(), keys: { ok: true, ring }, fields: new ProtectedFields([...BUILT_IN_PROTECTED_FIELDS]) };
 	}
 }
