@@ -133,10 +133,11 @@ export interface OpenedEnvelope {
 /**
  * Opens a v2 envelope bound to the canonical form of the row's key, or — for values sealed
  * before that form was fixed — to an earlier spelling of the same key (upper case, or as given).
- * The spellings tried all name this one row, so no other row's value can open here.
+ * The spellings tried all name this one row, so no other row's value can open here. Takes the
+ * envelope as text or already parsed (classifyStored parses it to learn its key id).
  */
-export function openEnvelopeBinding(ring: Keyring, envelope: string, ctx: ValueContext): OpenedEnvelope {
-	const parsed = parseEnvelope(envelope);
+export function openEnvelopeBinding(ring: Keyring, envelope: string | ParsedEnvelope, ctx: ValueContext): OpenedEnvelope {
+	const parsed = typeof envelope === 'string' ? parseEnvelope(envelope) : envelope;
 	const key = ring.byId(parsed.keyId);
 	if (!key) throw new DecryptError('unknown-key', `value is encrypted under key ${parsed.keyId}, which is not configured`);
 	const json = decrypt(key.secret, parsed, additionalData(parsed.keyId, ctx));

@@ -52,7 +52,7 @@ export function protectValue(ring: Keyring, value: unknown, ctx: ValueContext, j
 	if (stored.format === 'plaintext') return sealForColumn(ring, value, ctx, jsonColumn);
 	if (stored.format === 'legacy-string' || stored.format === 'legacy-object') throw new LegacyValueRefusedError({ field: ctx.field });
 	try {
-		const opened = openStoredValue(ring, value, ctx);
+		const opened = openStoredValue(ring, value, ctx, stored);
 		if (opened.outdated) return sealForColumn(ring, opened.value, ctx, jsonColumn);
 		return jsonColumn ? { enc: stored.sealed } : stored.sealed;
 	} catch (error) {

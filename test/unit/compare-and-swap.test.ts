@@ -7,6 +7,9 @@ import knex, { type Knex } from 'knex';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compareAndSwap, statementSlices, type Change } from '../../src/lifecycle/compare-and-swap.js';
 import { BATCH_BYTES, rowsWithin, scanColumn, walkColumn, type StoredRow, type Target } from '../../src/lifecycle/scan.js';
+import { rewriteTargets } from '../../src/lifecycle/rewrite.js';
+import { failureLog } from '../../src/lifecycle/failures.js';
+import { makeKeyring, openStoredValue, sealValue } from '../../src/crypto/index.js';
 
 /**
  * The set-based compare-and-swap on a real SQLite file (PostgreSQL and MariaDB run the same
@@ -160,5 +163,28 @@ describe('compare-and-swap on SQLite', () => {
 		await db.raw('insert into plain (_rowid_, id, v) values (?, ?, ?)', [read!.rowid!, randomUUID(), read!.text]);
 		expect(await compareAndSwap(db, target('plain'), [{ pk: read!.pk, rowid: read!.rowid, old: read!.text!, next: 'new' }])).toBe(0);
 		expect((await db('plain').where('_rowid_', read!.rowid!).first()).v).toBe(read!.text);
+	});
+
+	it('on its single connection, reads the next batch before a write takes it, and rotates every row once', async () => {
+		const [oldKey, newKey] = [Buffer.alloc(32, 1), Buffer.alloc(32, 2)];
+		const ctx = (pk: string) => ({ collection: 'plain', field: 'v', pk });
+		await db('plain').delete();
+		const ids = Array.from({ length: 45 }, () => randomUUID());
+		await db('plain').insert(ids.map((id, i) => ({ id, v: sealValue(makeKeyring(oldKey), { i }, ctx(id)) })));
+		const order: string[] = [];
+		// A batch's read is the walk's sized select; a write, an UPDATE.
+		const log = (query: { sql: string }) => order.push(/^\s*update/i.test(query.sql) ? 'write' : /case when/i.test(query.sql) ? 'read' : 'other');
+		db.on('query', log);
+		const ring = makeKeyring(newKey, [oldKey]);
+		const [report] = await rewriteTargets(db, ring, [target('plain')], failureLog(), { mode: 'rotate', batchSize: 10 }).finally(() => db.off('query', log));
+		expect(report).toMatchObject({ scanned: 45, rewritten: 45, failed: 0, batches: 5 });
+		for (const row of await db('plain').select('id', 'v')) {
+			const opened = openStoredValue(ring, row.v, ctx(row.id));
+			expect(opened).toMatchObject({ value: { i: ids.indexOf(row.id) }, outdated: false });
+		}
+		// Batch 2 is read before batch 1's UPDATE (and sealed while it runs), not queued behind it.
+		const reads = order.flatMap((kind, at) => (kind === 'read' ? [at] : []));
+		expect(order.filter((kind) => kind === 'write')).toHaveLength(5);
+		expect(reads[1]).toBeLessThan(order.indexOf('write'));
 	});
 });
