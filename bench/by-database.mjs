@@ -1,6 +1,6 @@
 // `node bench/by-database.mjs SQLite=a.json PostgreSQL=b.json MariaDB=c.json`: one table with a column per
 // database — each measure's ratio against its baseline in that database's run, and the extension's own
-// figure beside it — for the README's Performance section.
+// figure and p99 difference beside it — for the README's Performance section.
 import { readRows } from './results.mjs';
 
 const runs = process.argv.slice(2).map((arg) => {
@@ -18,8 +18,10 @@ for (const measure of measures) {
 		if (!row) return '—';
 		// Rows without a ratio (memory) show their figures: every "N MiB" of the row, in order.
 		if (row.ratio === null) return [...`${row.extension} ${row.baseline}`.matchAll(/(\d+) MiB/g)].map((m) => `${m[1]} MiB`).join(' / ') || '—';
+		// p99 against the baseline's p99 (reveal's goal names it: within 5 ms).
+		const p99 = row.p99DeltaMs === undefined ? '' : `, p99 ${row.p99DeltaMs >= 0 ? '+' : '−'}${Math.abs(row.p99DeltaMs)} ms`;
 		const own = figure(row);
-		return own ? `${row.ratio.toFixed(2)} (${own})` : row.ratio.toFixed(2);
+		return own ? `${row.ratio.toFixed(2)} (${own}${p99})` : row.ratio.toFixed(2);
 	});
 	const goal = runs.map((run) => run.rows.find((r) => r.measure === measure)?.goal).find((g) => g != null);
 	console.log(`| ${measure} | ${cells.join(' | ')} | ${goal != null ? `≥ ${goal.toFixed(2)}` : 'peer'} |`);
