@@ -7,8 +7,8 @@ const runs = process.argv.slice(2).map((arg) => {
 	const [label, path] = arg.split('=');
 	return { label, ...readRows(path) };
 });
-// The extension's own figure: its first number and unit ("323 req/s", "20505 rows/s").
-const figure = (row) => row.extension.match(/([\d.]+ (?:req|rows|round trips)\/s)/)?.[1];
+// The extension's own figure: its first number and unit ("323 req/s", "20505 rows/s", a latency "97 ms").
+const figure = (row) => row.extension.match(/([\d.]+ (?:req|rows|round trips)\/s|^\d+ ms)/)?.[1];
 const measures = [...new Set(runs.flatMap((run) => run.rows.map((row) => row.measure)))];
 console.log(`| Measure | ${runs.map((r) => r.label).join(' | ')} | Goal |`);
 console.log(`| --- | ${runs.map(() => '---').join(' | ')} | --- |`);
