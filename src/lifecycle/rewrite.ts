@@ -68,11 +68,14 @@ function planBatch(mode: RewriteMode, ring: Keyring, target: Target, batch: Stor
 /** Rows sealed between two turns of the event loop: a write in flight gets its next statement sent. */
 const PLAN_SLICE = 100;
 
+/** Opens and re-seals a batch slice by slice; adds the time spent sealing (not the turns between) to the report. */
 async function planInSlices(mode: RewriteMode, ring: Keyring, target: Target, batch: StoredRow[], report: RewriteReport, failures: FailureLog): Promise<Change[]> {
 	const changes: Change[] = [];
 	for (let start = 0; start < batch.length; start += PLAN_SLICE) {
 		if (start > 0) await new Promise((resolve) => setImmediate(resolve));
+		const started = performance.now();
 		changes.push(...planBatch(mode, ring, target, batch.slice(start, start + PLAN_SLICE), report, failures));
+		report.timings.cryptoMs += performance.now() - started;
 	}
 	return changes;
 }
@@ -118,18 +121,22 @@ export async function rewriteTargets(
 			report.batches++;
 			return next.value;
 		};
-		const plan = async (rows: StoredRow[]) => {
-			const started = performance.now();
-			const changes = await planInSlices(options.mode, ring, target, rows, report, failures);
-			report.timings.cryptoMs += performance.now() - started;
-			return changes;
-		};
+		const plan = (rows: StoredRow[]) => planInSlices(options.mode, ring, target, rows, report, failures);
 		let writing: Promise<void> | undefined;
 		try {
 			let rows = await read();
 			let changes = rows ? await plan(rows) : [];
 			while (rows) {
-				let following = single ? await read() : null;
+				let following: StoredRow[] | null = null;
+				if (single) {
+					try {
+						following = await read();
+					} catch (error) {
+						// The batch already sealed is still written, as it was when reads came after writes.
+						await write(changes, rows.length);
+						throw error;
+					}
+				}
 				writing = write(changes, rows.length);
 				// Awaited below; until then a failure must not count as unhandled.
 				writing.catch(() => undefined);

@@ -187,4 +187,28 @@ describe('compare-and-swap on SQLite', () => {
 		expect(order.filter((kind) => kind === 'write')).toHaveLength(5);
 		expect(reads[1]).toBeLessThan(order.indexOf('write'));
 	});
+
+	it('on its single connection, a read that fails still lets the batch sealed before it be written', async () => {
+		const [oldKey, newKey] = [Buffer.alloc(32, 1), Buffer.alloc(32, 2)];
+		const ctx = (pk: string) => ({ collection: 'plain', field: 'v', pk });
+		await db('plain').delete();
+		const ids = Array.from({ length: 30 }, () => randomUUID());
+		await db('plain').insert(ids.map((id) => ({ id, v: sealValue(makeKeyring(oldKey), { id }, ctx(id)) })));
+		// The second batch's read fails (the walk's sized select, the second time it runs).
+		let scans = 0;
+		const failing = new Proxy(db, {
+			apply(knexFn, self, args) {
+				const builder = Reflect.apply(knexFn, self, args) as Knex.QueryBuilder;
+				const then = builder.then.bind(builder);
+				builder.then = ((ok: never, ko: never) =>
+					(/case when/i.test(builder.toString()) && ++scans === 2 ? Promise.reject(new Error('read failed')) : then()).then(ok, ko)) as never;
+				return builder;
+			},
+		});
+		const ring = makeKeyring(newKey, [oldKey]);
+		await expect(rewriteTargets(failing, ring, [target('plain')], failureLog(), { mode: 'rotate', batchSize: 10 })).rejects.toThrow('read failed');
+		const rows = await db('plain').select('id', 'v').orderBy('_rowid_');
+		const outdated = rows.map((row) => openStoredValue(ring, row.v, ctx(row.id)).outdated);
+		expect(outdated).toEqual([...Array(10).fill(false), ...Array(20).fill(true)]);
+	});
 });

@@ -113,7 +113,7 @@ async function resealedUntouched(deps: WriteDeps, collection: string, pk: Primar
 		if (stored.format === 'v2' && stored.keyId === ring.current.id && !mayBeBoundEarlier) continue;
 		try {
 			const ctx = { collection, field, pk };
-			const opened = openStoredValue(ring, row![field], ctx);
+			const opened = openStoredValue(ring, row![field], ctx, stored);
 			if (opened.outdated) resealed[field] = sealForColumn(ring, opened.value, ctx, isJsonColumn(context.schema, collection, field));
 		} catch {
 			/* not openable with the configured keys: keep it untouched */
