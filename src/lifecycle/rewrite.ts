@@ -65,21 +65,6 @@ function planBatch(mode: RewriteMode, ring: Keyring, target: Target, batch: Stor
 	return changes;
 }
 
-/** Rows sealed between two turns of the event loop: a write in flight gets its next statement sent. */
-const PLAN_SLICE = 100;
-
-/** Opens and re-seals a batch slice by slice; adds the time spent sealing (not the turns between) to the report. */
-async function planInSlices(mode: RewriteMode, ring: Keyring, target: Target, batch: StoredRow[], report: RewriteReport, failures: FailureLog): Promise<Change[]> {
-	const changes: Change[] = [];
-	for (let start = 0; start < batch.length; start += PLAN_SLICE) {
-		if (start > 0) await new Promise((resolve) => setImmediate(resolve));
-		const started = performance.now();
-		changes.push(...planBatch(mode, ring, target, batch.slice(start, start + PLAN_SLICE), report, failures));
-		report.timings.cryptoMs += performance.now() - started;
-	}
-	return changes;
-}
-
 export async function rewriteTargets(
 	db: Knex,
 	ring: Keyring,
@@ -105,46 +90,29 @@ export async function rewriteTargets(
 			done += rows;
 			options.onProgress?.(Math.min(done, total), total);
 		};
-		// While one batch is written, the next is sealed. PostgreSQL and MariaDB write on a core of their own and
-		// the next batch is read meanwhile on another connection. With a single connection (SQLite's, or a pool of
-		// one) a read would only queue behind the write (and time out behind a slow one): the next batch is read
-		// before the write takes the connection, then sealed while SQLite runs the write off the main thread.
-		// Either way one write is in flight and memory holds two batches; the write's compare-and-swap makes
-		// reading a batch early as safe as reading it late.
-		const single = (db.client.pool?.max ?? 1) <= 1;
-		const batches = scanColumn(db, target, limit)[Symbol.asyncIterator]();
-		const read = async () => {
-			const started = performance.now();
-			const next = await batches.next();
-			report.timings.readMs += performance.now() - started;
-			if (next.done) return null;
-			report.batches++;
-			return next.value;
-		};
-		const plan = (rows: StoredRow[]) => planInSlices(options.mode, ring, target, rows, report, failures);
+		// While one batch is written, the next is read and sealed: PostgreSQL and MariaDB write on a core of their
+		// own. One write in flight: memory holds two batches. With a single connection (SQLite's, or a pool of
+		// one) the read would only queue behind the write, and time out behind a slow one: no overlap there.
+		const overlap = (db.client.pool?.max ?? 1) > 1;
 		let writing: Promise<void> | undefined;
+		const batches = scanColumn(db, target, limit)[Symbol.asyncIterator]();
 		try {
-			let rows = await read();
-			let changes = rows ? await plan(rows) : [];
-			while (rows) {
-				let following: StoredRow[] | null = null;
-				if (single) {
-					try {
-						following = await read();
-					} catch (error) {
-						// The batch already sealed is still written, as it was when reads came after writes.
-						await write(changes, rows.length);
-						throw error;
-					}
-				}
-				writing = write(changes, rows.length);
-				// Awaited below; until then a failure must not count as unhandled.
-				writing.catch(() => undefined);
-				if (!single) following = await read();
-				const followingChanges = following ? await plan(following) : [];
+			for (;;) {
+				let started = performance.now();
+				const next = await batches.next();
+				report.timings.readMs += performance.now() - started;
+				if (next.done) break;
+				report.batches++;
+				started = performance.now();
+				const changes = planBatch(options.mode, ring, target, next.value, report, failures);
+				report.timings.cryptoMs += performance.now() - started;
 				await writing;
-				[rows, changes] = [following, followingChanges];
+				writing = write(changes, next.value.length);
+				// Awaited at the next batch or the end; until then a failure must not count as unhandled.
+				writing.catch(() => undefined);
+				if (!overlap) await writing;
 			}
+			await writing;
 		} finally {
 			// A read that failed while a write was in flight: the write finishes (or fails) before the error goes up.
 			await writing?.catch(() => undefined);
