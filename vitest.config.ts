@@ -15,7 +15,9 @@ const mysql = databases.includes('mysql');
  * files (about 2 minutes); the figures it shows come from routes the other files cover on each database.
  */
 const STUDIO = 'test/integration/studio.test.ts';
-const NOT_ON_MYSQL = ['test/integration/**/*.postgres.test.ts', STUDIO];
+/** `npm start` and `npm run cli` on the local instance, whose database is SQLite. */
+const LOCAL = 'test/integration/local-instance.test.ts';
+const NOT_ON_MYSQL = ['test/integration/**/*.postgres.test.ts', STUDIO, LOCAL];
 
 export default defineConfig({
 	test: {
@@ -43,7 +45,7 @@ export default defineConfig({
 							test: {
 								name: 'postgres',
 								include: ['test/integration/**/*.test.ts'],
-								exclude: [STUDIO],
+								exclude: [STUDIO, LOCAL],
 								env: { HARNESS_DB: 'postgres' },
 								testTimeout: 120_000,
 								hookTimeout: 600_000,

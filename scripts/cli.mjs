@@ -3,10 +3,13 @@
 // With --json, stdout holds the command's one JSON line and nothing else: Directus's own output
 // (its logs, some printed before the extension runs) goes to stderr, and the line comes through a
 // descriptor of its own (CREDENTIALS_CLI_OUTPUT_FD, see src/hook/cli).
-import { ensureEnvFile, localEnv } from './local-env.mjs';
+import { prepareLocalEnv } from './local-env.mjs';
 import { installExtension, runDirectus } from './directus.mjs';
 
-const env = localEnv(ensureEnvFile().values);
+const { env } = await prepareLocalEnv().catch((error) => {
+	console.error(error.message);
+	process.exit(1);
+});
 installExtension(env.EXTENSIONS_PATH);
 const args = process.argv.slice(2);
 const json = args.includes('--json');

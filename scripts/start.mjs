@@ -1,11 +1,14 @@
 // `npm start`: a local Directus on SQLite under .directus/, with this extension built, installed,
-// set up (schema + policy) and served. Safe to run again: data and generated secrets are reused.
+// set up (schema + policy) and served. Safe to run again: data and generated secrets are reused; secrets are
+// generated for a new database only.
 import { mkdirSync } from 'node:fs';
-import { ensureEnvFile, envFile, localEnv } from './local-env.mjs';
+import { envFile, prepareLocalEnv } from './local-env.mjs';
 import { installExtension, runDirectus, spawnDirectus } from './directus.mjs';
 
-const { values, created } = ensureEnvFile();
-const env = localEnv(values);
+const { env, created } = await prepareLocalEnv().catch((error) => {
+	console.error(error.message);
+	process.exit(1);
+});
 if (created.length > 0) console.log(`Generated ${created.join(', ')} in ${envFile} (mode 0600). The admin login is ADMIN_EMAIL / ADMIN_PASSWORD there.`);
 else console.log(`Using settings from ${envFile} (the process environment wins over it).`);
 

@@ -256,8 +256,8 @@ describe('the CLI', () => {
 	});
 
 	it('npm run cli -- credentials status --json: stdout holds the JSON line alone, however much Directus logs', async () => {
-		// The process environment wins over .directus/.env: this runs against the test's instance.
-		const env = { ...directus.env, LOG_LEVEL: 'info', CONFIG_PATH: join(directus.dir, 'none.env') };
+		// The process environment wins over the local instance's .env: this runs against the test's instance.
+		const env = { ...directus.env, LOG_LEVEL: 'info', CREDENTIALS_LOCAL_DIR: directus.dir };
 		const out = await promisify(execFile)(process.execPath, ['scripts/cli.mjs', 'credentials', 'status', '--json'], { env, encoding: 'utf8' });
 		expect(out.stdout.trim().split('\n')).toHaveLength(1);
 		expect(JSON.parse(out.stdout)).toMatchObject({ fields: expect.any(Array) });

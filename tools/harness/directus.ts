@@ -35,7 +35,7 @@ export interface Instance {
 
 export const newKeyB64 = () => randomBytes(32).toString('base64');
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
 	return new Promise((resolve, reject) => {
 		const server = createServer();
 		server.unref();
