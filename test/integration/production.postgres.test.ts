@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keyId } from '../../src/crypto/index.js';
 import { client, createCredentialsUser } from '../../tools/harness/api.js';
+import { databaseExists } from '../../scripts/local-env.mjs';
+import { createTestDatabase } from '../../tools/harness/database.js';
 import { newKeyB64, startDirectus, type Instance } from '../../tools/harness/directus.js';
 
 /**
@@ -126,5 +128,19 @@ describe('two instances on one PostgreSQL database behind Redis', () => {
 			const got = await (i % 2 ? apiA : apiB)('POST', '/credentials/reveal', { body: { creatorProfileId: id }, headers: secretHeader() });
 			expect(got.body.credentials, id).toEqual(want);
 		}
+	});
+});
+
+describe('npm start pointed at PostgreSQL (DB_CLIENT=pg)', () => {
+	it('asks Directus whether the database holds an installation before it would generate secrets for it', async () => {
+		expect(await databaseExists({ ...a.env, CONFIG_PATH: '/dev/null' })).toBe('yes');
+		const empty = await createTestDatabase(a.dir);
+		try {
+			expect(await databaseExists({ ...a.env, ...empty.env, CONFIG_PATH: '/dev/null' })).toBe('no');
+		} finally {
+			await empty.drop();
+		}
+		// One that cannot be reached is never taken for new.
+		expect(await databaseExists({ ...a.env, DB_DATABASE: `creds_absent_${randomBytes(4).toString('hex')}`, CONFIG_PATH: '/dev/null' })).toBe('unknown');
 	});
 });
