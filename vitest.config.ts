@@ -15,9 +15,12 @@ const mysql = databases.includes('mysql');
  * files (about 2 minutes); the figures it shows come from routes the other files cover on each database.
  */
 const STUDIO = 'test/integration/studio.test.ts';
-/** `npm start` and `npm run cli` on the local instance, whose database is SQLite. */
-const LOCAL = 'test/integration/local-instance.test.ts';
-const NOT_ON_MYSQL = ['test/integration/**/*.postgres.test.ts', STUDIO, LOCAL];
+/**
+ * `npm start` and `npm run cli` on the local instance, and the package installed into a new Directus project:
+ * both on SQLite, the database those start with (and the install test alone installs Directus once more).
+ */
+const SQLITE_ONLY = [STUDIO, 'test/integration/local-instance.test.ts', 'test/integration/install.test.ts'];
+const NOT_ON_MYSQL = ['test/integration/**/*.postgres.test.ts', ...SQLITE_ONLY];
 
 export default defineConfig({
 	test: {
@@ -45,7 +48,7 @@ export default defineConfig({
 							test: {
 								name: 'postgres',
 								include: ['test/integration/**/*.test.ts'],
-								exclude: [STUDIO, LOCAL],
+								exclude: SQLITE_ONLY,
 								env: { HARNESS_DB: 'postgres' },
 								testTimeout: 120_000,
 								hookTimeout: 600_000,

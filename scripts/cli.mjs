@@ -5,7 +5,9 @@
 // descriptor of its own (CREDENTIALS_CLI_OUTPUT_FD, see src/hook/cli).
 import { prepareLocalEnv } from './local-env.mjs';
 import { installExtension, runDirectus } from './directus.mjs';
+import { rebuildNativeAddons } from './rebuild-native.mjs';
 
+rebuildNativeAddons();
 const { env } = await prepareLocalEnv().catch((error) => {
 	console.error(error.message);
 	process.exit(1);

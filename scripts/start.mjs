@@ -4,7 +4,9 @@
 import { mkdirSync } from 'node:fs';
 import { envFile, prepareLocalEnv } from './local-env.mjs';
 import { installExtension, runDirectus, spawnDirectus } from './directus.mjs';
+import { rebuildNativeAddons } from './rebuild-native.mjs';
 
+rebuildNativeAddons();
 const { env, created } = await prepareLocalEnv().catch((error) => {
 	console.error(error.message);
 	process.exit(1);

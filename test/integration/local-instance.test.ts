@@ -16,7 +16,14 @@ import { freePort, newKeyB64 } from '../../tools/harness/directus.js';
 const dirs: string[] = [];
 const children: ChildProcess[] = [];
 afterAll(() => {
-	for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+	// The whole group: a test that failed midway must not leave the Directus that npm start runs serving.
+	for (const child of children) {
+		try {
+			process.kill(-child.pid!, 'SIGKILL');
+		} catch {
+			/* the group has already exited */
+		}
+	}
 	for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -58,7 +65,7 @@ async function answering(url: string) {
 
 /** `npm start` (after the build `npm test` already made); resolves once it serves, or with its output when it exits first. */
 async function npmStart(env: Record<string, string>) {
-	const child = spawn(process.execPath, ['scripts/start.mjs'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+	const child = spawn(process.execPath, ['scripts/start.mjs'], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
 	children.push(child);
 	let output = '';
 	child.stdout!.on('data', (d) => (output += d));
