@@ -4,3 +4,4 @@ export * from './errors.js';
 export * from './keyring.js';
 export * from './legacy.js';
 export * from './stored-value.js';
+export * from './directus-encrypt.js';
