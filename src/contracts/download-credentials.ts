@@ -45,5 +45,7 @@ export const RevealDownloadCredAnswer = z.object({
 	id: z.string(),
 	platform: z.string(),
 	auth_type: z.enum(['password', 'cookies']),
+	/** The stored username (null when none): yt-dlp takes it with the password. Not in the seed's example; added. */
+	username: z.string().nullable(),
 	credentials: z.record(z.string(), z.unknown()),
 });

@@ -34,6 +34,24 @@ export function withoutMaskEchoes(fields: ProtectedFields, collection: string, p
 	return { payload: out, written };
 }
 
+/**
+ * What `/store` writes beside a new secret, written by every path that carries one (the Data Studio's
+ * save, REST, GraphQL, imports, flows): when the credentials changed, and in which contract version.
+ * Only where the collection has those fields, and not for a value already sealed (an envelope sent
+ * back, a rotation) nor for a clear.
+ */
+const CHANGE_STAMPS: Record<string, () => string> = {
+	credentials_updated_at: () => new Date().toISOString(),
+	credentials_version: () => 'v1',
+};
+
+export function withChangeStamps(schema: SchemaOverview | null, collection: string, written: readonly string[], payload: Payload): Payload {
+	const fields = schema?.collections[collection]?.fields;
+	if (!fields || !written.some((field) => classifyStored(payload[field]).format === 'plaintext')) return payload;
+	const stamps = Object.entries(CHANGE_STAMPS).filter(([field]) => fields[field] && !(field in payload));
+	return stamps.length === 0 ? payload : { ...payload, ...Object.fromEntries(stamps.map(([field, value]) => [field, value()])) };
+}
+
 export function isJsonColumn(schema: SchemaOverview | null, collection: string, field: string): boolean {
 	return schema?.collections[collection]?.fields[field]?.type === 'json';
 }

@@ -21,6 +21,6 @@ export async function createDownloadCredential(deps: ServiceDeps, caller: UserCa
 }
 
 export async function revealDownloadCredential(deps: ServiceDeps, caller: Caller, input: RevealDownloadCredInput) {
-	const { key, row, value } = await revealField(deps, caller, { collection: COLLECTION, field: FIELD, id: input.id, route: 'reveal-download-cred', with: ['platform', 'auth_type'] });
-	return { id: key, platform: row['platform'] as string, auth_type: row['auth_type'] as 'password' | 'cookies', credentials: value };
+	const { key, row, value } = await revealField(deps, caller, { collection: COLLECTION, field: FIELD, id: input.id, route: 'reveal-download-cred', with: ['platform', 'auth_type', 'username'] });
+	return { id: key, platform: row['platform'] as string, auth_type: row['auth_type'] as 'password' | 'cookies', username: (row['username'] as string | null) ?? null, credentials: value };
 }

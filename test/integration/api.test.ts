@@ -113,6 +113,22 @@ describe('store and reveal (server secret)', () => {
 		expect(revealed.body).toEqual({ success: true, creatorProfileId: id, credentials });
 	});
 
+	it('a new secret saved through /items (as the Data Studio saves) stamps credentials_updated_at and credentials_version as /store does; the mask sent back does not', async () => {
+		const id = (await api('POST', '/items/platform_connections', { token: userA.token, body: { platform: `stamp${randomBytes(3).toString('hex')}` } })).body.data.id;
+		const stamps = async () => (await api('GET', `/items/platform_connections/${id}?fields=credentials_updated_at,credentials_version`, { token: userA.token })).body.data;
+		expect(await stamps()).toEqual({ credentials_updated_at: null, credentials_version: null });
+		const saved = await api('PATCH', `/items/platform_connections/${id}`, { token: userA.token, body: { encrypted_credentials: '{"password":"from-the-studio"}' } });
+		expect(saved.status, saved.text).toBe(200);
+		const first = await stamps();
+		expect(first.credentials_version).toBe('v1');
+		expect(Math.abs(Date.now() - new Date(first.credentials_updated_at).getTime())).toBeLessThan(60_000);
+		// Saving the form again sends the mask back, and other fields: the credentials did not change.
+		await new Promise((r) => setTimeout(r, 1_100));
+		expect((await api('PATCH', `/items/platform_connections/${id}`, { token: userA.token, body: { encrypted_credentials: '**********', platform_username: 'renamed' } })).status).toBe(200);
+		expect(await stamps()).toEqual(first);
+		expect((await asServer('reveal', { creatorProfileId: id })).body.credentials).toEqual({ password: 'from-the-studio' });
+	});
+
 	it('round-trips unicode, nested arrays and 64 KB values deep-equal', async () => {
 		const id = await connectionOf(userA.token);
 		const credentials = {
@@ -179,12 +195,13 @@ describe('download credentials', () => {
 		expect(password.body).toEqual({ success: true, id: expect.any(String) });
 		expect(await asServer('reveal-download-cred', { id: password.body.id })).toMatchObject({
 			status: 200,
-			body: { success: true, id: password.body.id, platform: 'youtube', auth_type: 'password', credentials: { password: 'MyYouTubePassword123' } },
+			// The stored username comes with the password: yt-dlp needs both (--username, --password).
+			body: { success: true, id: password.body.id, platform: 'youtube', auth_type: 'password', username: 'me@example.com', credentials: { password: 'MyYouTubePassword123' } },
 		});
 		const cookies = await asUser(userA.token, 'create-download-cred', { platform: 'youtube', creator_profile_id: conn, auth_type: 'cookies', credentials: { cookies_netscape: netscape } });
 		expect(cookies.status).toBe(200);
 		const revealed = await asServer('reveal-download-cred', { id: cookies.body.id });
-		expect(revealed.body).toEqual({ success: true, id: cookies.body.id, platform: 'youtube', auth_type: 'cookies', credentials: { cookies_netscape: netscape } });
+		expect(revealed.body).toEqual({ success: true, id: cookies.body.id, platform: 'youtube', auth_type: 'cookies', username: null, credentials: { cookies_netscape: netscape } });
 		expect((await reveals(cookies.body.id))).toHaveLength(1);
 		const row = (await directus.db.query('select owner, display_name, encrypted_credentials from download_credentials where id = ?', password.body.id))[0]!;
 		expect(row).toMatchObject({ owner: userA.id, display_name: 'My YouTube Channel' });

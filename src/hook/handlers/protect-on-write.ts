@@ -2,7 +2,7 @@ import type { Accountability, SchemaOverview } from '@directus/types';
 import type { Knex } from 'knex';
 import { classifyStored, earlierBindings, openStoredValue, sealForColumn } from '../../crypto/index.js';
 import { KeyCaseConflictError, KeyNotConfiguredError } from '../../errors.js';
-import { isJsonColumn, sealFields, withCanonicalKey, withoutMaskEchoes, withPrimaryKey, type PrimaryKey } from '../../protection/codec.js';
+import { isJsonColumn, sealFields, withCanonicalKey, withChangeStamps, withoutMaskEchoes, withPrimaryKey, type PrimaryKey } from '../../protection/codec.js';
 import { requireRing, type WriteDeps } from '../../protection/deps.js';
 import { knexRowState, type RowState } from '../../protection/row-state.js';
 
@@ -37,7 +37,7 @@ export async function protectCreate(deps: WriteDeps, payload: Payload, collectio
 	const { payload: cleaned, written } = withoutMaskEchoes(deps.fields, collection, out);
 	if (written.length === 0) return cleaned;
 	const ring = await requireRing(deps);
-	const { payload: keyed, pk } = withPrimaryKey(context.schema, collection, cleaned);
+	const { payload: keyed, pk } = withPrimaryKey(context.schema, collection, withChangeStamps(context.schema, collection, written, cleaned));
 	return sealFields(ring, context.schema, collection, pk, written, keyed);
 }
 
@@ -62,7 +62,7 @@ export async function protectUpdate(
 	if (keys.length === 1) {
 		const pk = keys[0]!;
 		await refuseOverwritingUnreadable(deps, collection, pk, written, context);
-		return sealFields(ring, context.schema, collection, pk, written, out);
+		return sealFields(ring, context.schema, collection, pk, written, withChangeStamps(context.schema, collection, written, out));
 	}
 	const values: Payload = {};
 	const rest: Payload = { ...out };
