@@ -43,10 +43,11 @@ const twinOf = (name) => (name.endsWith('_FILE') ? name.slice(0, -5) : `${name}_
 
 /**
  * Defaults < file < process environment. A variable the process sets (in either form, `X` or `X_FILE`)
- * takes nothing from the file; an empty exported variable counts as unset, as Directus reads it.
+ * takes nothing from the file, even set to the empty string (Directus needs some that way, such as an
+ * empty DB_PASSWORD; an empty secret is then missing, and named as such).
  */
 export function layerEnv(defaults, fileValues, processEnv) {
-	const exported = Object.fromEntries(Object.entries(processEnv).filter(([, value]) => value !== undefined && value !== ''));
+	const exported = Object.fromEntries(Object.entries(processEnv).filter(([, value]) => value !== undefined));
 	const fromFile = Object.fromEntries(Object.entries(fileValues).filter(([name]) => !(name in exported) && !(twinOf(name) in exported)));
 	return { ...defaults, ...fromFile, ...exported };
 }

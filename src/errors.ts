@@ -93,3 +93,16 @@ export const AuditUnavailableError = answer('CREDENTIALS_AUDIT_UNAVAILABLE', 503
 
 /** Whether an error is one of the extension's own (an expected answer, not a bug to log). */
 export const isOwnError = (error: unknown) => typeof (error as { code?: unknown } | null)?.code === 'string' && (error as { code: string }).code.startsWith('CREDENTIALS_');
+
+export const FieldNotProtectableError = createError<{ collection: string; field: string; reason: string }>(
+	'CREDENTIALS_FIELD_NOT_PROTECTABLE',
+	({ collection, field, reason }) => `Invalid payload. ${collection}.${field} cannot be protected: ${reason}.`,
+	400,
+);
+
+export const ProtectedFieldInUseError = createError<{ collection: string; field: string; sealed: number }>(
+	'CREDENTIALS_PROTECTED_FIELD_IN_USE',
+	({ collection, field, sealed }) =>
+		`${collection}.${field} holds ${sealed} sealed value${sealed === 1 ? '' : 's'}, so it stays protected: un-protecting it would leave them unreadable and let new values be stored in clear. Clear or delete those values first.`,
+	409,
+);

@@ -1,6 +1,7 @@
 import { buildKeyring, loadConfig, type CredentialsConfig, type KeyringState } from './env.js';
 import { deriveKey } from './kdf.js';
 import { BUILT_IN_PROTECTED_FIELDS, ProtectedFields } from '../schema/protected-fields.js';
+import { markedFields } from '../schema/field-registry.js';
 
 export * from './env.js';
 
@@ -26,7 +27,7 @@ export function runtimeFor(env: Record<string, unknown>): Runtime {
 	if (!runtime) {
 		const config = loadConfig(env);
 		const keys = buildKeyring(config.keySource, (s) => deriveKey(s.passphrase, s.salt, s));
-		const built: Runtime = { config, fields: new ProtectedFields([...BUILT_IN_PROTECTED_FIELDS, ...config.extraFields]), keys: () => keys, missingKeyIds: new Set(), keyIds: null };
+		const built: Runtime = { config, fields: new ProtectedFields([...BUILT_IN_PROTECTED_FIELDS, ...config.extraFields], markedFields), keys: () => keys, missingKeyIds: new Set(), keyIds: null };
 		// The database guard runs synchronously below knex: it needs the ids without awaiting.
 		void keys.then((state) => {
 			if (state.ok) built.keyIds = new Set(state.ring.all().map((key) => key.id));

@@ -1,5 +1,5 @@
 import { defineHook } from '@directus/extensions-sdk';
-import type { Accountability, Query, SchemaOverview } from '@directus/types';
+import type { Accountability, FilterHandler, Query, SchemaOverview } from '@directus/types';
 import { runtimeFor } from '../config/index.js';
 import { dialectOf } from '../lib/dialect.js';
 import { credentialsBodyParser } from '../endpoint/body-parser.js';
@@ -24,6 +24,7 @@ import { guardGraphqlErrors } from './handlers/guard-graphql-errors.js';
 import { freezeVaultIdentity, setVaultIdentity } from './handlers/vault-identity.js';
 import type { WriteDeps } from '../protection/deps.js';
 import { protectCreate, protectUpdate } from './handlers/protect-on-write.js';
+import { onFieldWrite } from './handlers/field-registry.js';
 import { protectVersionRevision, protectVersionRevisionUpdate, protectVersionUpdate, sealDraftSaveBody, type VersionTarget } from './handlers/protect-versions.js';
 
 type Payload = Record<string, unknown>;
@@ -35,9 +36,16 @@ type SocketClient = { uid?: string; accountability?: Accountability | null; send
  * encrypted or written; every write of a protected field passes protect-on-write, every read
  * mask-on-read.
  */
-export default defineHook(({ filter, action, init }, { services, database, getSchema, env, logger }) => {
+export default defineHook(({ filter: registerFilter, action, init }, { services, database, getSchema, env, logger }) => {
 	const runtime = runtimeFor(env);
 	const { config, fields } = runtime;
+	// Every filter first takes the fields the data model marks from the schema Directus hands it: after a
+	// field changed (on this instance or, through Directus's schema sync, another) that schema is a new one.
+	const filter: typeof registerFilter = <T>(event: string, handler: FilterHandler<T>) =>
+		registerFilter<T>(event, (payload, meta, context) => {
+			fields.sync(context?.schema);
+			return handler(payload, meta, context);
+		});
 	void runtime.keys().then((keys) => {
 		if (!keys.ok) logger.error(`[credentials] ${keys.error}: writes of protected fields are refused and reveals fail closed`);
 	});
@@ -127,11 +135,19 @@ export default defineHook(({ filter, action, init }, { services, database, getSc
 		),
 	);
 
+	// The data model as the registry: the "Encrypted secret" interface (or the mark in `special`) protects a
+	// field, on every instance without a restart; un-protecting a field that holds sealed values is refused.
+	for (const event of ['fields.create', 'fields.update']) {
+		filter(event, (payload, meta, context) => onFieldWrite(fields, payload as Payload, meta['collection'], { schema: context.schema, database: context.database }));
+	}
+
 	// Flow item operations that can reach protected or owned rows always emit events: events off would skip every guard.
 	filter('operations.create', (payload) => emitEventsOnCreate(fields, payload as Payload));
 	filter('operations.update', (payload, meta, context) => emitEventsOnUpdate(fields, payload as Payload, meta['keys'], context.database));
 	// Operations stored with events off before: fixed before the server takes requests (OperationsService reloads the flows).
 	init('app.before', async () => {
+		// Known before the first request, for the guard below the services.
+		fields.sync(await getSchema().catch(() => null));
 		try {
 			const operations = new services.OperationsService({ schema: await getSchema(), knex: database });
 			const fixed = await fixStoredOperations(fields, database, (id, options) => operations.updateOne(id, { options }));

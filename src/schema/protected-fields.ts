@@ -1,3 +1,5 @@
+import type { SchemaOverview } from '@directus/types';
+
 /** The extension's own protected fields; CREDENTIALS_ENCRYPTED_FIELDS adds more. */
 export const BUILT_IN_PROTECTED_FIELDS = [
 	{ collection: 'platform_connections', field: 'encrypted_credentials' },
@@ -12,18 +14,54 @@ export interface FieldRef {
 	field: string;
 }
 
-/** Answers "which protected fields does this collection have?" in O(1) on every write and read. */
+/**
+ * Answers "which protected fields does this collection have?" in O(1) on every write and read: the
+ * configured ones, and those the data model marks (see field-registry.ts), taken from the newest schema
+ * Directus hands any hook — recomputed only when that schema is a new one.
+ */
 export class ProtectedFields {
-	private readonly byCollection = new Map<string, string[]>();
-	private readonly fieldNames = new Set<string>();
+	private byCollection = new Map<string, string[]>();
+	private fieldNames = new Set<string>();
+	private seen: SchemaOverview | null = null;
+	private markedSignature = '';
 
-	constructor(refs: readonly FieldRef[]) {
-		for (const { collection, field } of refs) {
-			const fields = this.byCollection.get(collection) ?? [];
-			if (!fields.includes(field)) fields.push(field);
-			this.byCollection.set(collection, fields);
-			this.fieldNames.add(field);
+	constructor(
+		private readonly configured: readonly FieldRef[],
+		private readonly marked: (schema: SchemaOverview) => FieldRef[] = () => [],
+	) {
+		this.index(configured);
+	}
+
+	/** Takes the marked fields of a schema Directus handed over; the same schema again costs nothing. */
+	sync(schema: SchemaOverview | null | undefined): this {
+		if (!schema || schema === this.seen) return this;
+		this.seen = schema;
+		const marked = this.marked(schema);
+		const signature = marked.map((ref) => `${ref.collection}.${ref.field}`).join(',');
+		if (signature !== this.markedSignature) {
+			this.markedSignature = signature;
+			this.index([...this.configured, ...marked]);
 		}
+		return this;
+	}
+
+	/** Whether the field is protected whatever the data model says (built in, or CREDENTIALS_ENCRYPTED_FIELDS). */
+	configuredHas(collection: string, field: string): boolean {
+		return this.configured.some((ref) => ref.collection === collection && ref.field === field);
+	}
+
+	private index(refs: readonly FieldRef[]) {
+		const byCollection = new Map<string, string[]>();
+		const fieldNames = new Set<string>();
+		for (const { collection, field } of refs) {
+			const fields = byCollection.get(collection) ?? [];
+			if (!fields.includes(field)) fields.push(field);
+			byCollection.set(collection, fields);
+			fieldNames.add(field);
+		}
+		// Swapped whole: a reader never sees half of the new set.
+		this.byCollection = byCollection;
+		this.fieldNames = fieldNames;
 	}
 
 	/** Every protected field's name, whatever its collection: for values whose collection is not known. */

@@ -166,12 +166,14 @@ describe('the process environment wins over .directus/.env', () => {
 		expect(exported.keys.current).toBe(keyId(Buffer.from(keyA, 'base64')));
 		expect(exported.fields.find((f: { field: string }) => f.field === 'platform_connections.encrypted_credentials').byKeyId).toEqual({ [keyId(Buffer.from(keyA, 'base64'))]: 1 });
 		const { CREDENTIALS_ENC_KEY_B64: _, ...withoutKey } = env;
-		// Unset or exported empty, the file's value applies (and names the other key, which no row uses).
-		for (const shellEnv of [withoutKey, { ...withoutKey, CREDENTIALS_ENC_KEY_B64: '' }]) {
-			const fromFile = await statusJson(shellEnv);
-			expect(fromFile.keys.current).toBe(keyId(Buffer.from(keyB, 'base64')));
-			expect(fromFile.missingKeyIds).toEqual([keyId(Buffer.from(keyA, 'base64'))]);
-		}
+		// Not exported, the file's value applies (and names the other key, which no row uses).
+		const fromFile = await statusJson(withoutKey);
+		expect(fromFile.keys.current).toBe(keyId(Buffer.from(keyB, 'base64')));
+		expect(fromFile.missingKeyIds).toEqual([keyId(Buffer.from(keyA, 'base64'))]);
+		// Exported empty, the shell still wins: the key is missing for this existing database, and named.
+		const emptied = await script('cli.mjs', ['credentials', 'status'], { ...withoutKey, CREDENTIALS_ENC_KEY_B64: '' });
+		expect(emptied.code).toBe(1);
+		expect(emptied.stderr).toContain('CREDENTIALS_ENC_KEY_B64 is not set');
 	});
 
 	it('a secret set nowhere is never generated for a database that exists: npm start and npm run cli refuse, naming it', async () => {

@@ -86,6 +86,25 @@ describe('two instances on one PostgreSQL database behind Redis', () => {
 		expect((await apiA('POST', '/credentials/reveal', { body: { creatorProfileId: id }, headers: secretHeader() })).body.credentials).toEqual({ secret: 'CACHE-CANARY-2' });
 	});
 
+	it('a field protected from the data model on A is sealed by B from its next request, without a restart', async () => {
+		const collection = `notes_${randomBytes(3).toString('hex')}`;
+		const id = { field: 'id', type: 'uuid', meta: { hidden: true, readonly: true, special: ['uuid'] }, schema: { is_primary_key: true, length: 36 } };
+		expect((await apiA('POST', '/collections', { token: a.adminToken, body: { collection, meta: {}, schema: {}, fields: [id] } })).status).toBe(200);
+		expect((await apiA('POST', `/fields/${collection}`, { token: a.adminToken, body: { field: 'token', type: 'text', meta: { interface: 'input' }, schema: {} } })).status).toBe(200);
+		// B has read the collection's schema before the field is protected.
+		const before = await apiB('POST', `/items/${collection}`, { token: a.adminToken, body: { token: 'before' } });
+		expect(before.body.data.token).toBe('before');
+		expect((await apiA('PATCH', `/fields/${collection}/token`, { token: a.adminToken, body: { meta: { interface: 'credentials-secret' } } })).status).toBe(200);
+		// Directus tells B through Redis that the schema changed (a message, not a request: give it a moment).
+		await new Promise((r) => setTimeout(r, 500));
+		const after = await apiB('POST', `/items/${collection}`, { token: a.adminToken, body: { token: 'after' } });
+		expect(after.status, after.text).toBe(200);
+		expect(after.body.data.token).toBe('**********');
+		const rows = await a.db.query<{ token: string }>(`select token from "${collection}" where id = ?`, after.body.data.id);
+		expect(rows[0]!.token).toMatch(/^cred:v2:/);
+		expect((await apiB('GET', `/items/${collection}/${before.body.data.id}`, { token: a.adminToken })).body.data.token).toBe('**********');
+	});
+
 	it('rotates while both instances serve traffic: no failed request, no lost write', async () => {
 		const original = new Map<string, unknown>();
 		for (let i = 0; i < 300; i += 100) {

@@ -65,7 +65,7 @@ async function ringOf(deps: CliDeps): Promise<Keyring> {
 
 async function targetsOf(deps: CliDeps, collection?: string) {
 	const schema = await deps.getSchema({ database: deps.database });
-	const targets = resolveTargets(schema, deps.runtime.fields.all(), collection);
+	const targets = resolveTargets(schema, deps.runtime.fields.sync(schema).all(), collection);
 	if (collection && targets.length === 0) throw new Error(`${collection} has no protected fields`);
 	return targets;
 }

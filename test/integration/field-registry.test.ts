@@ -1,0 +1,116 @@
+import { randomBytes } from 'node:crypto';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { MASK } from '../../src/lib/mask.js';
+import { PROTECTED_MARK } from '../../src/schema/field-registry.js';
+import type { Instance } from '../../tools/harness/directus.js';
+import { useDirectus, type Api } from './fixture.js';
+
+/**
+ * Protecting a field from the data model: the admin chooses the "Encrypted secret" interface (or puts
+ * the mark in `special`), and from the next request on, with no restart, every write of the field is
+ * sealed and every read masked; un-protecting is refused while values are sealed.
+ */
+const suite = useDirectus();
+let directus: Instance;
+let api: Api;
+const admin = () => ({ token: directus.adminToken });
+const stored = async (collection: string, id: string, field = 'token') => (await directus.db.query(`select ${field} as v from ${collection} where id = ?`, id))[0]?.v;
+const special = async (collection: string, field: string) => (await api('GET', `/fields/${collection}/${field}`, admin())).body.data.meta.special as string[] | null;
+
+/** A collection as the Data Studio creates one, with UUID keys or (the Studio's default) auto-increment integers. */
+async function createCollection(keys: 'uuid' | 'integer') {
+	const collection = `c_${keys}_${randomBytes(3).toString('hex')}`;
+	const id =
+		keys === 'uuid'
+			? { field: 'id', type: 'uuid', meta: { hidden: true, readonly: true, interface: 'input', special: ['uuid'] }, schema: { is_primary_key: true, length: 36, has_auto_increment: false } }
+			: { field: 'id', type: 'integer', meta: { hidden: true, interface: 'input', readonly: true }, schema: { is_primary_key: true, has_auto_increment: true } };
+	const created = await api('POST', '/collections', { ...admin(), body: { collection, meta: {}, schema: {}, fields: [id] } });
+	expect(created.status, created.text).toBe(200);
+	return collection;
+}
+const addField = (collection: string, field: string, type: string, meta: Record<string, unknown> = {}) =>
+	api('POST', `/fields/${collection}`, { ...admin(), body: { field, type, meta, schema: {} } });
+
+beforeAll(() => void ({ directus, api } = suite));
+
+describe('protecting a field from the data model', () => {
+	let notes: string;
+	let id: string;
+
+	it('choosing the "Encrypted secret" interface protects the field: the next write is sealed for its row and reads are masked, without a restart', async () => {
+		notes = await createCollection('uuid');
+		const field = await addField(notes, 'token', 'text', { interface: 'credentials-secret' });
+		expect(field.status, field.text).toBe(200);
+		expect(field.body.data.meta).toMatchObject({ special: [PROTECTED_MARK], searchable: false });
+		const created = await api('POST', `/items/${notes}`, { ...admin(), body: { token: 'registry-canary' } });
+		expect(created.status, created.text).toBe(200);
+		id = created.body.data.id;
+		expect(created.body.data.token).toBe(MASK);
+		expect(await stored(notes, id)).toMatch(/^cred:v2:/);
+		expect((await api('GET', `/items/${notes}/${id}`, admin())).body.data.token).toBe(MASK);
+		const decrypted = await api('POST', '/credentials/decrypt', { body: { collection: notes, field: 'token', id }, headers: { 'X-RBAC-SYNC-SECRET': directus.env.RBAC_SYNC_WEBHOOK_SECRET! } });
+		expect(decrypted.body).toEqual({ success: true, data: 'registry-canary' });
+		// Status counts it among the protected fields.
+		const status = await api('GET', '/credentials/status', admin());
+		expect(status.body.fields.map((f: { field: string }) => f.field)).toContain(`${notes}.token`);
+	});
+
+	it('the mark survives edits of the field that do not touch it, and a special sent without it while the interface is ours', async () => {
+		expect((await api('PATCH', `/fields/${notes}/token`, { ...admin(), body: { meta: { note: 'an API token' } } })).status).toBe(200);
+		expect(await special(notes, 'token')).toEqual([PROTECTED_MARK]);
+		// As the Studio sends when a field's type changes: the interface is still ours, so the field stays protected.
+		expect((await api('PATCH', `/fields/${notes}/token`, { ...admin(), body: { meta: { special: null } } })).status).toBe(200);
+		expect(await special(notes, 'token')).toEqual([PROTECTED_MARK]);
+	});
+
+	it('un-protecting is refused while a value is sealed, by the interface or by the special, and nothing changes', async () => {
+		for (const meta of [{ interface: 'input' }, { interface: 'input', special: null }]) {
+			const refused = await api('PATCH', `/fields/${notes}/token`, { ...admin(), body: { meta } });
+			expect(refused.status, refused.text).toBe(409);
+			expect(refused.text).toContain('holds 1 sealed value');
+			expect(refused.text).not.toContain('registry-canary');
+		}
+		expect(await special(notes, 'token')).toEqual([PROTECTED_MARK]);
+		expect((await api('PATCH', `/items/${notes}/${id}`, { ...admin(), body: { token: 'second-canary' } })).status).toBe(200);
+		expect(await stored(notes, id)).toMatch(/^cred:v2:/);
+	});
+
+	it('once no value is sealed, choosing another interface un-protects the field: values are stored as given again', async () => {
+		expect((await api('PATCH', `/items/${notes}/${id}`, { ...admin(), body: { token: null } })).status).toBe(200);
+		const allowed = await api('PATCH', `/fields/${notes}/token`, { ...admin(), body: { meta: { interface: 'input' } } });
+		expect(allowed.status, allowed.text).toBe(200);
+		expect(await special(notes, 'token')).toBeNull();
+		expect((await api('PATCH', `/items/${notes}/${id}`, { ...admin(), body: { token: 'now-plain' } })).status).toBe(200);
+		expect(await stored(notes, id)).toBe('now-plain');
+		expect((await api('GET', `/items/${notes}/${id}`, admin())).body.data.token).toBe('now-plain');
+	});
+
+	it('protecting a field that holds values leaves them for encrypt-existing, which seals them', async () => {
+		expect((await api('PATCH', `/fields/${notes}/token`, { ...admin(), body: { meta: { interface: 'credentials-secret' } } })).status).toBe(200);
+		expect(await stored(notes, id)).toBe('now-plain');
+		expect((await api('GET', `/items/${notes}/${id}`, admin())).body.data.token).toBe(MASK);
+		const run = await directus.cli(['credentials', 'encrypt-existing', '--json', '--collection', notes]);
+		expect(run.code, run.stderr).toBe(0);
+		expect(await stored(notes, id)).toMatch(/^cred:v2:/);
+	});
+});
+
+describe('fields that cannot be protected', () => {
+	it('a collection whose keys the database generates: refused with the reason, the field stays as it was', async () => {
+		const counters = await createCollection('integer');
+		const refused = await addField(counters, 'secret', 'text', { interface: 'credentials-secret' });
+		expect(refused.status).toBe(400);
+		expect(refused.body.errors[0].message).toMatch(/cannot be protected: each value is bound to its row's primary key, and "id" is generated by the database/);
+		expect((await api('GET', `/fields/${counters}/secret`, admin())).status).not.toBe(200);
+		expect((await addField(counters, 'plain', 'text')).status).toBe(200);
+		expect((await api('PATCH', `/fields/${counters}/plain`, { ...admin(), body: { meta: { special: [PROTECTED_MARK] } } })).status).toBe(400);
+		expect(await special(counters, 'plain')).toBeNull();
+	});
+
+	it('a 255-character string field: refused, a sealed value would not fit', async () => {
+		const notes = await createCollection('uuid');
+		const refused = await addField(notes, 'short', 'string', { interface: 'credentials-secret' });
+		expect(refused.status).toBe(400);
+		expect(refused.body.errors[0].message).toMatch(/needs a text or json field, and this one is string/);
+	});
+});
