@@ -52,7 +52,10 @@ export function layerEnv(defaults, fileValues, processEnv) {
 	return { ...defaults, ...fromFile, ...exported };
 }
 
-const isSet = (env, name) => Boolean(env[name] || env[`${name}_FILE`]) || (ALTERNATIVES[name] ?? []).some((other) => isSet(env, other));
+/** Directus reads `X_FILE` for its own variables only (@directus/env's list); the extension reads none. */
+const READ_FROM_FILE = /^(SECRET|ADMIN_EMAIL|ADMIN_PASSWORD|DB_.+)$/;
+const isSet = (env, name) =>
+	Boolean(env[name] || (READ_FROM_FILE.test(name) && env[`${name}_FILE`])) || (ALTERNATIVES[name] ?? []).some((other) => isSet(env, other));
 
 /** The names among `wanted` that neither the file nor the process environment sets. */
 export const unsetNames = (env, wanted) => Object.keys(wanted).filter((name) => !isSet(env, name));
@@ -102,9 +105,19 @@ export async function databaseExists(env) {
  */
 export async function prepareLocalEnv() {
 	mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-	const env = localEnv();
+	const fileValues = readEnvFile();
+	// Restored from a backup, or edited: it holds secrets, so only its owner reads it.
+	if (existsSync(envFile)) chmodSync(envFile, 0o600);
+	const env = localEnv(fileValues);
 	const wanted = { ...SECRETS, ...FIRST_ADMIN };
 	const unset = unsetNames(env, wanted);
+	// An exported empty value wins over the file's; generating one then would replace what the file holds.
+	const blanked = unset.filter((name) => process.env[name] === '' && fileValues[name]);
+	if (blanked.length > 0) {
+		throw new LocalEnvError(
+			`${blanked.join(', ')} ${blanked.length === 1 ? 'is' : 'are'} exported empty, which wins over the value in ${envFile}: unset ${blanked.length === 1 ? 'it' : 'them'} to use the file's, or export the value. Nothing was started.`,
+		);
+	}
 	const exists = unset.length === 0 ? 'yes' : await databaseExists(env);
 	if (exists === 'no') {
 		const values = Object.fromEntries(unset.map((name) => [name, wanted[name]()]));

@@ -3,7 +3,7 @@
 // repository runs Directus (`npm test`, `npm start`, `npm run cli`, `npm run bench`), and only when
 // isolated-vm does not load on the Node that runs this (npm scripts: Node 22). Not an install script:
 // the published package must have none.
-import { execSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,7 +16,7 @@ export function rebuildNativeAddons() {
 	if (spawnSync(process.execPath, ['-e', "require('isolated-vm')"], { cwd: root, stdio: 'ignore' }).status === 0) return;
 	const env = { ...process.env, PATH: `${join(root, 'node_modules/.bin')}:${process.env.PATH}` };
 	// Its output goes to stderr: `npm run cli -- … --json` keeps stdout for its one line.
-	execSync(`npm rebuild isolated-vm --nodedir=${nodeDir}`, { cwd: root, stdio: ['ignore', 2, 2], env });
+	execFileSync('npm', ['rebuild', 'isolated-vm', `--nodedir=${nodeDir}`], { cwd: root, stdio: ['ignore', 2, 2], env });
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) rebuildNativeAddons();

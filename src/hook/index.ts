@@ -144,18 +144,22 @@ export default defineHook(({ filter: registerFilter, action, init }, { services,
 	// Flow item operations that can reach protected or owned rows always emit events: events off would skip every guard.
 	filter('operations.create', (payload) => emitEventsOnCreate(fields, payload as Payload));
 	filter('operations.update', (payload, meta, context) => emitEventsOnUpdate(fields, payload as Payload, meta['keys'], context.database));
-	// Operations stored with events off before: fixed before the server takes requests (OperationsService reloads the flows).
-	init('app.before', async () => {
-		// Known before the first request, for the guard below the services.
-		fields.sync(await getSchema().catch(() => null));
+	// Operations stored with events off before: fixed before the server takes requests (OperationsService reloads the flows),
+	// and again when a field is protected from the data model (operations on its collection saved before then).
+	const fixFlows = async () => {
 		try {
-			const operations = new services.OperationsService({ schema: await getSchema(), knex: database });
+			const schema = await getSchema();
+			// Known before the first request, for the guard below the services; after a field change, at once.
+			fields.sync(schema);
+			const operations = new services.OperationsService({ schema, knex: database });
 			const fixed = await fixStoredOperations(fields, database, (id, options) => operations.updateOne(id, { options }));
 			if (fixed > 0) logger.warn(`[credentials] ${fixed} flow operation(s) on protected or owned collections had "Emit Events" off: switched on`);
 		} catch (error) {
 			logger.error(`[credentials] could not check flow operations for "Emit Events": ${(error as Error).message}`);
 		}
-	});
+	};
+	init('app.before', fixFlows);
+	for (const event of ['fields.create', 'fields.update']) action(event, fixFlows);
 
 	if (!scrubLogStream(logger)) logger.error('[credentials] Directus\'s log stream not found: log lines are not scrubbed of envelopes');
 	// GraphQL quotes the variables and literals it cannot take, and logs them before any hook runs.

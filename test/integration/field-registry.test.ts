@@ -63,6 +63,33 @@ describe('protecting a field from the data model', () => {
 		expect(await special(notes, 'token')).toEqual([PROTECTED_MARK]);
 	});
 
+	it('a flow operation saved with "Emit Events" off on a collection before its field was protected is switched on when it is', async () => {
+		const plain = await createCollection('uuid');
+		expect((await addField(plain, 'secret', 'text')).status).toBe(200);
+		const flow = await api('POST', '/flows', { ...admin(), body: { name: 'writes before protection', status: 'active', trigger: 'webhook', accountability: null, options: { method: 'POST', async: false } } });
+		const op = await api('POST', '/operations', {
+			...admin(),
+			body: { flow: flow.body.data.id, key: 'write', name: 'write', type: 'item-create', position_x: 19, position_y: 1, options: { collection: plain, permissions: '$full', emitEvents: false, payload: { secret: '{{$trigger.body.secret}}' } } },
+		});
+		// Nothing protected there yet: the operation keeps what it was given.
+		expect(op.body.data.options.emitEvents).toBe(false);
+		expect((await api('PATCH', `/fields/${plain}/secret`, { ...admin(), body: { meta: { interface: 'credentials-secret' } } })).status).toBe(200);
+		const deadline = Date.now() + 5_000;
+		let emits = false;
+		while (!emits && Date.now() < deadline) {
+			emits = (await api('GET', `/operations/${op.body.data.id}`, admin())).body.data.options.emitEvents === true;
+			if (!emits) await new Promise((r) => setTimeout(r, 100));
+		}
+		expect(emits).toBe(true);
+	});
+
+	it('a marked field cannot be changed to a type that would cut its envelopes', async () => {
+		const refused = await api('PATCH', `/fields/${notes}/token`, { ...admin(), body: { type: 'string', schema: { max_length: 255 } } });
+		expect(refused.status, refused.text).toBe(400);
+		expect(refused.body.errors[0].message).toMatch(/needs a text or json field, and this one is string/);
+		expect((await api('GET', `/fields/${notes}/token`, admin())).body.data.type).toBe('text');
+	});
+
 	it('un-protecting is refused while a value is sealed, by the interface or by the special, and nothing changes', async () => {
 		for (const meta of [{ interface: 'input' }, { interface: 'input', special: null }]) {
 			const refused = await api('PATCH', `/fields/${notes}/token`, { ...admin(), body: { meta } });

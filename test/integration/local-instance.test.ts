@@ -107,8 +107,10 @@ describe('the process environment wins over .directus/.env', () => {
 		writeFileSync(
 			join(dir, '.env'),
 			[
-				'KEY_FILE=/nonexistent/decoy-key',
+				'KEY=decoy-key',
 				'SECRET=decoy-secret-that-must-not-sign-anything',
+				// Directus would fail to start reading it: the exported ADMIN_PASSWORD takes its place.
+				'ADMIN_PASSWORD_FILE=/nonexistent/decoy-password',
 				`CREDENTIALS_ENC_KEY_B64=${keyB}`,
 				'RBAC_SYNC_WEBHOOK_SECRET=decoy-rbac-secret',
 				'ADMIN_EMAIL=decoy@example.com',
@@ -170,10 +172,10 @@ describe('the process environment wins over .directus/.env', () => {
 		const fromFile = await statusJson(withoutKey);
 		expect(fromFile.keys.current).toBe(keyId(Buffer.from(keyB, 'base64')));
 		expect(fromFile.missingKeyIds).toEqual([keyId(Buffer.from(keyA, 'base64'))]);
-		// Exported empty, the shell still wins: the key is missing for this existing database, and named.
+		// Exported empty, the shell still wins, so the file's key is not used: refused, naming it.
 		const emptied = await script('cli.mjs', ['credentials', 'status'], { ...withoutKey, CREDENTIALS_ENC_KEY_B64: '' });
 		expect(emptied.code).toBe(1);
-		expect(emptied.stderr).toContain('CREDENTIALS_ENC_KEY_B64 is not set');
+		expect(emptied.stderr).toContain('CREDENTIALS_ENC_KEY_B64 is exported empty, which wins over the value in');
 	});
 
 	it('a secret set nowhere is never generated for a database that exists: npm start and npm run cli refuse, naming it', async () => {

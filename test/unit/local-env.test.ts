@@ -14,6 +14,8 @@ describe('the local instance settings: defaults < .directus/.env < the process e
 	it('a secret is unset when neither form holds a value; the key may come from a passphrase instead', () => {
 		const wanted = { KEY: 0, SECRET: 0, CREDENTIALS_ENC_KEY_B64: 0 };
 		expect(unsetNames({ KEY: '', SECRET_FILE: '/s' }, wanted)).toEqual(['KEY', 'CREDENTIALS_ENC_KEY_B64']);
+		// Only Directus reads `_FILE` forms, and only of its own variables: the extension's key has none.
+		expect(unsetNames({ KEY_FILE: '/k', SECRET: 's', CREDENTIALS_ENC_KEY_B64_FILE: '/key' }, wanted)).toEqual(['KEY', 'CREDENTIALS_ENC_KEY_B64']);
 		expect(unsetNames({ KEY: 'k', SECRET: 's', CREDENTIALS_MASTER_PASSPHRASE: 'p' }, wanted)).toEqual([]);
 	});
 });

@@ -28,15 +28,22 @@ export async function onFieldWrite(fields: ProtectedFields, payload: Payload, ev
 	const collection = flat ? (payload['collection'] as string | undefined) : eventCollection;
 	const field = payload['field'] as string | undefined;
 	const meta = (flat ? payload : payload['meta']) as Payload | null | undefined;
-	if (!collection || !field || !meta || typeof meta !== 'object') return payload;
+	if (!collection || !field) return payload;
+	const current = context.schema.collections[collection]?.fields[field];
+	const wasMarked = current?.special?.includes(PROTECTED_MARK) ?? false;
+	// A marked field keeps a type that holds an envelope: a change to a 255-character string would cut every sealed value.
+	const newType = flat ? undefined : (payload['type'] as string | undefined);
+	if (wasMarked && newType !== undefined && newType !== current?.type) {
+		const reason = cannotProtect(context.schema, collection, newType);
+		if (reason) throw new FieldNotProtectableError({ collection, field, reason });
+	}
+	if (!meta || typeof meta !== 'object') return payload;
 	const choosesInterface = 'interface' in meta;
 	const setsSpecial = 'special' in meta;
 	if (!choosesInterface && !setsSpecial) return payload;
 	// Built-in fields and CREDENTIALS_ENCRYPTED_FIELDS are protected whatever their interface or special says.
 	if (fields.configuredHas(collection, field)) return payload;
 
-	const current = context.schema.collections[collection]?.fields[field];
-	const wasMarked = current?.special?.includes(PROTECTED_MARK) ?? false;
 	const special = setsSpecial ? specialList(meta['special']) : (current?.special ?? []);
 	const storedInterface = choosesInterface ? meta['interface'] : await interfaceOf(context.database, collection, field);
 	// The interface is the Studio's switch; a special sent alone (API, schema apply) keeps a field whose interface is ours protected.
@@ -44,7 +51,7 @@ export async function onFieldWrite(fields: ProtectedFields, payload: Payload, ev
 
 	if (wanted) {
 		if (!wasMarked) {
-			const type = (flat ? undefined : (payload['type'] as string | undefined)) ?? current?.type;
+			const type = newType ?? current?.type;
 			const reason = cannotProtect(context.schema, collection, type);
 			if (reason) throw new FieldNotProtectableError({ collection, field, reason });
 		}
