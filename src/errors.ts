@@ -94,6 +94,13 @@ export const AuditUnavailableError = answer('CREDENTIALS_AUDIT_UNAVAILABLE', 503
 /** Whether an error is one of the extension's own (an expected answer, not a bug to log). */
 export const isOwnError = (error: unknown) => typeof (error as { code?: unknown } | null)?.code === 'string' && (error as { code: string }).code.startsWith('CREDENTIALS_');
 
+export const DirectusEncryptRefusedError = createError<{ field: string }>(
+	'CREDENTIALS_DIRECTUS_ENCRYPT_REFUSED',
+	({ field }) =>
+		`Invalid payload. "${field}" holds a value of Directus's encrypt special, which names no row: send the plaintext (it is encrypted for this row). Stored ones are moved by \`directus credentials adopt-encrypt-special\`.`,
+	400,
+);
+
 export const FieldNotProtectableError = createError<{ collection: string; field: string; reason: string }>(
 	'CREDENTIALS_FIELD_NOT_PROTECTABLE',
 	({ collection, field, reason }) => `Invalid payload. ${collection}.${field} cannot be protected: ${reason}.`,

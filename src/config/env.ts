@@ -41,6 +41,11 @@ export interface CredentialsConfig {
 	extraFields: { collection: string; field: string }[];
 	/** Problems with the configuration that do not concern keys (reported, never fatal). */
 	warnings: string[];
+	/**
+	 * Directus's SECRET: opens values its `encrypt` special wrote (reveals of rows not yet adopted, and
+	 * adopt-encrypt-special). Unset, Directus uses a random one per process, which opens nothing stored.
+	 */
+	directusSecret: string | null;
 }
 
 const B64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
@@ -119,5 +124,7 @@ export function loadConfig(env: Record<string, unknown>): CredentialsConfig {
 		serverSecret: parsed.RBAC_SYNC_WEBHOOK_SECRET,
 		extraFields,
 		warnings,
+		// Exactly as Directus hands it to its own encrypt (not trimmed: a space would be part of the key).
+		directusSecret: env['SECRET'] === undefined || env['SECRET'] === null || env['SECRET'] === '' ? null : String(env['SECRET']),
 	};
 }

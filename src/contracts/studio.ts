@@ -14,7 +14,7 @@ export type FieldStatusInput = z.infer<typeof FieldStatusQuery>;
 export const FieldStatusAnswer = z.object({
 	success: z.literal(true),
 	set: z.boolean(),
-	format: z.enum(['cred:v2', 'legacy', 'plaintext']).nullable().describe('null when not set'),
+	format: z.enum(['cred:v2', 'legacy', 'directus-encrypt', 'plaintext']).nullable().describe('null when not set'),
 	key_id: z.string().nullable().describe('the key id of a cred:v2 value'),
 	decryptable: z.boolean().nullable().describe('whether the configured keys open it; null when not set or plaintext'),
 	updated_at: z.string().nullable().describe("ISO 8601: the row's date-updated (or date-created) field"),
@@ -30,6 +30,7 @@ export const FieldHealth = z.object({
 	empty: z.number().int(),
 	byKeyId: z.record(z.string(), z.number().int()).describe('values per key id their envelope names'),
 	legacy: z.number().int(),
+	directusEncrypt: z.number().int().describe("values of Directus's own encrypt special, left in a field protected since: `credentials adopt-encrypt-special` re-seals them"),
 	plaintext: z.number().int(),
 	earlierBinding: z.number().int().nullable().describe("at the last verify: readable values bound to an earlier spelling of their row's key (rotate re-seals them); null: never verified"),
 	undecryptable: z.number().int().nullable().describe('at the last verify: values no configured key opened; null: never verified'),

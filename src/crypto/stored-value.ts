@@ -1,3 +1,4 @@
+import { isDirectusEncrypted, openDirectusEncrypted } from './directus-encrypt.js';
 import { ENVELOPE_PREFIX, openEnvelopeBinding, parseEnvelope, sealValue, type ParsedEnvelope, type ValueContext } from './envelope.js';
 import { DecryptError } from './errors.js';
 import type { Keyring } from './keyring.js';
@@ -9,7 +10,7 @@ import { isLegacyObjectPayload, isLegacyString, openLegacy } from './legacy.js';
  * string is not valid JSON for PostgreSQL. SQLite hands JSON columns back as text, so a string
  * that is a JSON object is looked into as well.
  */
-export type StoredFormat = 'empty' | 'v2' | 'legacy-string' | 'legacy-object' | 'plaintext';
+export type StoredFormat = 'empty' | 'v2' | 'legacy-string' | 'legacy-object' | 'directus-encrypt' | 'plaintext';
 
 export interface Classified {
 	format: StoredFormat;
@@ -31,6 +32,8 @@ export function classifyStored(stored: unknown): Classified {
 	if (typeof stored === 'string') {
 		if (stored.startsWith(ENVELOPE_PREFIX)) return v2(stored);
 		if (isLegacyString(stored)) return { format: 'legacy-string', sealed: stored };
+		// Directus's own `encrypt` special, left in a field since protected (adopt-encrypt-special re-seals it).
+		if (isDirectusEncrypted(stored)) return { format: 'directus-encrypt', sealed: stored };
 	}
 	return { format: 'plaintext' };
 }
@@ -101,9 +104,34 @@ export function openStoredValue(ring: Keyring, stored: unknown, ctx: ValueContex
 		case 'legacy-string':
 		case 'legacy-object':
 			return { value: openLegacy(ring, c.sealed!), outdated: true, earlierBinding: false };
+		case 'directus-encrypt':
+			// One scrypt derivation per value: only the asynchronous opener below takes it, never a write path.
+			throw new DecryptError('needs-secret', "a value of Directus's encrypt special (opened with SECRET by reveals, verify and adopt-encrypt-special)");
 		case 'plaintext':
 			throw new DecryptError('malformed', 'value is not encrypted');
 	}
+}
+
+/**
+ * openStoredValue, and also a value of Directus's `encrypt` special, given Directus's SECRET: reveals
+ * of rows adopt-encrypt-special has not reached yet keep working. Such a value is always outdated.
+ * A field that had both the special and our protection holds our envelope inside Directus's: that
+ * envelope is opened for this row too.
+ */
+export async function openStoredValueAsync(ring: Keyring, stored: unknown, ctx: ValueContext, directusSecret: string | null, classified?: Classified): Promise<OpenedValue> {
+	const c = classified ?? classifyStored(stored);
+	if (c.format !== 'directus-encrypt') return openStoredValue(ring, stored, ctx, c);
+	if (!directusSecret) throw new DecryptError('needs-secret', "a value of Directus's encrypt special, and Directus's SECRET is not set");
+	const plain = await openDirectusEncrypted(c.sealed!, directusSecret);
+	const inner = classifyStored(plain);
+	if (inner.format === 'v2') {
+		try {
+			return { ...openStoredValue(ring, plain, ctx, inner), outdated: true };
+		} catch {
+			/* a plaintext that merely looks like an envelope is the value itself */
+		}
+	}
+	return { value: plain, outdated: true, earlierBinding: false };
 }
 
 /** The column value to write: the bare envelope for text columns, `{ enc }` for JSON ones. */

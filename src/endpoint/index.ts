@@ -44,7 +44,7 @@ export default defineEndpoint({
 					const caller = authorize(route, req);
 					const input = route.input?.schema.parse(route.input.from === 'body' ? (req.body ?? {}) : req[route.input.from]);
 					const schema = (req as Request & { schema?: SchemaOverview }).schema ?? (await getSchema());
-					const deps: ServiceDeps = { services, database, schema, keys: await runtime.keys(), fields: fields.sync(schema) };
+					const deps: ServiceDeps = { services, database, schema, keys: await runtime.keys(), fields: fields.sync(schema), directusSecret: runtime.config.directusSecret };
 					const result = await route.handler(input, { deps, caller });
 					if (route.status === 204) res.status(204).end();
 					else res.status(route.status ?? 200).json(result);

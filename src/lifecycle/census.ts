@@ -4,7 +4,7 @@ import { BATCH_BYTES, binaryTextOf, scanColumn, storedValue, type Target } from 
 
 /**
  * How one protected column's values are stored, counted without decrypting anything: rows per key
- * id, empty, legacy and plaintext. The database groups the well-formed envelopes by the key id in
+ * id, empty, legacy, Directus's encrypt special and plaintext. The database groups the well-formed envelopes by the key id in
  * their prefix (`cred:v2:<keyId>:`, whether or not the rest would open: verify says that), so it answers with one row per key id whatever the table's
  * size; only the values that are not plainly an envelope (legacy, plaintext, odd JSON spacing) are
  * read here and classified one by one — in a healthy table there are none.
@@ -14,6 +14,8 @@ export interface Census {
 	empty: number;
 	byKeyId: Record<string, number>;
 	legacy: number;
+	/** Values of Directus's own `encrypt` special in a field protected since (adopt-encrypt-special moves them). */
+	directusEncrypt: number;
 	plaintext: number;
 }
 
@@ -54,7 +56,7 @@ export async function censusOf(db: Knex, target: Target, batchSize = 1000): Prom
 		[target.field, ...shapes.flatMap((s) => [s.sql, text, s.keyIdAt, KEY_ID_CHARS])],
 	);
 	const groups = (await db(target.collection).select({ form }).count({ n: '*' }).groupByRaw('1')) as { form: string; n: number | string }[];
-	const census: Census = { rows: 0, empty: 0, byKeyId: {}, legacy: 0, plaintext: 0 };
+	const census: Census = { rows: 0, empty: 0, byKeyId: {}, legacy: 0, directusEncrypt: 0, plaintext: 0 };
 	for (const { form: kind, n } of groups) {
 		const count = Number(n);
 		census.rows += count;
@@ -83,6 +85,7 @@ export function tallyStored(census: Census, value: unknown): void {
 	if (stored.format === 'empty') census.empty++;
 	else if (stored.format === 'plaintext') census.plaintext++;
 	else if (stored.format === 'legacy-string' || stored.format === 'legacy-object') census.legacy++;
+	else if (stored.format === 'directus-encrypt') census.directusEncrypt++;
 	else {
 		const keyId = namedKeyId(stored.sealed!);
 		if (keyId) census.byKeyId[keyId] = (census.byKeyId[keyId] ?? 0) + 1;

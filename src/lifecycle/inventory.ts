@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { classifyStored, DecryptError, openStoredValue, type Keyring } from '../crypto/index.js';
+import { classifyStored, DecryptError, openStoredValueAsync, type Keyring } from '../crypto/index.js';
 import type { FailureLog } from './failures.js';
 import { BATCH_BYTES, countRows, scanColumn, storedValue, type StoredRow, type Target } from './scan.js';
 
@@ -17,10 +17,14 @@ export interface FieldInspection {
 
 export type Progress = (done: number, total: number) => void;
 
-/** Tries to open one stored value: how it is bound, or the reason it cannot be opened. Never returns the plaintext. */
-export function check(ring: Keyring, target: Target, row: StoredRow): { earlierBinding: boolean } | { failure: string } {
+/**
+ * Tries to open one stored value: how it is bound, or the reason it cannot be opened. Never returns the
+ * plaintext. A value of Directus's encrypt special is opened with `directusSecret`, as reveals open it.
+ */
+export async function check(ring: Keyring, target: Target, row: StoredRow, directusSecret: string | null = null): Promise<{ earlierBinding: boolean } | { failure: string }> {
 	try {
-		return { earlierBinding: openStoredValue(ring, storedValue(target, row.text), { collection: target.collection, field: target.field, pk: row.pk }).earlierBinding };
+		const ctx = { collection: target.collection, field: target.field, pk: row.pk };
+		return { earlierBinding: (await openStoredValueAsync(ring, storedValue(target, row.text), ctx, directusSecret)).earlierBinding };
 	} catch (error) {
 		return { failure: error instanceof DecryptError ? `${error.reason}: ${error.message}` : 'unexpected error' };
 	}
@@ -31,7 +35,13 @@ export function check(ring: Keyring, target: Target, row: StoredRow): { earlierB
  * many are bound to an earlier spelling of their row's key; each failing row (plaintext included)
  * goes to `failures`. Changes nothing.
  */
-export async function inspectTargets(db: Knex, ring: Keyring, targets: Target[], failures: FailureLog, options: { batchSize?: number; onProgress?: Progress } = {}) {
+export async function inspectTargets(
+	db: Knex,
+	ring: Keyring,
+	targets: Target[],
+	failures: FailureLog,
+	options: { batchSize?: number; onProgress?: Progress; directusSecret?: string | null } = {},
+) {
 	const limit = { rows: options.batchSize ?? 1000, bytes: BATCH_BYTES };
 	const totals = await Promise.all(targets.map((t) => countRows(db, t)));
 	const total = totals.reduce((a, b) => a + b, 0);
@@ -47,7 +57,7 @@ export async function inspectTargets(db: Knex, ring: Keyring, targets: Target[],
 				if (format === 'empty') status.empty++;
 				else if (format === 'plaintext') fail(row.pk, 'plaintext: value is not encrypted');
 				else {
-					const result = check(ring, target, row);
+					const result = await check(ring, target, row, options.directusSecret ?? null);
 					if ('failure' in result) {
 						status.undecryptable++;
 						fail(row.pk, result.failure);

@@ -1,21 +1,23 @@
 import type { Knex } from 'knex';
-import { classifyStored, DecryptError, earlierBindings, openStoredValue, sealForColumn, type Keyring } from '../crypto/index.js';
+import { classifyStored, DecryptError, DIRECTUS_ENCRYPT_PREFIX, earlierBindings, openStoredValue, openStoredValueAsync, sealForColumn, type Keyring } from '../crypto/index.js';
 import type { FailureLog } from './failures.js';
 import type { Progress } from './inventory.js';
 import { compareAndSwap, type Change } from './compare-and-swap.js';
-import { BATCH_BYTES, countRows, scanColumn, storedValue, type StoredRow, type Target } from './scan.js';
+import { BATCH_BYTES, binaryTextOf, countRows, scanColumn, storedValue, type StoredRow, type Target } from './scan.js';
 
 /**
  * rotate: every value not in today's form (previous keys, legacy formats, bound to an earlier
  * spelling of its row's key) is re-sealed, bound to the canonical key.
  * encrypt-existing: every plaintext value in a protected column is sealed.
+ * adopt-encrypt-special: every value Directus's `encrypt` special wrote is opened with Directus's
+ * SECRET and sealed (rotate does the same to those it meets).
  *
  * Each batch is one transaction of compare-and-swap updates (see compareAndSwap): a value a live
  * server changed meanwhile is left alone (it was written under the current key anyway). Killed at
  * any point, finished batches are kept and the rest is still to do; running again picks up what
  * is left. Two runs at once cannot overwrite each other.
  */
-export type RewriteMode = 'rotate' | 'encrypt-existing';
+export type RewriteMode = 'rotate' | 'encrypt-existing' | 'adopt-encrypt-special';
 
 export interface RewriteReport {
 	field: string;
@@ -31,13 +33,17 @@ export interface RewriteReport {
 	timings: { readMs: number; cryptoMs: number; writeMs: number };
 }
 
-function planValue(mode: RewriteMode, ring: Keyring, target: Target, pk: string | number, value: unknown): { plain: unknown } | { skip: true } {
+type Plan = { plain: unknown } | { skip: true } | { directus: string };
+
+function planValue(mode: RewriteMode, ring: Keyring, target: Target, pk: string | number, value: unknown): Plan {
 	const stored = classifyStored(value);
 	if (mode === 'encrypt-existing') {
 		// A JSON column's plaintext is the JSON value itself; a text column's is its string.
 		return stored.format === 'plaintext' ? { plain: value } : { skip: true };
 	}
-	if (stored.format === 'empty' || stored.format === 'plaintext') return { skip: true };
+	// Opened asynchronously, a batch's values at once (one scrypt derivation each, on libuv's threads).
+	if (stored.format === 'directus-encrypt') return { directus: stored.sealed! };
+	if (mode === 'adopt-encrypt-special' || stored.format === 'empty' || stored.format === 'plaintext') return { skip: true };
 	// A current value under a key with a single spelling is known current without decrypting it; a UUID key's binding is only known by opening.
 	if (stored.format === 'v2' && stored.keyId === ring.current.id && earlierBindings(pk).length === 0) return { skip: true };
 	const opened = openStoredValue(ring, value, { collection: target.collection, field: target.field, pk }, stored);
@@ -47,21 +53,36 @@ function planValue(mode: RewriteMode, ring: Keyring, target: Target, pk: string 
 const columnText = (sealed: string | { enc: string }) => (typeof sealed === 'string' ? sealed : JSON.stringify(sealed));
 
 /** Opens and re-seals one batch: what to write back. Undecryptable rows are counted and reported, never written. */
-function planBatch(mode: RewriteMode, ring: Keyring, target: Target, batch: StoredRow[], report: RewriteReport, failures: FailureLog): Change[] {
+async function planBatch(mode: RewriteMode, ring: Keyring, target: Target, batch: StoredRow[], report: RewriteReport, failures: FailureLog, directusSecret: string | null): Promise<Change[]> {
 	const changes: Change[] = [];
+	const fail = (row: StoredRow, error: unknown) => {
+		report.failed++;
+		failures.add({ collection: target.collection, field: target.field, id: row.pk, reason: error instanceof DecryptError ? `${error.reason}: ${error.message}` : 'unexpected error' });
+	};
+	const reseal = (row: StoredRow & { text: string }, plain: unknown) => {
+		const sealed = sealForColumn(ring, plain, { collection: target.collection, field: target.field, pk: row.pk }, target.json);
+		changes.push({ pk: row.pk, rowid: row.rowid, old: row.text, next: columnText(sealed) });
+	};
+	const pending: Promise<void>[] = [];
 	for (const row of batch) {
 		report.scanned++;
 		if (row.text === null) continue;
+		const text = { ...row, text: row.text };
 		try {
 			const plan = planValue(mode, ring, target, row.pk, storedValue(target, row.text));
-			if ('skip' in plan) continue;
-			const sealed = sealForColumn(ring, plan.plain, { collection: target.collection, field: target.field, pk: row.pk }, target.json);
-			changes.push({ pk: row.pk, rowid: row.rowid, old: row.text, next: columnText(sealed) });
+			if ('directus' in plan) {
+				const ctx = { collection: target.collection, field: target.field, pk: row.pk };
+				pending.push(
+					openStoredValueAsync(ring, plan.directus, ctx, directusSecret)
+						.then((opened) => reseal(text, opened.value))
+						.catch((error: unknown) => fail(row, error)),
+				);
+			} else if ('plain' in plan) reseal(text, plan.plain);
 		} catch (error) {
-			report.failed++;
-			failures.add({ collection: target.collection, field: target.field, id: row.pk, reason: error instanceof DecryptError ? `${error.reason}: ${error.message}` : 'unexpected error' });
+			fail(row, error);
 		}
 	}
+	await Promise.all(pending);
 	return changes;
 }
 
@@ -70,7 +91,7 @@ export async function rewriteTargets(
 	ring: Keyring,
 	targets: Target[],
 	failures: FailureLog,
-	options: { mode: RewriteMode; dryRun?: boolean; batchSize?: number; batchBytes?: number; onProgress?: Progress },
+	options: { mode: RewriteMode; dryRun?: boolean; batchSize?: number; batchBytes?: number; onProgress?: Progress; directusSecret?: string | null },
 ) {
 	const limit = { rows: options.batchSize ?? 500, bytes: options.batchBytes ?? BATCH_BYTES };
 	const total = (await Promise.all(targets.map((t) => countRows(db, t)))).reduce((a, b) => a + b, 0);
@@ -95,7 +116,9 @@ export async function rewriteTargets(
 		// one) the read would only queue behind the write, and time out behind a slow one: no overlap there.
 		const overlap = (db.client.pool?.max ?? 1) > 1;
 		let writing: Promise<void> | undefined;
-		const batches = scanColumn(db, target, limit)[Symbol.asyncIterator]();
+		// Adopting reads only the values Directus's special wrote (the database compares the prefix).
+		const only = options.mode === 'adopt-encrypt-special' ? directusEncryptedOnly(db, target) : undefined;
+		const batches = scanColumn(db, target, limit, only)[Symbol.asyncIterator]();
 		try {
 			for (;;) {
 				let started = performance.now();
@@ -104,7 +127,7 @@ export async function rewriteTargets(
 				if (next.done) break;
 				report.batches++;
 				started = performance.now();
-				const changes = planBatch(options.mode, ring, target, next.value, report, failures);
+				const changes = await planBatch(options.mode, ring, target, next.value, report, failures, options.directusSecret ?? null);
 				report.timings.cryptoMs += performance.now() - started;
 				await writing;
 				writing = write(changes, next.value.length);
@@ -120,4 +143,11 @@ export async function rewriteTargets(
 		reports.push(report);
 	}
 	return reports;
+}
+
+/** Rows whose column text starts with Directus's encrypt prefix, byte for byte. */
+function directusEncryptedOnly(db: Knex, target: Target) {
+	return (query: Knex.QueryBuilder) => {
+		query.whereRaw('substr(?, 1, ?) = ?', [binaryTextOf(db, target.field), DIRECTUS_ENCRYPT_PREFIX.length, DIRECTUS_ENCRYPT_PREFIX]);
+	};
 }

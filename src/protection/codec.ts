@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { SchemaOverview } from '@directus/types';
 import { boundKey, classifyStored, DecryptError, isUuid, openStoredValue, sealForColumn, type Keyring, type ValueContext } from '../crypto/index.js';
-import { ForeignEnvelopeError, KeyNotConfiguredError, LegacyValueRefusedError, PrimaryKeyRequiredError } from '../errors.js';
+import { DirectusEncryptRefusedError, ForeignEnvelopeError, KeyNotConfiguredError, LegacyValueRefusedError, PrimaryKeyRequiredError } from '../errors.js';
 import { MASK } from '../lib/mask.js';
 import type { ProtectedFields } from '../schema/protected-fields.js';
 
@@ -69,6 +69,7 @@ export function protectValue(ring: Keyring, value: unknown, ctx: ValueContext, j
 	const stored = classifyStored(value);
 	if (stored.format === 'plaintext') return sealForColumn(ring, value, ctx, jsonColumn);
 	if (stored.format === 'legacy-string' || stored.format === 'legacy-object') throw new LegacyValueRefusedError({ field: ctx.field });
+	if (stored.format === 'directus-encrypt') throw new DirectusEncryptRefusedError({ field: ctx.field });
 	try {
 		const opened = openStoredValue(ring, value, ctx, stored);
 		if (opened.outdated) return sealForColumn(ring, opened.value, ctx, jsonColumn);

@@ -16,6 +16,8 @@ export interface ServiceDeps {
 	schema: SchemaOverview;
 	keys: KeyringState;
 	fields: ProtectedFields;
+	/** Directus's SECRET, for values its `encrypt` special wrote (see openStoredValueAsync). */
+	directusSecret: string | null;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { classifyStored, DecryptError, openStored, type Keyring, type StoredFormat } from '../crypto/index.js';
+import { classifyStored, DecryptError, openStoredValueAsync, type Keyring, type StoredFormat } from '../crypto/index.js';
 import type { FieldStatusInput } from '../contracts/studio.js';
 import { InvalidInputError, NotFoundError } from '../errors.js';
 import { isoOrNull } from '../lib/dates.js';
@@ -11,13 +11,14 @@ const FORMAT: Record<StoredFormat, string | null> = {
 	v2: 'cred:v2',
 	'legacy-string': 'legacy',
 	'legacy-object': 'legacy',
+	'directus-encrypt': 'directus-encrypt',
 	plaintext: 'plaintext',
 };
 
 /** Whether the configured keys open the value; the plaintext is dropped on the spot. */
-function decryptable(keys: Keyring, stored: unknown, ctx: { collection: string; field: string; pk: string }): boolean {
+async function decryptable(keys: Keyring, stored: unknown, ctx: { collection: string; field: string; pk: string }, directusSecret: string | null): Promise<boolean> {
 	try {
-		openStored(keys, stored, ctx);
+		await openStoredValueAsync(keys, stored, ctx, directusSecret);
 		return true;
 	} catch (error) {
 		if (error instanceof DecryptError) return false;
@@ -62,7 +63,7 @@ export async function fieldStatus(deps: ServiceDeps, { accountability }: UserCal
 		set,
 		format: FORMAT[classified.format],
 		key_id: classified.keyId ?? null,
-		decryptable: set && classified.format !== 'plaintext' ? decryptable(ring(deps), stored, { collection, field, pk: key }) : null,
+		decryptable: set && classified.format !== 'plaintext' ? await decryptable(ring(deps), stored, { collection, field, pk: key }, deps.directusSecret) : null,
 		updated_at: changedAt.map((f) => isoOrNull(row[f])).find((date) => date !== null) ?? null,
 	};
 }

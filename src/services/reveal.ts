@@ -1,4 +1,4 @@
-import { DecryptError, openStored } from '../crypto/index.js';
+import { DecryptError, openStoredValueAsync } from '../crypto/index.js';
 import { NotFoundError, UndecryptableError } from '../errors.js';
 import { recordReveal } from './audit.js';
 import type { Caller } from './caller.js';
@@ -37,7 +37,8 @@ export async function revealRow(deps: ServiceDeps, caller: Caller, target: Pick<
 	const keys = ring(deps);
 	await recordReveal(deps, caller, { collection, item: key, route: target.route });
 	try {
-		return { key, row, value: openStored(keys, row[field], { collection, field, pk: key }) };
+		const opened = await openStoredValueAsync(keys, row[field], { collection, field, pk: key }, deps.directusSecret);
+		return { key, row, value: opened.value };
 	} catch (error) {
 		if (error instanceof DecryptError) throw new UndecryptableError({ reason: `Stored value cannot be decrypted: ${error.message}` });
 		throw error;

@@ -149,7 +149,7 @@ describe('status, counted in SQL without decrypting', () => {
 	/** Every value of the column read and counted one by one: what the grouped SQL must agree with. */
 	const oneByOne = async (target: Target): Promise<Census> => {
 		const rows = await directus.db.query<{ v: string | null }>(`select cast(${target.field} as ${mysql() ? 'char' : 'text'}) as v from ${target.collection}`);
-		const census: Census = { rows: rows.length, empty: 0, byKeyId: {}, legacy: 0, plaintext: 0 };
+		const census: Census = { rows: rows.length, empty: 0, byKeyId: {}, legacy: 0, directusEncrypt: 0, plaintext: 0 };
 		for (const row of rows) tallyStored(census, storedValue(target, row.v));
 		return census;
 	};

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 // Directus's own implementation of its `encrypt` special, as installed: what adopt-encrypt-special must read.
 import { encrypt as directusEncrypt } from '@directus/api/utils/encrypt';
-import { DecryptError, isDirectusEncrypted, openDirectusEncrypted, parseDirectusEncrypted } from '../../src/crypto/index.js';
+import { classifyStored, DecryptError, isDirectusEncrypted, makeKeyring, openDirectusEncrypted, openStoredValue, openStoredValueAsync, parseDirectusEncrypted, sealValue } from '../../src/crypto/index.js';
 
 const SECRET = 'a-directus-SECRET-value';
 
@@ -42,5 +42,37 @@ describe("Directus's encrypt special, read-only", () => {
 			expect(() => parseDirectusEncrypted(value)).toThrow(DecryptError);
 		}
 		expect(isDirectusEncrypted({ enc: '1||scrypt||' })).toBe(false);
+	});
+
+	describe('in a protected field (left there by adopt-encrypt-special, not reached yet)', () => {
+		const ring = makeKeyring(Buffer.alloc(32, 3));
+		const ctx = { collection: 'vault', field: 'api_key', pk: '6f1f3c9e-8a52-4c55-9d1a-1b2c3d4e5f60' };
+
+		it('is classified as its own format, never as plaintext (a write path would seal the ciphertext as if it were the secret)', async () => {
+			const stored = await directusEncrypt('sk-live-1', SECRET);
+			expect(classifyStored(stored)).toEqual({ format: 'directus-encrypt', sealed: stored });
+			// Only the asynchronous opener derives scrypt keys: the synchronous one (write paths) refuses.
+			expect(() => openStoredValue(ring, stored, ctx)).toThrow(expect.objectContaining({ reason: 'needs-secret' }));
+		});
+
+		it('opens with SECRET, always outdated; without SECRET it says so', async () => {
+			const stored = await directusEncrypt('sk-live-2', SECRET);
+			expect(await openStoredValueAsync(ring, stored, ctx, SECRET)).toEqual({ value: 'sk-live-2', outdated: true, earlierBinding: false });
+			await expect(openStoredValueAsync(ring, stored, ctx, null)).rejects.toMatchObject({ reason: 'needs-secret' });
+			await expect(openStoredValueAsync(ring, stored, ctx, 'another')).rejects.toMatchObject({ reason: 'authentication-failed' });
+		});
+
+		it("a value encrypted twice (a field that had both the special and the extension's protection) opens to the secret, for its own row only", async () => {
+			const twice = await directusEncrypt(sealValue(ring, 'sk-live-3', ctx), SECRET);
+			expect((await openStoredValueAsync(ring, twice, ctx, SECRET)).value).toBe('sk-live-3');
+			// Planted in another row, the inner envelope does not open there: what comes out is the envelope text, never the secret.
+			const elsewhere = await openStoredValueAsync(ring, twice, { ...ctx, pk: 'a-different-row' }, SECRET);
+			expect(elsewhere.value).toMatch(/^cred:v2:/);
+		});
+
+		it('v2 values go through the synchronous opener unchanged', async () => {
+			const sealed = sealValue(ring, { a: 1 }, ctx);
+			expect(await openStoredValueAsync(ring, sealed, ctx, null)).toEqual(openStoredValue(ring, sealed, ctx));
+		});
 	});
 });

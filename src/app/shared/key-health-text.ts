@@ -14,6 +14,7 @@ export function attentionText(report: KeyHealthReport): string | null {
 		sum((f) => f.undecryptable) && `${sum((f) => f.undecryptable)} undecryptable`,
 		sum((f) => f.plaintext) && `${sum((f) => f.plaintext)} stored unencrypted (run \`credentials encrypt-existing\`)`,
 		sum((f) => f.legacy) && `${sum((f) => f.legacy)} in a legacy format`,
+		sum((f) => f.directusEncrypt) && `${sum((f) => f.directusEncrypt)} still in Directus's encrypt format (run \`credentials adopt-encrypt-special\`)`,
 		notCurrent && `${notCurrent} under a previous key`,
 		sum((f) => f.earlierBinding) && `${sum((f) => f.earlierBinding)} bound to an earlier spelling of their row's key`,
 		unverified && `${unverified === 1 ? '1 field' : `${unverified} fields`} never verified (run \`credentials verify\`)`,

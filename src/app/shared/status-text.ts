@@ -37,9 +37,10 @@ export function describeFieldStatus(status: FieldStatus, now: Date = new Date())
 	if (status.updated_at) parts.push(`updated ${relativeTime(status.updated_at, now)}`);
 	if (status.key_id) parts.push(`key ${status.key_id}`);
 	if (status.format === 'legacy') parts.push('legacy format');
+	if (status.format === 'directus-encrypt') parts.push("Directus's encrypt format, not adopted yet");
 	if (status.format === 'plaintext') parts.push('stored unencrypted');
 	if (status.decryptable === false) parts.push('undecryptable');
-	const tone: Tone = status.decryptable === false || status.format === 'plaintext' ? 'danger' : status.format === 'legacy' ? 'warning' : 'success';
+	const tone: Tone = status.decryptable === false || status.format === 'plaintext' ? 'danger' : status.format === 'legacy' || status.format === 'directus-encrypt' ? 'warning' : 'success';
 	return { text: parts.join(' · '), tone };
 }
 

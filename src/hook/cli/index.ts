@@ -7,7 +7,9 @@ import { inspectTargets, type Progress } from '../../lifecycle/inventory.js';
 import { heapKeeper } from './heap.js';
 import { keyHealth } from '../../lifecycle/key-health.js';
 import { rewriteTargets, type RewriteMode } from '../../lifecycle/rewrite.js';
-import { BATCH_BYTES, resolveTargets } from '../../lifecycle/scan.js';
+import { BATCH_BYTES, resolveTargets, type Target } from '../../lifecycle/scan.js';
+import { encryptSpecialFields, handOver } from '../../schema/encrypt-special.js';
+import type { FieldRef } from '../../schema/protected-fields.js';
 import { recordVerifications, type Verification } from '../../lifecycle/verifications.js';
 import { safeMessage } from '../../lib/error-message.js';
 import { installSchema, type InstallDeps } from '../../schema/install.js';
@@ -125,7 +127,8 @@ export function registerCli(program: Command, deps: CliDeps) {
 						f.verifiedAt === null
 							? 'not verified yet (run `credentials verify`)'
 							: `undecryptable ${f.undecryptable} at the last verify (${f.verifiedAt})${f.earlierBinding ? `; ${f.earlierBinding} bound to an earlier spelling of their key (rotate re-seals them)` : ''}`;
-					lines.push(`${f.field}: ${f.rows} rows, ${f.empty} empty; ${perKey.join(', ') || 'no cred:v2 values'}; legacy ${f.legacy}; plaintext ${f.plaintext}; ${verified}`);
+					const directus = f.directusEncrypt ? `; Directus's encrypt special ${f.directusEncrypt} (run \`credentials adopt-encrypt-special\`)` : '';
+					lines.push(`${f.field}: ${f.rows} rows, ${f.empty} empty; ${perKey.join(', ') || 'no cred:v2 values'}; legacy ${f.legacy}${directus}; plaintext ${f.plaintext}; ${verified}`);
 				}
 				if (missingKeyIds.length) lines.push(`! rows under key ids no configured key has: ${missingKeyIds.join(', ')} (they fail closed)`);
 				return { exitCode: 0, summary: { ok: true, keys, fields, missingKeyIds }, lines };
@@ -144,7 +147,7 @@ export function registerCli(program: Command, deps: CliDeps) {
 				const targets = await targetsOf(deps, opts.collection);
 				const bar = progressBar('verify');
 				const failures = failureLog(opts.failuresFile);
-				const fields = await inspectTargets(deps.database, ring, targets, failures, { onProgress: afterEachBatch(bar.update) }).finally(() => failures.close());
+				const fields = await inspectTargets(deps.database, ring, targets, failures, { onProgress: afterEachBatch(bar.update), directusSecret: deps.runtime.config.directusSecret }).finally(() => failures.close());
 				bar.done();
 				const verifiedAt = new Date().toISOString();
 				const recorded = await recordVerifications(
@@ -167,42 +170,51 @@ export function registerCli(program: Command, deps: CliDeps) {
 			}),
 		);
 
-	const rewrite = (name: RewriteMode, description: string) =>
+	const rewrite = (name: RewriteMode, description: string, { before, batchSize = 500 }: { before?: (opts: RewriteOptions) => Promise<Prelude>; batchSize?: number } = {}) =>
 		credentials
 			.command(name)
 			.description(description)
 			.option('--json', 'print one JSON summary line')
 			.option('--dry-run', 'count what would change, change nothing')
-			.option('--batch-size <n>', 'rows per transaction', '500')
+			.option('--batch-size <n>', 'rows per transaction', String(batchSize))
 			.option('--batch-bytes <n>', 'bytes of stored values per batch (a larger value goes alone)', String(BATCH_BYTES))
 			.option('--collection <collection>', 'only this collection')
 			.option('--failures-file <file>', 'write every undecryptable row to this file, one JSON line each (the output lists the first 1,000)')
-			.action((opts: { json?: boolean; dryRun?: boolean; batchSize?: string; batchBytes?: string; collection?: string; failuresFile?: string }) =>
+			.action((opts: RewriteOptions) =>
 				run(deps, opts.json, async () => {
 					const ring = await ringOf(deps);
-					const batchSize = wholeNumber('--batch-size', opts.batchSize, 500, 100_000);
+					const rows = wholeNumber('--batch-size', opts.batchSize, batchSize, 100_000);
 					const batchBytes = wholeNumber('--batch-bytes', opts.batchBytes, BATCH_BYTES, 1024 ** 3);
+					const prelude: Prelude = before ? await before(opts) : { lines: [], summary: {}, refused: 0 };
 					const bar = progressBar(name);
 					const started = Date.now();
-					const targets = await targetsOf(deps, opts.collection);
+					const targets = prelude.targets ?? (await targetsOf(deps, opts.collection));
 					const failures = failureLog(opts.failuresFile);
-					const reports = await rewriteTargets(deps.database, ring, targets, failures, { mode: name, dryRun: opts.dryRun, batchSize, batchBytes, onProgress: afterEachBatch(bar.update) }).finally(() =>
-						failures.close(),
-					);
+					const reports = await rewriteTargets(deps.database, ring, targets, failures, {
+						mode: name,
+						dryRun: opts.dryRun,
+						batchSize: rows,
+						batchBytes,
+						onProgress: afterEachBatch(bar.update),
+						directusSecret: deps.runtime.config.directusSecret,
+					}).finally(() => failures.close());
 					bar.done();
 					const rewritten = reports.reduce((n, r) => n + r.rewritten, 0);
 					const verb = opts.dryRun ? 'would rewrite' : 'rewrote';
 					const lines = [
+						...prelude.lines,
 						...reports.map((r) => `${r.field}: ${verb} ${r.rewritten} of ${r.scanned}${r.changedConcurrently ? `, ${r.changedConcurrently} changed meanwhile (left as written)` : ''}${r.failed ? `, ${r.failed} undecryptable (left untouched)` : ''}`),
 						...failures.listed.map((f) => `  ✗ ${f.collection}.${f.field} ${f.id}: ${f.reason}`),
 					];
+					const ok = failures.count === 0 && prelude.refused === 0;
 					return {
-						exitCode: failures.count === 0 ? 0 : 1,
+						exitCode: ok ? 0 : 1,
 						summary: {
-							ok: failures.count === 0,
+							ok,
 							command: name,
 							dryRun: !!opts.dryRun,
 							currentKey: ring.current.id,
+							...prelude.summary,
 							rewritten,
 							durationMs: Date.now() - started,
 							failed: failures.count,
@@ -216,4 +228,61 @@ export function registerCli(program: Command, deps: CliDeps) {
 
 	rewrite('rotate', 'Re-encrypt every value not under the current key (previous keys, legacy formats, earlier key bindings), batch by batch, resumable');
 	rewrite('encrypt-existing', 'Encrypt plaintext values in protected fields (fields added to CREDENTIALS_ENCRYPTED_FIELDS after rows existed)');
+	rewrite(
+		'adopt-encrypt-special',
+		"Move fields off Directus's encrypt special: take the special off and protect each field, then re-seal its values (opened with SECRET) under the current key, batch by batch, resumable",
+		// Each value costs one scrypt derivation (~50 ms of a core): smaller batches keep progress and transactions short.
+		{ before: (opts) => handOverEncryptSpecial(deps, opts), batchSize: 100 },
+	);
+}
+
+interface RewriteOptions {
+	json?: boolean;
+	dryRun?: boolean;
+	batchSize?: string;
+	batchBytes?: string;
+	collection?: string;
+	failuresFile?: string;
+}
+
+/** What a command does before its rewrite: lines and summary members to report, fields it could not take, the fields to rewrite. */
+interface Prelude {
+	lines: string[];
+	summary: Record<string, unknown>;
+	refused: number;
+	targets?: Target[];
+}
+
+/**
+ * adopt-encrypt-special's first step: each field with Directus's special is handed over (the special
+ * off, protected), or, with --dry-run, only listed. The rewrite then walks every protected field for
+ * values the special wrote: those of fields handed over by an earlier, interrupted run too.
+ */
+async function handOverEncryptSpecial(deps: CliDeps, opts: RewriteOptions): Promise<Prelude> {
+	if (!deps.runtime.config.directusSecret) throw new Error("SECRET is not set: values of Directus's encrypt special open only with the SECRET that wrote them");
+	const found = encryptSpecialFields(await deps.getSchema({ database: deps.database, bypassCache: true }), opts.collection);
+	const refused = found.filter((f) => f.refused !== null);
+	const taken = found.filter((f) => f.refused === null);
+	if (!opts.dryRun) for (const field of taken) await handOver(deps, field);
+	const schema = await deps.getSchema({ database: deps.database, bypassCache: true });
+	const protectedNow = deps.runtime.fields.sync(schema).all();
+	const targets = resolveTargets(schema, opts.dryRun ? [...protectedNow, ...taken.filter((f) => !protectedNow.some((p) => p.collection === f.collection && p.field === f.field))] : protectedNow, opts.collection);
+	const name = (f: FieldRef) => `${f.collection}.${f.field}`;
+	const verb = opts.dryRun ? 'would take' : 'took';
+	// Directus keeps the schema in memory; only instances on the same Redis hear of a change made by another process.
+	const notice =
+		taken.length && !opts.dryRun
+			? "Directus instances that share Redis with this command protect these fields now; one without Redis does after a restart, or at once after Settings → Clear System Cache (POST /utils/cache/clear?system). Values it writes until then are in the special's format: run this command again afterwards."
+			: null;
+	return {
+		lines: [
+			...(found.length === 0 ? [`no field${opts.collection ? ` of ${opts.collection}` : ''} uses Directus's encrypt special`] : []),
+			...taken.map((f) => `${name(f)}: ${verb} Directus's encrypt special off and protected it${f.type === 'string' ? ' (string widened to text)' : ''}`),
+			...refused.map((f) => `✗ ${name(f)}: left with Directus's encrypt special: it cannot be protected, because ${f.refused}`),
+			...(notice ? [`! ${notice}`] : []),
+		],
+		summary: { handedOver: taken.map(name), refused: refused.map((f) => ({ field: name(f), reason: f.refused })), ...(notice ? { notice } : {}) },
+		refused: refused.length,
+		targets,
+	};
 }

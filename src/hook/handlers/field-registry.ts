@@ -6,6 +6,11 @@ import { resolveTargets } from '../../lifecycle/scan.js';
 import { SECRET_INTERFACE } from '../../schema/collections.js';
 import { PROTECTED_MARK, cannotProtect, specialList, withMark, withoutMark } from '../../schema/field-registry.js';
 import type { ProtectedFields } from '../../schema/protected-fields.js';
+import { hasEncryptSpecial } from '../../schema/encrypt-special.js';
+
+/** Both at once, every write would be sealed by the hook and then encrypted again by Directus. */
+const BOTH_ENCRYPTIONS =
+	"it uses Directus's encrypt special, which would encrypt every sealed value a second time; `npx directus credentials adopt-encrypt-special` takes the special off and moves its values";
 
 type Payload = Record<string, unknown>;
 interface FieldWriteContext {
@@ -41,15 +46,19 @@ export async function onFieldWrite(fields: ProtectedFields, payload: Payload, ev
 	const choosesInterface = 'interface' in meta;
 	const setsSpecial = 'special' in meta;
 	if (!choosesInterface && !setsSpecial) return payload;
-	// Built-in fields and CREDENTIALS_ENCRYPTED_FIELDS are protected whatever their interface or special says.
-	if (fields.configuredHas(collection, field)) return payload;
-
 	const special = setsSpecial ? specialList(meta['special']) : (current?.special ?? []);
+	// Built-in fields and CREDENTIALS_ENCRYPTED_FIELDS are protected whatever their interface or special says.
+	if (fields.configuredHas(collection, field)) {
+		if (hasEncryptSpecial(special)) throw new FieldNotProtectableError({ collection, field, reason: BOTH_ENCRYPTIONS });
+		return payload;
+	}
+
 	const storedInterface = choosesInterface ? meta['interface'] : await interfaceOf(context.database, collection, field);
 	// The interface is the Studio's switch; a special sent alone (API, schema apply) keeps a field whose interface is ours protected.
 	const wanted = choosesInterface ? meta['interface'] === SECRET_INTERFACE || (setsSpecial && special.includes(PROTECTED_MARK)) : special.includes(PROTECTED_MARK) || storedInterface === SECRET_INTERFACE;
 
 	if (wanted) {
+		if (hasEncryptSpecial(special)) throw new FieldNotProtectableError({ collection, field, reason: BOTH_ENCRYPTIONS });
 		if (!wasMarked) {
 			const type = newType ?? current?.type;
 			const reason = cannotProtect(context.schema, collection, type);
@@ -72,10 +81,10 @@ async function interfaceOf(database: Knex, collection: string, field: string): P
 	return row?.interface ?? null;
 }
 
-/** Values sealed under any key, or in a legacy format: what un-protecting would strand. */
+/** Values sealed under any key, in a legacy format or by Directus's encrypt special: what un-protecting would strand. */
 async function sealedValues(database: Knex, schema: SchemaOverview, collection: string, field: string): Promise<number> {
 	const [target] = resolveTargets(schema, [{ collection, field }]);
 	if (!target) return 0;
 	const census = await censusOf(database, target);
-	return Object.values(census.byKeyId).reduce((sum, n) => sum + n, 0) + census.legacy;
+	return Object.values(census.byKeyId).reduce((sum, n) => sum + n, 0) + census.legacy + census.directusEncrypt;
 }

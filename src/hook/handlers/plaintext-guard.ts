@@ -48,6 +48,8 @@ function whyNotSealed(value: unknown, keyIds: ReadonlySet<string> | null): strin
 		case 'legacy-string':
 		case 'legacy-object':
 			return 'a legacy value';
+		case 'directus-encrypt':
+			return "a value of Directus's encrypt special";
 		case 'v2':
 			if (!stored.keyId) return 'a malformed envelope';
 			if (!keyIds) return 'an envelope, but no configured key is available';

@@ -98,7 +98,7 @@ export class StandIn {
 			};
 			return chain;
 		};
-		return { services: { ItemsService }, database, schema: schemaOf(), keys: { ok: true, ring }, fields: new ProtectedFields([...BUILT_IN_PROTECTED_FIELDS]) };
+		return { services: { ItemsService }, database, schema: schemaOf(), keys: { ok: true, ring }, fields: new ProtectedFields([...BUILT_IN_PROTECTED_FIELDS]), directusSecret: null };
 	}
 }
 
