@@ -11,13 +11,15 @@ import { BATCH_BYTES, binaryTextOf, countRows, scanColumn, storedValue, type Sto
  * encrypt-existing: every plaintext value in a protected column is sealed.
  * adopt-encrypt-special: every value Directus's `encrypt` special wrote is opened with Directus's
  * SECRET and sealed (rotate does the same to those it meets).
+ * decrypt-field: every sealed value is opened and stored as plaintext — the one exception to "plaintext
+ * is never stored", for a field its admin has un-protected (decrypt-field in the CLI).
  *
  * Each batch is one transaction of compare-and-swap updates (see compareAndSwap): a value a live
  * server changed meanwhile is left alone (it was written under the current key anyway). Killed at
  * any point, finished batches are kept and the rest is still to do; running again picks up what
  * is left. Two runs at once cannot overwrite each other.
  */
-export type RewriteMode = 'rotate' | 'encrypt-existing' | 'adopt-encrypt-special';
+export type RewriteMode = 'rotate' | 'encrypt-existing' | 'adopt-encrypt-special' | 'decrypt-field';
 
 export interface RewriteReport {
 	field: string;
@@ -37,6 +39,11 @@ type Plan = { plain: unknown } | { skip: true } | { directus: string };
 
 function planValue(mode: RewriteMode, ring: Keyring, target: Target, pk: string | number, value: unknown): Plan {
 	const stored = classifyStored(value);
+	if (mode === 'decrypt-field') {
+		if (stored.format === 'empty' || stored.format === 'plaintext') return { skip: true };
+		if (stored.format === 'directus-encrypt') return { directus: stored.sealed! };
+		return { plain: openStoredValue(ring, value, { collection: target.collection, field: target.field, pk }, stored).value };
+	}
 	if (mode === 'encrypt-existing') {
 		// A JSON column's plaintext is the JSON value itself; a text column's is its string.
 		return stored.format === 'plaintext' ? { plain: value } : { skip: true };
@@ -51,6 +58,8 @@ function planValue(mode: RewriteMode, ring: Keyring, target: Target, pk: string 
 }
 
 const columnText = (sealed: string | { enc: string }) => (typeof sealed === 'string' ? sealed : JSON.stringify(sealed));
+/** What a column stores for an opened value: a JSON column its JSON, a text column the string (anything else as JSON, as Directus stores it). */
+const plainText = (plain: unknown, json: boolean) => (json || typeof plain !== 'string' ? JSON.stringify(plain) : plain);
 
 /** Opens and re-seals one batch: what to write back. Undecryptable rows are counted and reported, never written. */
 async function planBatch(mode: RewriteMode, ring: Keyring, target: Target, batch: StoredRow[], report: RewriteReport, failures: FailureLog, directusSecret: string | null): Promise<Change[]> {
@@ -60,8 +69,8 @@ async function planBatch(mode: RewriteMode, ring: Keyring, target: Target, batch
 		failures.add({ collection: target.collection, field: target.field, id: row.pk, reason: error instanceof DecryptError ? `${error.reason}: ${error.message}` : 'unexpected error' });
 	};
 	const reseal = (row: StoredRow & { text: string }, plain: unknown) => {
-		const sealed = sealForColumn(ring, plain, { collection: target.collection, field: target.field, pk: row.pk }, target.json);
-		changes.push({ pk: row.pk, rowid: row.rowid, old: row.text, next: columnText(sealed) });
+		const next = mode === 'decrypt-field' ? plainText(plain, target.json) : columnText(sealForColumn(ring, plain, { collection: target.collection, field: target.field, pk: row.pk }, target.json));
+		changes.push({ pk: row.pk, rowid: row.rowid, old: row.text, next });
 	};
 	const pending: Promise<void>[] = [];
 	for (const row of batch) {

@@ -49,3 +49,12 @@ export async function recordReveal(deps: ServiceDeps, caller: Caller, event: Rev
 		throw new AuditUnavailableError({ reason: 'The reveal could not be written to the audit log, so nothing was revealed' }, { cause });
 	}
 }
+
+/**
+ * An operator's command that exposes or changes stored secrets (decrypt-field) goes to directus_activity
+ * like a reveal: before anything is opened, naming the command, the field, the operating-system user and
+ * the host; never a value. It is not group-committed: the command waits for its own entry.
+ */
+export async function recordCommand(database: Knex, event: { action: string; collection: string; item: string; origin: string }): Promise<void> {
+	await database('directus_activity').insert({ ...event, user: null, ip: null, user_agent: null, timestamp: new Date() });
+}

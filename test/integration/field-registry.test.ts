@@ -120,6 +120,44 @@ describe('protecting a field from the data model', () => {
 		expect(run.code, run.stderr).toBe(0);
 		expect(await stored(notes, id)).toMatch(/^cred:v2:/);
 	});
+
+	it('the one way out: decrypt-field, named twice, audited, un-protects the field and stores its values in plaintext; nothing else can', async () => {
+		const refused = await api('PATCH', `/fields/${notes}/token`, { ...admin(), body: { meta: { interface: 'input' } } });
+		expect(refused.status).toBe(409);
+		expect(refused.text).toContain(`credentials decrypt-field ${notes}.token`);
+		const second = await api('POST', `/items/${notes}`, { ...admin(), body: { token: 'second-row-canary' } });
+		const field = `${notes}.token`;
+		const json = (out: { stdout: string }) => JSON.parse(out.stdout.trim().split('\n').pop()!);
+
+		// Not named twice, or a field the extension protects itself: refused, nothing written, nothing audited.
+		const unconfirmed = await directus.cli(['credentials', 'decrypt-field', '--json', '--field', field]);
+		expect(unconfirmed.code).toBe(1);
+		expect(json(unconfirmed).error).toContain(`--confirm ${field} is required`);
+		const builtIn = 'platform_connections.encrypted_credentials';
+		const ownField = await directus.cli(['credentials', 'decrypt-field', '--json', '--field', builtIn, '--confirm', builtIn]);
+		expect(json(ownField).error).toContain('protected by the extension itself');
+		expect(await stored(notes, id)).toMatch(/^cred:v2:/);
+		expect(await special(notes, 'token')).toEqual([PROTECTED_MARK]);
+		const audited = () => directus.db.query(`select item, origin from directus_activity where action = 'decrypt-field' and collection = ?`, notes);
+		expect(await audited()).toEqual([]);
+
+		const dry = await directus.cli(['credentials', 'decrypt-field', '--json', '--dry-run', '--field', field, '--confirm', field]);
+		expect(json(dry)).toMatchObject({ ok: true, dryRun: true, rewritten: 2 });
+		expect(await stored(notes, id)).toMatch(/^cred:v2:/);
+
+		const out = await directus.cli(['credentials', 'decrypt-field', '--json', '--field', field, '--confirm', field]);
+		expect(out.code, out.stderr).toBe(0);
+		expect(json(out)).toMatchObject({ ok: true, field, released: true, rewritten: 2, failed: 0 });
+		expect(out.stdout + out.stderr).not.toContain('second-row-canary');
+		expect(await stored(notes, id)).toBe('now-plain');
+		expect(await stored(notes, second.body.data.id)).toBe('second-row-canary');
+		expect(await special(notes, 'token')).toBeNull();
+		expect((await api('GET', `/fields/${notes}/token`, admin())).body.data.meta.interface).toBe('input');
+		expect(await audited()).toEqual([{ item: 'token', origin: expect.stringMatching(/^credentials decrypt-field \(CLI\) by \S+@\S+$/) }]);
+		// The server (no Redis here) reads the changed schema once its system cache is cleared: the field reads as stored.
+		expect((await api('POST', '/utils/cache/clear?system', admin())).status).toBe(200);
+		expect((await api('GET', `/items/${notes}/${id}`, admin())).body.data.token).toBe('now-plain');
+	});
 });
 
 describe('fields that cannot be protected', () => {

@@ -1,4 +1,5 @@
 import { writeSync } from 'node:fs';
+import { hostname, userInfo } from 'node:os';
 import type { Command } from 'commander';
 import type { Runtime } from '../../config/index.js';
 import type { Keyring } from '../../crypto/index.js';
@@ -9,6 +10,8 @@ import { keyHealth } from '../../lifecycle/key-health.js';
 import { rewriteTargets, type RewriteMode } from '../../lifecycle/rewrite.js';
 import { BATCH_BYTES, resolveTargets, type Target } from '../../lifecycle/scan.js';
 import { encryptSpecialFields, handOver } from '../../schema/encrypt-special.js';
+import { releaseField } from '../../schema/field-release.js';
+import { recordCommand } from '../../services/audit.js';
 import type { FieldRef } from '../../schema/protected-fields.js';
 import { recordVerifications, type Verification } from '../../lifecycle/verifications.js';
 import { safeMessage } from '../../lib/error-message.js';
@@ -170,10 +173,13 @@ export function registerCli(program: Command, deps: CliDeps) {
 			}),
 		);
 
-	const rewrite = (name: RewriteMode, description: string, { before, batchSize = 500 }: { before?: (opts: RewriteOptions) => Promise<Prelude>; batchSize?: number } = {}) =>
-		credentials
-			.command(name)
-			.description(description)
+	const rewrite = (
+		name: RewriteMode,
+		description: string,
+		{ before, batchSize = 500, options = [] }: { before?: (opts: RewriteOptions) => Promise<Prelude>; batchSize?: number; options?: [flags: string, description: string][] } = {},
+	) =>
+		options
+			.reduce((command, [flags, text]) => command.option(flags, text), credentials.command(name).description(description))
 			.option('--json', 'print one JSON summary line')
 			.option('--dry-run', 'count what would change, change nothing')
 			.option('--batch-size <n>', 'rows per transaction', String(batchSize))
@@ -234,9 +240,22 @@ export function registerCli(program: Command, deps: CliDeps) {
 		// Each value costs one scrypt derivation (~50 ms of a core): smaller batches keep progress and transactions short.
 		{ before: (opts) => handOverEncryptSpecial(deps, opts), batchSize: 100 },
 	);
+	rewrite(
+		'decrypt-field',
+		'Un-protect a field protected from the data model and store its values in plaintext (the one exception to "plaintext is never stored"; audited)',
+		{
+			before: (opts) => releaseForDecrypt(deps, opts),
+			options: [
+				['--field <collection.field>', 'the field to decrypt in place'],
+				['--confirm <collection.field>', 'the same field again: nothing is decrypted without it'],
+			],
+		},
+	);
 }
 
 interface RewriteOptions {
+	field?: string;
+	confirm?: string;
 	json?: boolean;
 	dryRun?: boolean;
 	batchSize?: string;
@@ -285,4 +304,48 @@ async function handOverEncryptSpecial(deps: CliDeps, opts: RewriteOptions): Prom
 		refused: refused.length,
 		targets,
 	};
+}
+
+/**
+ * decrypt-field's first step. The field must be one an admin protected from the data model (built-in
+ * fields and CREDENTIALS_ENCRYPTED_FIELDS stay protected whatever happens here), named twice. The
+ * audit entry is written before anything changes; then the mark comes off (releaseField), so every
+ * instance stops sealing the field, and the rewrite stores each sealed value as plaintext. Killed
+ * midway, the field is no longer protected and the next run finishes the values left.
+ */
+async function releaseForDecrypt(deps: CliDeps, opts: RewriteOptions): Promise<Prelude> {
+	const [collection, field, ...rest] = (opts.field ?? '').split('.');
+	if (!collection || !field || rest.length) throw new Error('--field collection.field is required');
+	if (opts.confirm !== opts.field) throw new Error(`--confirm ${opts.field} is required: values of ${opts.field} will be stored in plaintext`);
+	if (opts.collection && opts.collection !== collection) throw new Error('--collection names another collection than --field');
+	const ref = { collection, field };
+	if (deps.runtime.fields.configuredHas(collection, field)) {
+		throw new Error(`${opts.field} is protected by the extension itself or by CREDENTIALS_ENCRYPTED_FIELDS, not from the data model: remove it from that variable first (built-in fields stay protected)`);
+	}
+	const schema = await deps.getSchema({ database: deps.database, bypassCache: true });
+	const [target] = resolveTargets(schema, [ref]);
+	if (!target) throw new Error(`${opts.field} does not exist`);
+	if (opts.dryRun) return { lines: [], summary: { field: opts.field }, refused: 0, targets: [target] };
+	await recordCommand(deps.database, { action: 'decrypt-field', collection, item: field, origin: `credentials decrypt-field (CLI) by ${operator()}` });
+	const released = await releaseField(deps, ref);
+	// This process's own database guard follows the schema without the mark.
+	deps.runtime.fields.sync(await deps.getSchema({ database: deps.database, bypassCache: true }));
+	return {
+		lines: [
+			released ? `${opts.field}: no longer protected (recorded in directus_activity)` : `${opts.field}: not protected; decrypting the values left sealed (recorded in directus_activity)`,
+			'! Directus instances that share Redis with this command stop sealing it now; one without Redis does after a restart, or after Settings → Clear System Cache: run this command again afterwards.',
+		],
+		summary: { field: opts.field, released },
+		refused: 0,
+		targets: [target],
+	};
+}
+
+/** Who ran a command, as the operating system knows it (the CLI has no Directus user). */
+function operator(): string {
+	try {
+		return `${userInfo().username}@${hostname()}`;
+	} catch {
+		return `uid ${process.getuid?.() ?? '?'}@${hostname()}`;
+	}
 }
