@@ -45,3 +45,18 @@ export const KeyHealthAnswer = z.object({
 	fields: z.array(FieldHealth),
 	missingKeyIds: z.array(z.string()),
 });
+
+/** The key-health panel's "Encrypt" button: `encrypt-existing` for one protected field (admins). */
+export const EncryptExistingBody = z.object({
+	collection: required('collection').regex(NAME, 'collection must be 1-64 letters, digits, "_" or "-"'),
+	field: required('field').regex(NAME, 'field must be 1-64 letters, digits, "_" or "-"'),
+});
+export type EncryptExistingInput = z.infer<typeof EncryptExistingBody>;
+
+export const EncryptExistingAnswer = z.object({
+	success: z.literal(true),
+	field: z.string().describe('collection.field'),
+	sealed: z.number().int().describe('plaintext values sealed now'),
+	changedConcurrently: z.number().int().describe('values written meanwhile by someone else, left as they were written (sealed by the hook)'),
+	remaining: z.number().int().describe('plaintext values still in the field afterwards'),
+});

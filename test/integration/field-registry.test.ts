@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { MASK } from '../../src/lib/mask.js';
 import { PROTECTED_MARK } from '../../src/schema/field-registry.js';
 import type { Instance } from '../../tools/harness/directus.js';
+import { createCredentialsUser } from '../../tools/harness/api.js';
 import { useDirectus, type Api } from './fixture.js';
 
 /**
@@ -119,6 +120,36 @@ describe('protecting a field from the data model', () => {
 		const run = await directus.cli(['credentials', 'encrypt-existing', '--json', '--collection', notes]);
 		expect(run.code, run.stderr).toBe(0);
 		expect(await stored(notes, id)).toMatch(/^cred:v2:/);
+	});
+
+	it("the Studio's Encrypt button: POST /credentials/encrypt-existing seals one field's plaintext, for admins only", async () => {
+		const notebook = await createCollection('uuid');
+		expect((await addField(notebook, 'token', 'text')).status).toBe(200);
+		const ids: string[] = [];
+		for (const token of ['plain-one', 'plain-two']) ids.push((await api('POST', `/items/${notebook}`, { ...admin(), body: { token } })).body.data.id);
+		expect((await api('PATCH', `/fields/${notebook}/token`, { ...admin(), body: { meta: { interface: 'credentials-secret' } } })).status).toBe(200);
+		const body = { collection: notebook, field: 'token' };
+		const user = await api('POST', '/credentials/encrypt-existing', { token: (await createCredentialsUser(directus, 'encrypt-existing')).token, body });
+		expect(user).toMatchObject({ status: 403, body: { success: false, error: 'Forbidden' } });
+		expect(await api('POST', '/credentials/encrypt-existing', { body })).toMatchObject({ status: 401 });
+		expect(await api('POST', '/credentials/encrypt-existing', { ...admin(), body: { collection: notebook, field: 'id' } })).toMatchObject({
+			status: 400,
+			body: { success: false, error: `${notebook}.id is not a protected field` },
+		});
+		expect(await api('POST', '/credentials/encrypt-existing', { ...admin(), body: { collection: '../x', field: 'token' } })).toMatchObject({ status: 400, body: { success: false } });
+		expect(await stored(notebook, ids[0]!)).toBe('plain-one');
+
+		const sealed = await api('POST', '/credentials/encrypt-existing', { ...admin(), body });
+		expect(sealed.body).toEqual({ success: true, field: `${notebook}.token`, sealed: 2, changedConcurrently: 0, remaining: 0 });
+		for (const [i, id] of ids.entries()) {
+			expect(await stored(notebook, id)).toMatch(/^cred:v2:/);
+			const revealed = await api('POST', '/credentials/decrypt', { body: { collection: notebook, field: 'token', id }, headers: { 'X-RBAC-SYNC-SECRET': directus.env.RBAC_SYNC_WEBHOOK_SECRET! } });
+			expect(revealed.body.data).toBe(['plain-one', 'plain-two'][i]);
+		}
+		// The panel's figures afterwards are fresh, not the ones shared from before the run.
+		const health = await api('GET', '/credentials/status', admin());
+		expect(health.body.fields.find((f: { field: string }) => f.field === `${notebook}.token`)).toMatchObject({ plaintext: 0 });
+		expect((await api('POST', '/credentials/encrypt-existing', { ...admin(), body })).body).toMatchObject({ sealed: 0, remaining: 0 });
 	});
 
 	it('the one way out: decrypt-field, named twice, audited, un-protects the field and stores its values in plaintext; nothing else can', async () => {

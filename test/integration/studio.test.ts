@@ -205,6 +205,12 @@ describe('the Data Studio, in headless Chromium', () => {
 		expect(panel.status).toBe(200);
 		// One collection verified, the others not: the panel shows verify's count for the one and a dash for the rest.
 		expect((await directus.cli(['credentials', 'verify', '--collection', 'platform_connections', '--json'])).code).toBe(0);
+		// A field protected from the data model after it held a value: the panel offers to encrypt it.
+		const vault = 'studio_vault';
+		const id = { field: 'id', type: 'uuid', meta: { special: ['uuid'] }, schema: { is_primary_key: true, length: 36, has_auto_increment: false } };
+		expect((await api('POST', '/collections', { token, body: { collection: vault, meta: {}, schema: {}, fields: [id, { field: 'token', type: 'text', meta: {}, schema: {} }] } })).status).toBe(200);
+		const plainRow = (await api('POST', `/items/${vault}`, { token, body: { token: 'held-before-protection' } })).body.data.id;
+		expect((await api('PATCH', `/fields/${vault}/token`, { token, body: { meta: { interface: 'credentials-secret' } } })).status).toBe(200);
 
 		// Wide enough for the whole panel beside the sidebars (it scrolls in a narrower window).
 		const { context, page } = await signIn(browser, directus, directus.admin.email, directus.admin.password, { width: 1920 });
@@ -224,6 +230,15 @@ describe('the Data Studio, in headless Chromium', () => {
 			for (const [id, n] of Object.entries(f.byKeyId)) expect(await cell('keys')).toContain(`${id} (current): ${n}`);
 		}
 		await page.screenshot({ path: join(ARTIFACTS, 'key-health-panel.png'), fullPage: true });
+
+		// Its Encrypt button seals that value, then the panel shows the fresh figures.
+		const vaultRow = table.locator(`tr[data-field="${vault}.token"]`);
+		expect((await vaultRow.locator('[data-cell="plaintext"]').textContent())!.trim()).toBe('1');
+		await vaultRow.getByTestId('credentials-key-health-encrypt').click();
+		await expect.poll(async () => (await page.getByTestId('credentials-key-health-encrypted').textContent())?.trim(), { timeout: 15_000 }).toBe(`Encrypted 1 value of ${vault}.token.`);
+		await expect.poll(async () => (await vaultRow.locator('[data-cell="plaintext"]').textContent())!.trim()).toBe('0');
+		expect(await vaultRow.getByTestId('credentials-key-health-encrypt').count()).toBe(0);
+		expect((await directus.db.query(`select token as v from ${vault} where id = ?`, plainRow))[0]!.v).toMatch(/^cred:v2:/);
 		await context.close();
 	});
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { attentionText, type KeyHealthReport } from '../../src/app/shared/key-health-text.js';
+import { attentionText, encryptedText, type KeyHealthReport } from '../../src/app/shared/key-health-text.js';
 import { describeFieldStatus, parseJsonDraft, relativeTime } from '../../src/app/shared/status-text.js';
 
 const now = new Date('2026-11-24T12:00:00Z');
@@ -67,6 +67,15 @@ describe('the key-health panel warning', () => {
 		expect(text).toContain('1 in a legacy format');
 		expect(text).toContain('2 under a previous key');
 		expect(text).toContain('credentials rotate');
+	});
+
+	it("names values left by Directus's encrypt special and the command that adopts them", () => {
+		expect(attentionText(report({ rows: 2, directusEncrypt: 2 }))).toContain("2 still in Directus's encrypt format (run `credentials adopt-encrypt-special`)");
+	});
+
+	it('reports what its Encrypt button did', () => {
+		expect(encryptedText('c.f', { sealed: 1, remaining: 0 })).toBe('Encrypted 1 value of c.f.');
+		expect(encryptedText('c.f', { sealed: 3, remaining: 1 })).toBe('Encrypted 3 values of c.f. 1 stored unencrypted meanwhile: encrypt again.');
 	});
 
 	it('says when a field with values was never verified, and not for an empty one', () => {

@@ -12,7 +12,7 @@ export function attentionText(report: KeyHealthReport): string | null {
 	const notCurrent = sum((f) => Object.entries(f.byKeyId).reduce((n, [id, count]) => n + (id === report.keys.current ? 0 : count), 0));
 	const problems = [
 		sum((f) => f.undecryptable) && `${sum((f) => f.undecryptable)} undecryptable`,
-		sum((f) => f.plaintext) && `${sum((f) => f.plaintext)} stored unencrypted (run \`credentials encrypt-existing\`)`,
+		sum((f) => f.plaintext) && `${sum((f) => f.plaintext)} stored unencrypted (Encrypt below, or run \`credentials encrypt-existing\`)`,
 		sum((f) => f.legacy) && `${sum((f) => f.legacy)} in a legacy format`,
 		sum((f) => f.directusEncrypt) && `${sum((f) => f.directusEncrypt)} still in Directus's encrypt format (run \`credentials adopt-encrypt-special\`)`,
 		notCurrent && `${notCurrent} under a previous key`,
@@ -22,4 +22,10 @@ export function attentionText(report: KeyHealthReport): string | null {
 	if (problems.length === 0) return null;
 	const rotate = sum((f) => f.legacy) || notCurrent || sum((f) => f.earlierBinding) ? ' — `credentials rotate` re-encrypts them under the current key' : '';
 	return `Values needing attention: ${problems.join(', ')}${rotate}.`;
+}
+
+/** What the panel says after its Encrypt button ran `encrypt-existing` for one field. */
+export function encryptedText(field: string, { sealed, remaining }: { sealed: number; remaining: number }): string {
+	const done = `Encrypted ${sealed} value${sealed === 1 ? '' : 's'} of ${field}.`;
+	return remaining === 0 ? done : `${done} ${remaining} stored unencrypted meanwhile: encrypt again.`;
 }

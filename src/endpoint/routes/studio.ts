@@ -1,4 +1,5 @@
-import { FieldStatusAnswer, FieldStatusQuery, KeyHealthAnswer } from '../../contracts/studio.js';
+import { EncryptExistingAnswer, EncryptExistingBody, FieldStatusAnswer, FieldStatusQuery, KeyHealthAnswer } from '../../contracts/studio.js';
+import { encryptExistingField } from '../../services/encrypt-existing.js';
 import { asUser } from '../../services/caller.js';
 import { fieldStatus } from '../../services/field-status.js';
 import { keyHealthReport } from '../../services/key-health.js';
@@ -22,5 +23,14 @@ export const studioRoutes = [
 		summary: 'Key health (admins): the `credentials status` figures per protected field',
 		response: KeyHealthAnswer,
 		handler: async (_input, { deps }) => keyHealthReport(deps),
+	}),
+	defineRoute({
+		method: 'post',
+		path: '/encrypt-existing',
+		auth: 'admin',
+		summary: "Seal the plaintext values one protected field still holds (admins; the key-health panel's Encrypt button, `credentials encrypt-existing` for one field)",
+		input: { from: 'body', schema: EncryptExistingBody },
+		response: EncryptExistingAnswer,
+		handler: async (input, { deps }) => encryptExistingField(deps, input),
 	}),
 ];
