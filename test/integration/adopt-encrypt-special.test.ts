@@ -163,6 +163,56 @@ describe("adopt-encrypt-special: from Directus's encrypt special to sealed, row-
 		expect((await reveal(vault, 'api_key', row.id)).body.data).toBe('rotated-by-hand');
 	});
 
+	it('killed with SIGKILL it loses nothing; run again under live writes, it finishes without overwriting one', async () => {
+		const big = await createCollection('uuid');
+		await addField(big, 'secret', 'text', ['encrypt']);
+		const expected = new Map<string, string>();
+		for (let i = 0; i < 160; i++) expected.set(randomUUID(), `bulk-${i}-${randomBytes(4).toString('hex')}`);
+		const rowsOf = [...expected];
+		const sealed = await Promise.all(rowsOf.map(([, value]) => directusEncrypt(value, directus.env.SECRET!)));
+		await directus.db.insertMany(big, rowsOf.map(([id], i) => ({ id, secret: sealed[i]! })));
+		const adopted = async () => Number((await directus.db.query<{ n: number | string }>(`select count(*) as n from ${big} where secret like 'cred:v2:%'`))[0]!.n);
+
+		const killed = directus.spawnCli(['credentials', 'adopt-encrypt-special', '--collection', big, '--batch-size', '10']);
+		const exited = new Promise((r) => killed.once('exit', r));
+		const deadline = Date.now() + 60_000;
+		while ((await adopted()) < 30 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+		killed.kill('SIGKILL');
+		await exited;
+		const midway = await adopted();
+		expect(midway).toBeGreaterThanOrEqual(30);
+		expect(midway).toBeLessThan(expected.size);
+		// Every row holds one whole value, the old or the new: nothing half-written, nothing lost.
+		for (const { id, secret } of await directus.db.query<{ id: string; secret: string }>(`select id, secret from ${big}`)) {
+			expect(secret.startsWith('cred:v2:') || secret.startsWith('1||scrypt||'), id).toBe(true);
+		}
+		expect((await fieldMeta(big, 'secret')).meta.special).toEqual([PROTECTED_MARK]);
+
+		// The server hears of the hand-over (no Redis here), then writes race the second run.
+		expect((await api('POST', '/utils/cache/clear?system', admin())).status).toBe(200);
+		const live = rowsOf.slice(-20).map(([id]) => id);
+		let running = true;
+		const failures: string[] = [];
+		const traffic = (async () => {
+			for (let round = 0; running || round < 1; round++) {
+				for (const id of live) {
+					const value = `live-${round}-${randomBytes(3).toString('hex')}`;
+					const written = await api('PATCH', `/items/${big}/${id}`, { ...admin(), body: { secret: value } });
+					if (written.status === 200) expected.set(id, value);
+					else failures.push(`${written.status} ${written.text}`);
+				}
+			}
+		})();
+		const rerun = await adopt('--collection', big, '--batch-size', '10');
+		running = false;
+		await traffic;
+		expect(failures).toEqual([]);
+		expect(rerun.code, rerun.output).toBe(0);
+		expect(rerun.summary).toMatchObject({ handedOver: [], failed: 0 });
+		expect(await adopted()).toBe(expected.size);
+		for (const [id, value] of expected) expect((await reveal(big, 'secret', id)).body, id).toEqual({ success: true, data: value });
+	});
+
 	it('without SECRET nothing is touched: the command says why', async () => {
 		const out = await directus.cli(['credentials', 'adopt-encrypt-special', '--json'], { SECRET: undefined });
 		expect(out.code).toBe(1);
