@@ -5,7 +5,7 @@ import { encrypt as directusEncrypt } from '@directus/api/utils/encrypt';
 import { MASK } from '../../src/lib/mask.js';
 import { PROTECTED_MARK } from '../../src/schema/field-registry.js';
 import type { Instance } from '../../tools/harness/directus.js';
-import { useDirectus, type Api } from './fixture.js';
+import { createCollection as createCollectionIn, useDirectus, type Api } from './fixture.js';
 
 /**
  * Coming from Directus's own `encrypt` special: `credentials adopt-encrypt-special` takes the special
@@ -27,16 +27,7 @@ const adopt = async (...args: string[]) => {
 	return { code: out.code, summary: JSON.parse(out.stdout.trim().split('\n').pop()!), output: out.stdout + out.stderr };
 };
 
-async function createCollection(keys: 'uuid' | 'integer') {
-	const collection = `enc_${keys}_${randomBytes(3).toString('hex')}`;
-	const id =
-		keys === 'uuid'
-			? { field: 'id', type: 'uuid', meta: { hidden: true, readonly: true, interface: 'input', special: ['uuid'] }, schema: { is_primary_key: true, length: 36, has_auto_increment: false } }
-			: { field: 'id', type: 'integer', meta: { hidden: true, interface: 'input', readonly: true }, schema: { is_primary_key: true, has_auto_increment: true } };
-	const created = await api('POST', '/collections', { ...admin(), body: { collection, meta: {}, schema: {}, fields: [id] } });
-	expect(created.status, created.text).toBe(200);
-	return collection;
-}
+const createCollection = (keys: 'uuid' | 'integer') => createCollectionIn({ directus, api }, keys, 'enc');
 async function addField(collection: string, field: string, type: string, special: string[] | null) {
 	const added = await api('POST', `/fields/${collection}`, { ...admin(), body: { field, type, meta: { special, interface: 'input' }, schema: {} } });
 	expect(added.status, added.text).toBe(200);

@@ -1,10 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { MASK } from '../../src/lib/mask.js';
 import { PROTECTED_MARK } from '../../src/schema/field-registry.js';
 import type { Instance } from '../../tools/harness/directus.js';
 import { createCredentialsUser } from '../../tools/harness/api.js';
-import { useDirectus, type Api } from './fixture.js';
+import { createCollection as createCollectionIn, useDirectus, type Api } from './fixture.js';
 
 /**
  * Protecting a field from the data model: the admin chooses the "Encrypted secret" interface (or puts
@@ -18,17 +17,7 @@ const admin = () => ({ token: directus.adminToken });
 const stored = async (collection: string, id: string, field = 'token') => (await directus.db.query(`select ${field} as v from ${collection} where id = ?`, id))[0]?.v;
 const special = async (collection: string, field: string) => (await api('GET', `/fields/${collection}/${field}`, admin())).body.data.meta.special as string[] | null;
 
-/** A collection as the Data Studio creates one, with UUID keys or (the Studio's default) auto-increment integers. */
-async function createCollection(keys: 'uuid' | 'integer') {
-	const collection = `c_${keys}_${randomBytes(3).toString('hex')}`;
-	const id =
-		keys === 'uuid'
-			? { field: 'id', type: 'uuid', meta: { hidden: true, readonly: true, interface: 'input', special: ['uuid'] }, schema: { is_primary_key: true, length: 36, has_auto_increment: false } }
-			: { field: 'id', type: 'integer', meta: { hidden: true, interface: 'input', readonly: true }, schema: { is_primary_key: true, has_auto_increment: true } };
-	const created = await api('POST', '/collections', { ...admin(), body: { collection, meta: {}, schema: {}, fields: [id] } });
-	expect(created.status, created.text).toBe(200);
-	return collection;
-}
+const createCollection = (keys: 'uuid' | 'integer') => createCollectionIn({ directus, api }, keys, 'c');
 const addField = (collection: string, field: string, type: string, meta: Record<string, unknown> = {}) =>
 	api('POST', `/fields/${collection}`, { ...admin(), body: { field, type, meta, schema: {} } });
 

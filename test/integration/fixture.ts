@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { client, createCredentialsUser } from '../../tools/harness/api.js';
 import { startDirectus, type Instance, type StartOptions } from '../../tools/harness/directus.js';
@@ -40,4 +41,16 @@ export async function addSessionsAlias({ directus, api }: Suite<readonly TestUse
 	expect(field.status, field.text).toBe(200);
 	const relation = await api('PATCH', '/relations/platform_sessions/creator_profile_id', { token: directus.adminToken, body: { meta: { one_field: 'sessions' } } });
 	expect(relation.status, relation.text).toBe(200);
+}
+
+/** A collection as the Data Studio creates one, with UUID keys or (the Studio's default) auto-increment integers; its name is new each time. */
+export async function createCollection({ directus, api }: Pick<Suite, 'directus' | 'api'>, keys: 'uuid' | 'integer', prefix = 'c') {
+	const collection = `${prefix}_${keys}_${randomBytes(3).toString('hex')}`;
+	const id =
+		keys === 'uuid'
+			? { field: 'id', type: 'uuid', meta: { hidden: true, readonly: true, interface: 'input', special: ['uuid'] }, schema: { is_primary_key: true, length: 36, has_auto_increment: false } }
+			: { field: 'id', type: 'integer', meta: { hidden: true, interface: 'input', readonly: true }, schema: { is_primary_key: true, has_auto_increment: true } };
+	const created = await api('POST', '/collections', { token: directus.adminToken, body: { collection, meta: {}, schema: {}, fields: [id] } });
+	expect(created.status, created.text).toBe(200);
+	return collection;
 }
