@@ -3,6 +3,7 @@ import { SECRET_INTERFACE } from './collections.js';
 import { cannotProtect, specialList, withMark } from './field-registry.js';
 import type { InstallDeps } from './install.js';
 import type { FieldRef } from './protected-fields.js';
+import { SYSTEM_COLLECTION } from './protectable.js';
 
 /**
  * Directus's own field encryption: the `encrypt` special (AES-GCM under scrypt(SECRET), one
@@ -12,8 +13,6 @@ import type { FieldRef } from './protected-fields.js';
  */
 export const DIRECTUS_ENCRYPT_SPECIAL = 'encrypt';
 
-/** Directus's system collections (its AI keys, deployments) keep their special: Directus reads them itself. */
-const SYSTEM = /^directus_/;
 
 export interface EncryptSpecialField extends FieldRef {
 	type: string;
@@ -32,7 +31,8 @@ export function hasEncryptSpecial(special: unknown): boolean {
 export function encryptSpecialFields(schema: SchemaOverview, collection?: string): EncryptSpecialField[] {
 	const found: EncryptSpecialField[] = [];
 	for (const [name, info] of Object.entries(schema.collections)) {
-		if (SYSTEM.test(name) || (collection && name !== collection)) continue;
+		// Directus's system collections (its AI keys, deployments) keep their special: Directus reads them itself.
+		if (SYSTEM_COLLECTION.test(name) || (collection && name !== collection)) continue;
 		for (const [field, overview] of Object.entries(info.fields)) {
 			if (!hasEncryptSpecial(overview.special)) continue;
 			found.push({ collection: name, field, type: overview.type, refused: cannotProtect(schema, name, protectedType(overview.type)) });

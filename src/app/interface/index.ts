@@ -17,7 +17,14 @@ export default defineInterface({
 	// The component shows its own state while it reads the status.
 	hideLoader: true,
 	recommendedDisplays: ['credentials-secret'],
-	options: [
+	// The data model shows, above the options, whether saving will protect the field or why it will be refused.
+	options: ({ collection, field }) => [
+		{
+			field: 'protectable',
+			name: 'Protection',
+			type: 'alias',
+			meta: { width: 'full', interface: 'credentials-protectable-notice', options: { targetCollection: collection, targetType: field?.type } },
+		},
 		{
 			field: 'kind',
 			name: 'New values are',
