@@ -110,6 +110,6 @@ export const FieldNotProtectableError = createError<{ collection: string; field:
 export const ProtectedFieldInUseError = createError<{ collection: string; field: string; sealed: number }>(
 	'CREDENTIALS_PROTECTED_FIELD_IN_USE',
 	({ collection, field, sealed }) =>
-		`${collection}.${field} holds ${sealed} sealed value${sealed === 1 ? '' : 's'}, so it stays protected: un-protecting it would leave them unreadable and let new values be stored in clear. Clear or delete those values first, or decrypt them in place with \`npx directus credentials decrypt-field ${collection}.${field}\` (audited).`,
+		`${collection}.${field} holds ${sealed} sealed value${sealed === 1 ? '' : 's'}, so it stays protected: un-protecting it would leave them unreadable and let new values be stored in clear. Clear or delete those values first, or decrypt them in place with \`npx directus credentials decrypt-field --field ${collection}.${field} --confirm ${collection}.${field}\` (audited).`,
 	409,
 );

@@ -121,14 +121,15 @@ export function openStoredValue(ring: Keyring, stored: unknown, ctx: ValueContex
 export async function openStoredValueAsync(ring: Keyring, stored: unknown, ctx: ValueContext, directusSecret: string | null, classified?: Classified): Promise<OpenedValue> {
 	const c = classified ?? classifyStored(stored);
 	if (c.format !== 'directus-encrypt') return openStoredValue(ring, stored, ctx, c);
-	if (!directusSecret) throw new DecryptError('needs-secret', "a value of Directus's encrypt special, and Directus's SECRET is not set");
+	if (!directusSecret) throw new DecryptError('needs-secret', "a value of Directus's encrypt special, not opened here (SECRET is not set, or the field never had the special)");
 	const plain = await openDirectusEncrypted(c.sealed!, directusSecret);
 	const inner = classifyStored(plain);
 	if (inner.format === 'v2') {
 		try {
 			return { ...openStoredValue(ring, plain, ctx, inner), outdated: true };
-		} catch {
-			/* a plaintext that merely looks like an envelope is the value itself */
+		} catch (error) {
+			// Only a plaintext that merely looks like an envelope is the value itself; another row's envelope, or one under a key not configured, fails.
+			if (!(error instanceof DecryptError) || error.reason !== 'malformed') throw error;
 		}
 	}
 	return { value: plain, outdated: true, earlierBinding: false };

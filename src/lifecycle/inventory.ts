@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { classifyStored, DecryptError, openStoredValueAsync, type Keyring } from '../crypto/index.js';
 import type { FailureLog } from './failures.js';
+import { directusSecretFor } from '../schema/protected-fields.js';
 import { BATCH_BYTES, countRows, scanColumn, storedValue, type StoredRow, type Target } from './scan.js';
 
 /**
@@ -24,7 +25,7 @@ export type Progress = (done: number, total: number) => void;
 export async function check(ring: Keyring, target: Target, row: StoredRow, directusSecret: string | null = null): Promise<{ earlierBinding: boolean } | { failure: string }> {
 	try {
 		const ctx = { collection: target.collection, field: target.field, pk: row.pk };
-		return { earlierBinding: (await openStoredValueAsync(ring, storedValue(target, row.text), ctx, directusSecret)).earlierBinding };
+		return { earlierBinding: (await openStoredValueAsync(ring, storedValue(target, row.text), ctx, directusSecretFor(target, directusSecret))).earlierBinding };
 	} catch (error) {
 		return { failure: error instanceof DecryptError ? `${error.reason}: ${error.message}` : 'unexpected error' };
 	}

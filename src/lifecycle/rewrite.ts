@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { classifyStored, DecryptError, DIRECTUS_ENCRYPT_PREFIX, earlierBindings, openStoredValue, openStoredValueAsync, sealForColumn, type Keyring } from '../crypto/index.js';
 import type { FailureLog } from './failures.js';
+import { directusSecretFor } from '../schema/protected-fields.js';
 import type { Progress } from './inventory.js';
 import { compareAndSwap, type Change } from './compare-and-swap.js';
 import { BATCH_BYTES, binaryTextOf, countRows, scanColumn, storedValue, type StoredRow, type Target } from './scan.js';
@@ -82,7 +83,7 @@ async function planBatch(mode: RewriteMode, ring: Keyring, target: Target, batch
 			if ('directus' in plan) {
 				const ctx = { collection: target.collection, field: target.field, pk: row.pk };
 				pending.push(
-					openStoredValueAsync(ring, plan.directus, ctx, directusSecret)
+					openStoredValueAsync(ring, plan.directus, ctx, directusSecretFor(target, directusSecret))
 						.then((opened) => reseal(text, opened.value))
 						.catch((error: unknown) => fail(row, error)),
 				);

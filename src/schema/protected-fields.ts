@@ -15,6 +15,15 @@ export interface FieldRef {
 }
 
 /**
+ * Directus's SECRET, for the fields whose values may come from Directus's `encrypt` special — never the
+ * built-in ones, which the extension protects from the moment it creates them: a value in that format
+ * there was planted (copied from another row or from Directus's own settings) and stays unopened.
+ */
+export function directusSecretFor(ref: FieldRef, secret: string | null): string | null {
+	return BUILT_IN_PROTECTED_FIELDS.some((f) => f.collection === ref.collection && f.field === ref.field) ? null : secret;
+}
+
+/**
  * Answers "which protected fields does this collection have?" in O(1) on every write and read: the
  * configured ones, and those the data model marks (see field-registry.ts), taken from the newest schema
  * Directus hands any hook — recomputed only when that schema is a new one.

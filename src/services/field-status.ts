@@ -1,4 +1,4 @@
-import { classifyStored, DecryptError, openStoredValueAsync, type Keyring, type StoredFormat } from '../crypto/index.js';
+import { classifyStored, DecryptError, openStored, type Keyring, type StoredFormat } from '../crypto/index.js';
 import type { FieldStatusInput } from '../contracts/studio.js';
 import { InvalidInputError, NotFoundError } from '../errors.js';
 import { isoOrNull } from '../lib/dates.js';
@@ -16,9 +16,9 @@ const FORMAT: Record<StoredFormat, string | null> = {
 };
 
 /** Whether the configured keys open the value; the plaintext is dropped on the spot. */
-async function decryptable(keys: Keyring, stored: unknown, ctx: { collection: string; field: string; pk: string }, directusSecret: string | null): Promise<boolean> {
+function decryptable(keys: Keyring, stored: unknown, ctx: { collection: string; field: string; pk: string }): boolean {
 	try {
-		await openStoredValueAsync(keys, stored, ctx, directusSecret);
+		openStored(keys, stored, ctx);
 		return true;
 	} catch (error) {
 		if (error instanceof DecryptError) return false;
@@ -63,7 +63,8 @@ export async function fieldStatus(deps: ServiceDeps, { accountability }: UserCal
 		set,
 		format: FORMAT[classified.format],
 		key_id: classified.keyId ?? null,
-		decryptable: set && classified.format !== 'plaintext' ? await decryptable(ring(deps), stored, { collection, field, pk: key }, deps.directusSecret) : null,
+		// Not for a value of Directus's special: one scrypt derivation per call, for any signed-in user, is not metadata's price.
+		decryptable: set && classified.format !== 'plaintext' && classified.format !== 'directus-encrypt' ? decryptable(ring(deps), stored, { collection, field, pk: key }) : null,
 		updated_at: changedAt.map((f) => isoOrNull(row[f])).find((date) => date !== null) ?? null,
 	};
 }

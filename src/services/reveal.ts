@@ -4,6 +4,7 @@ import { recordReveal } from './audit.js';
 import type { Caller } from './caller.js';
 import { ring, type ServiceDeps } from './deps.js';
 import { readRaw, type RawRow } from './rows.js';
+import { directusSecretFor } from '../schema/protected-fields.js';
 
 export interface RevealTarget {
 	collection: string;
@@ -37,7 +38,7 @@ export async function revealRow(deps: ServiceDeps, caller: Caller, target: Pick<
 	const keys = ring(deps);
 	await recordReveal(deps, caller, { collection, item: key, route: target.route });
 	try {
-		const opened = await openStoredValueAsync(keys, row[field], { collection, field, pk: key }, deps.directusSecret);
+		const opened = await openStoredValueAsync(keys, row[field], { collection, field, pk: key }, directusSecretFor(target, deps.directusSecret));
 		return { key, row, value: opened.value };
 	} catch (error) {
 		if (error instanceof DecryptError) throw new UndecryptableError({ reason: `Stored value cannot be decrypted: ${error.message}` });

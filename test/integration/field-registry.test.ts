@@ -144,7 +144,7 @@ describe('protecting a field from the data model', () => {
 	it('the one way out: decrypt-field, named twice, audited, un-protects the field and stores its values in plaintext; nothing else can', async () => {
 		const refused = await api('PATCH', `/fields/${notes}/token`, { ...admin(), body: { meta: { interface: 'input' } } });
 		expect(refused.status).toBe(409);
-		expect(refused.text).toContain(`credentials decrypt-field ${notes}.token`);
+		expect(refused.text).toContain(`credentials decrypt-field --field ${notes}.token --confirm ${notes}.token`);
 		const second = await api('POST', `/items/${notes}`, { ...admin(), body: { token: 'second-row-canary' } });
 		const field = `${notes}.token`;
 		const json = (out: { stdout: string }) => JSON.parse(out.stdout.trim().split('\n').pop()!);

@@ -121,6 +121,7 @@ describe('authorisation matrix', () => {
 		'POST reveal-key': S,
 		'GET field-status': { ...U, userA: 200, userB: 404, admin: 200 },
 		'GET status': { ...U, userA: 403, userB: 403, admin: 200 },
+		'POST encrypt-existing': { ...U, userA: 403, userB: 403, admin: 200 },
 	};
 
 	it('covers every route', () => {
@@ -158,6 +159,7 @@ describe('authorisation matrix', () => {
 				return { method: 'POST', path: '/credentials/get-platform-session', body: { creator_profile_id: conn, platform: 'ig' } };
 			case 'GET field-status': return { method: 'GET', path: `/credentials/field-status?collection=platform_connections&field=encrypted_credentials&id=${conn}` };
 			case 'GET status': return { method: 'GET', path: '/credentials/status' };
+			case 'POST encrypt-existing': return { method: 'POST', path: '/credentials/encrypt-existing', body: { collection: 'platform_connections', field: 'encrypted_credentials' } };
 			case 'POST encrypt': return { method: 'POST', path: '/credentials/encrypt', body: { data: { x: 1 } } };
 			case 'POST decrypt': return { method: 'POST', path: '/credentials/decrypt', body: { collection: 'platform_connections', id: conn, field: 'encrypted_credentials' } };
 			case 'POST reveal-key': {

@@ -65,9 +65,11 @@ describe("Directus's encrypt special, read-only", () => {
 		it("a value encrypted twice (a field that had both the special and the extension's protection) opens to the secret, for its own row only", async () => {
 			const twice = await directusEncrypt(sealValue(ring, 'sk-live-3', ctx), SECRET);
 			expect((await openStoredValueAsync(ring, twice, ctx, SECRET)).value).toBe('sk-live-3');
-			// Planted in another row, the inner envelope does not open there: what comes out is the envelope text, never the secret.
-			const elsewhere = await openStoredValueAsync(ring, twice, { ...ctx, pk: 'a-different-row' }, SECRET);
-			expect(elsewhere.value).toMatch(/^cred:v2:/);
+			// Planted in another row, the inner envelope does not open there: it fails, neither the secret nor the envelope comes out.
+			await expect(openStoredValueAsync(ring, twice, { ...ctx, pk: 'a-different-row' }, SECRET)).rejects.toMatchObject({ reason: 'authentication-failed' });
+			// A secret that merely starts like an envelope is the secret.
+			const lookalike = await directusEncrypt('cred:v2:not-an-envelope', SECRET);
+			expect((await openStoredValueAsync(ring, lookalike, ctx, SECRET)).value).toBe('cred:v2:not-an-envelope');
 		});
 
 		it('v2 values go through the synchronous opener unchanged', async () => {

@@ -1,26 +1,22 @@
 import { writeSync } from 'node:fs';
-import { hostname, userInfo } from 'node:os';
 import type { Command } from 'commander';
-import type { Runtime } from '../../config/index.js';
 import type { Keyring } from '../../crypto/index.js';
 import { failureLog, MAX_LISTED } from '../../lifecycle/failures.js';
 import { inspectTargets, type Progress } from '../../lifecycle/inventory.js';
 import { heapKeeper } from './heap.js';
 import { keyHealth } from '../../lifecycle/key-health.js';
 import { rewriteTargets, type RewriteMode } from '../../lifecycle/rewrite.js';
-import { BATCH_BYTES, resolveTargets, type Target } from '../../lifecycle/scan.js';
-import { encryptSpecialFields, handOver } from '../../schema/encrypt-special.js';
-import { releaseField } from '../../schema/field-release.js';
-import { recordCommand } from '../../services/audit.js';
-import type { FieldRef } from '../../schema/protected-fields.js';
+import { BATCH_BYTES, resolveTargets } from '../../lifecycle/scan.js';
 import { recordVerifications, type Verification } from '../../lifecycle/verifications.js';
 import { safeMessage } from '../../lib/error-message.js';
-import { installSchema, type InstallDeps } from '../../schema/install.js';
+import { installSchema } from '../../schema/install.js';
+import { handOverEncryptSpecial } from './adopt-encrypt-special.js';
+import { releaseForDecrypt } from './decrypt-field.js';
+import type { CliDeps, Prelude, RewriteOptions } from './types.js';
+
+export type { CliDeps } from './types.js';
 import { progressBar } from './progress.js';
 
-export interface CliDeps extends InstallDeps {
-	runtime: Runtime;
-}
 
 interface Output {
 	exitCode: number;
@@ -251,101 +247,4 @@ export function registerCli(program: Command, deps: CliDeps) {
 			],
 		},
 	);
-}
-
-interface RewriteOptions {
-	field?: string;
-	confirm?: string;
-	json?: boolean;
-	dryRun?: boolean;
-	batchSize?: string;
-	batchBytes?: string;
-	collection?: string;
-	failuresFile?: string;
-}
-
-/** What a command does before its rewrite: lines and summary members to report, fields it could not take, the fields to rewrite. */
-interface Prelude {
-	lines: string[];
-	summary: Record<string, unknown>;
-	refused: number;
-	targets?: Target[];
-}
-
-/**
- * adopt-encrypt-special's first step: each field with Directus's special is handed over (the special
- * off, protected), or, with --dry-run, only listed. The rewrite then walks every protected field for
- * values the special wrote: those of fields handed over by an earlier, interrupted run too.
- */
-async function handOverEncryptSpecial(deps: CliDeps, opts: RewriteOptions): Promise<Prelude> {
-	if (!deps.runtime.config.directusSecret) throw new Error("SECRET is not set: values of Directus's encrypt special open only with the SECRET that wrote them");
-	const found = encryptSpecialFields(await deps.getSchema({ database: deps.database, bypassCache: true }), opts.collection);
-	const refused = found.filter((f) => f.refused !== null);
-	const taken = found.filter((f) => f.refused === null);
-	if (!opts.dryRun) for (const field of taken) await handOver(deps, field);
-	const schema = await deps.getSchema({ database: deps.database, bypassCache: true });
-	const protectedNow = deps.runtime.fields.sync(schema).all();
-	const targets = resolveTargets(schema, opts.dryRun ? [...protectedNow, ...taken.filter((f) => !protectedNow.some((p) => p.collection === f.collection && p.field === f.field))] : protectedNow, opts.collection);
-	const name = (f: FieldRef) => `${f.collection}.${f.field}`;
-	const verb = opts.dryRun ? 'would take' : 'took';
-	// Directus keeps the schema in memory; only instances on the same Redis hear of a change made by another process.
-	const notice =
-		taken.length && !opts.dryRun
-			? "Directus instances that share Redis with this command protect these fields now; one without Redis does after a restart, or at once after Settings → Clear System Cache (POST /utils/cache/clear?system). Values it writes until then are in the special's format: run this command again afterwards."
-			: null;
-	return {
-		lines: [
-			...(found.length === 0 ? [`no field${opts.collection ? ` of ${opts.collection}` : ''} uses Directus's encrypt special`] : []),
-			...taken.map((f) => `${name(f)}: ${verb} Directus's encrypt special off and protected it${f.type === 'string' ? ' (string widened to text)' : ''}`),
-			...refused.map((f) => `✗ ${name(f)}: left with Directus's encrypt special: it cannot be protected, because ${f.refused}`),
-			...(notice ? [`! ${notice}`] : []),
-		],
-		summary: { handedOver: taken.map(name), refused: refused.map((f) => ({ field: name(f), reason: f.refused })), ...(notice ? { notice } : {}) },
-		refused: refused.length,
-		targets,
-	};
-}
-
-/**
- * decrypt-field's first step. The field must be one an admin protected from the data model (built-in
- * fields and CREDENTIALS_ENCRYPTED_FIELDS stay protected whatever happens here), named twice. The
- * audit entry is written before anything changes; then the mark comes off (releaseField), so every
- * instance stops sealing the field, and the rewrite stores each sealed value as plaintext. Killed
- * midway, the field is no longer protected and the next run finishes the values left.
- */
-async function releaseForDecrypt(deps: CliDeps, opts: RewriteOptions): Promise<Prelude> {
-	const [collection, field, ...rest] = (opts.field ?? '').split('.');
-	if (!collection || !field || rest.length) throw new Error('--field collection.field is required');
-	if (opts.confirm !== opts.field) throw new Error(`--confirm ${opts.field} is required: values of ${opts.field} will be stored in plaintext`);
-	if (opts.collection && opts.collection !== collection) throw new Error('--collection names another collection than --field');
-	const ref = { collection, field };
-	if (deps.runtime.fields.configuredHas(collection, field)) {
-		throw new Error(`${opts.field} is protected by the extension itself or by CREDENTIALS_ENCRYPTED_FIELDS, not from the data model: remove it from that variable first (built-in fields stay protected)`);
-	}
-	const schema = await deps.getSchema({ database: deps.database, bypassCache: true });
-	const [target] = resolveTargets(schema, [ref]);
-	if (!target) throw new Error(`${opts.field} does not exist`);
-	if (opts.dryRun) return { lines: [], summary: { field: opts.field }, refused: 0, targets: [target] };
-	await recordCommand(deps.database, { action: 'decrypt-field', collection, item: field, origin: `credentials decrypt-field (CLI) by ${operator()}` });
-	const released = await releaseField(deps, ref);
-	// This process's own database guard follows the schema without the mark.
-	deps.runtime.fields.sync(await deps.getSchema({ database: deps.database, bypassCache: true }));
-	return {
-		lines: [
-			released ? `${opts.field}: no longer protected (recorded in directus_activity)` : `${opts.field}: not protected; decrypting the values left sealed (recorded in directus_activity)`,
-			'! Directus instances that share Redis with this command stop sealing it now; one without Redis does after a restart, or after Settings → Clear System Cache: run this command again afterwards.',
-		],
-		summary: { field: opts.field, released },
-		refused: 0,
-		targets: [target],
-	};
-}
-
-/** Who ran a command, as the operating system knows it (the CLI has no Directus user). */
-function operator(): string {
-	try {
-		return `${userInfo().username}@${hostname()}`;
-	} catch {
-		return `uid ${process.getuid?.() ?? '?'}@${hostname()}`;
-	}
 }
