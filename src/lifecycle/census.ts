@@ -48,6 +48,11 @@ function shapeSql(db: Knex, target: Target, shape: { prefix: string; keyIdAt: nu
 	return db.raw(`(${parts.join(' AND ')})`, bindings);
 }
 
+/** Values sealed under any key, in a legacy format or by Directus's encrypt special: what a field still keeps secret. */
+export function sealedCount(census: Census): number {
+	return Object.values(census.byKeyId).reduce((sum, n) => sum + n, 0) + census.legacy + census.directusEncrypt;
+}
+
 export async function censusOf(db: Knex, target: Target, batchSize = 1000): Promise<Census> {
 	const shapes = envelopeShapes(target.json).map((shape) => ({ ...shape, sql: shapeSql(db, target, shape) }));
 	const text = binaryTextOf(db, target.field);

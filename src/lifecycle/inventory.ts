@@ -20,12 +20,12 @@ export type Progress = (done: number, total: number) => void;
 
 /**
  * Tries to open one stored value: how it is bound, or the reason it cannot be opened. Never returns the
- * plaintext. A value of Directus's encrypt special is opened with `directusSecret`, as reveals open it.
+ * plaintext. A value of Directus's encrypt special is opened with `secret` (directusSecretFor's answer for the target).
  */
-export async function check(ring: Keyring, target: Target, row: StoredRow, directusSecret: string | null = null): Promise<{ earlierBinding: boolean } | { failure: string }> {
+export async function check(ring: Keyring, target: Target, row: StoredRow, secret: string | null = null): Promise<{ earlierBinding: boolean } | { failure: string }> {
 	try {
 		const ctx = { collection: target.collection, field: target.field, pk: row.pk };
-		return { earlierBinding: (await openStoredValueAsync(ring, storedValue(target, row.text), ctx, directusSecretFor(target, directusSecret))).earlierBinding };
+		return { earlierBinding: (await openStoredValueAsync(ring, storedValue(target, row.text), ctx, secret)).earlierBinding };
 	} catch (error) {
 		return { failure: error instanceof DecryptError ? `${error.reason}: ${error.message}` : 'unexpected error' };
 	}
@@ -50,6 +50,7 @@ export async function inspectTargets(
 	const fields: FieldInspection[] = [];
 	for (const target of targets) {
 		const status: FieldInspection = { field: `${target.collection}.${target.field}`, rows: 0, empty: 0, earlierBinding: 0, undecryptable: 0 };
+		const secret = directusSecretFor(target, options.directusSecret ?? null);
 		const fail = (id: string | number, reason: string) => failures.add({ collection: target.collection, field: target.field, id, reason });
 		for await (const batch of scanColumn(db, target, limit)) {
 			for (const row of batch) {
@@ -58,7 +59,7 @@ export async function inspectTargets(
 				if (format === 'empty') status.empty++;
 				else if (format === 'plaintext') fail(row.pk, 'plaintext: value is not encrypted');
 				else {
-					const result = await check(ring, target, row, options.directusSecret ?? null);
+					const result = await check(ring, target, row, secret);
 					if ('failure' in result) {
 						status.undecryptable++;
 						fail(row.pk, result.failure);

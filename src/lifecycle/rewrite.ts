@@ -1,10 +1,10 @@
 import type { Knex } from 'knex';
-import { classifyStored, DecryptError, DIRECTUS_ENCRYPT_PREFIX, earlierBindings, openStoredValue, openStoredValueAsync, sealForColumn, type Keyring } from '../crypto/index.js';
+import { classifyStored, DecryptError, earlierBindings, openStoredValue, openStoredValueAsync, sealForColumn, type Keyring } from '../crypto/index.js';
 import type { FailureLog } from './failures.js';
 import { directusSecretFor } from '../schema/protected-fields.js';
 import type { Progress } from './inventory.js';
 import { compareAndSwap, type Change } from './compare-and-swap.js';
-import { BATCH_BYTES, binaryTextOf, countRows, scanColumn, storedValue, type StoredRow, type Target } from './scan.js';
+import { BATCH_BYTES, countRows, directusEncryptedOnly, scanColumn, storedValue, type StoredRow, type Target } from './scan.js';
 
 /**
  * rotate: every value not in today's form (previous keys, legacy formats, bound to an earlier
@@ -63,7 +63,7 @@ const columnText = (sealed: string | { enc: string }) => (typeof sealed === 'str
 const plainText = (plain: unknown, json: boolean) => (json || typeof plain !== 'string' ? JSON.stringify(plain) : plain);
 
 /** Opens and re-seals one batch: what to write back. Undecryptable rows are counted and reported, never written. */
-async function planBatch(mode: RewriteMode, ring: Keyring, target: Target, batch: StoredRow[], report: RewriteReport, failures: FailureLog, directusSecret: string | null): Promise<Change[]> {
+async function planBatch(mode: RewriteMode, ring: Keyring, target: Target, batch: StoredRow[], report: RewriteReport, failures: FailureLog, secret: string | null): Promise<Change[]> {
 	const changes: Change[] = [];
 	const fail = (row: StoredRow, error: unknown) => {
 		report.failed++;
@@ -83,7 +83,7 @@ async function planBatch(mode: RewriteMode, ring: Keyring, target: Target, batch
 			if ('directus' in plan) {
 				const ctx = { collection: target.collection, field: target.field, pk: row.pk };
 				pending.push(
-					openStoredValueAsync(ring, plan.directus, ctx, directusSecretFor(target, directusSecret))
+					openStoredValueAsync(ring, plan.directus, ctx, secret)
 						.then((opened) => reseal(text, opened.value))
 						.catch((error: unknown) => fail(row, error)),
 				);
@@ -127,7 +127,8 @@ export async function rewriteTargets(
 		const overlap = (db.client.pool?.max ?? 1) > 1;
 		let writing: Promise<void> | undefined;
 		// Adopting reads only the values Directus's special wrote (the database compares the prefix).
-		const only = options.mode === 'adopt-encrypt-special' ? directusEncryptedOnly(db, target) : undefined;
+		const secret = directusSecretFor(target, options.directusSecret ?? null);
+		const only = options.mode === 'adopt-encrypt-special' ? directusEncryptedOnly(db, target.field) : undefined;
 		const batches = scanColumn(db, target, limit, only)[Symbol.asyncIterator]();
 		try {
 			for (;;) {
@@ -137,7 +138,7 @@ export async function rewriteTargets(
 				if (next.done) break;
 				report.batches++;
 				started = performance.now();
-				const changes = await planBatch(options.mode, ring, target, next.value, report, failures, options.directusSecret ?? null);
+				const changes = await planBatch(options.mode, ring, target, next.value, report, failures, secret);
 				report.timings.cryptoMs += performance.now() - started;
 				await writing;
 				writing = write(changes, next.value.length);
@@ -153,11 +154,4 @@ export async function rewriteTargets(
 		reports.push(report);
 	}
 	return reports;
-}
-
-/** Rows whose column text starts with Directus's encrypt prefix, byte for byte. */
-function directusEncryptedOnly(db: Knex, target: Target) {
-	return (query: Knex.QueryBuilder) => {
-		query.whereRaw('substr(?, 1, ?) = ?', [binaryTextOf(db, target.field), DIRECTUS_ENCRYPT_PREFIX.length, DIRECTUS_ENCRYPT_PREFIX]);
-	};
 }

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { DIRECTUS_ENCRYPT_PREFIX } from '../crypto/index.js';
 import { dialectOf } from '../lib/dialect.js';
 import type { SchemaOverview } from '@directus/types';
 import type { FieldRef } from '../schema/protected-fields.js';
@@ -46,6 +47,13 @@ export function binaryTextOf(db: Knex, column: string): Knex.Raw {
 /** `WHERE <column as text> = ?`: the compare half of compare-and-swap, for any column type, byte for byte. */
 export function textEquals(db: Knex, column: string, value: string): Knex.Raw {
 	return db.raw('? = ?', [binaryTextOf(db, column), value]);
+}
+
+/** Rows whose column text starts with Directus's encrypt prefix, byte for byte (`LIKE` would follow the collation). */
+export function directusEncryptedOnly(db: Knex, column: string) {
+	return (query: Knex.QueryBuilder) => {
+		query.whereRaw('substr(?, 1, ?) = ?', [binaryTextOf(db, column), DIRECTUS_ENCRYPT_PREFIX.length, DIRECTUS_ENCRYPT_PREFIX]);
+	};
 }
 
 /** Parses the column text back into what classifyStored expects (JSON columns hold `{ enc }`). */

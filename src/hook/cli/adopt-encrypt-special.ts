@@ -1,8 +1,9 @@
-import { DIRECTUS_ENCRYPT_PREFIX, openDirectusEncrypted } from '../../crypto/index.js';
+import { openDirectusEncrypted } from '../../crypto/index.js';
+import { directusEncryptedOnly } from '../../lifecycle/scan.js';
 import { resolveTargets } from '../../lifecycle/scan.js';
 import { encryptSpecialFields, handOver } from '../../schema/encrypt-special.js';
 import type { FieldRef } from '../../schema/protected-fields.js';
-import type { CliDeps, Prelude, RewriteOptions } from './types.js';
+import { schemaChangeNotice, type CliDeps, type Prelude, type RewriteOptions } from './types.js';
 
 /**
  * adopt-encrypt-special's first step: each field with Directus's special is handed over (the special
@@ -22,11 +23,8 @@ export async function handOverEncryptSpecial(deps: CliDeps, opts: RewriteOptions
 	const targets = resolveTargets(schema, opts.dryRun ? [...protectedNow, ...taken.filter((f) => !protectedNow.some((p) => p.collection === f.collection && p.field === f.field))] : protectedNow, opts.collection);
 	const name = (f: FieldRef) => `${f.collection}.${f.field}`;
 	const verb = opts.dryRun ? 'would take' : 'took';
-	// Directus keeps the schema in memory; only instances on the same Redis hear of a change made by another process.
-	const notice =
-		taken.length && !opts.dryRun
-			? "Directus instances that share Redis with this command protect these fields now; one without Redis does after a restart, or at once after Settings → Clear System Cache (POST /utils/cache/clear?system). Values it writes until then are in the special's format: run this command again afterwards."
-			: null;
+	// Until an instance sees the hand-over, values it writes are in the special's format.
+	const notice = taken.length && !opts.dryRun ? schemaChangeNotice('protect these fields') : null;
 	return {
 		lines: [
 			...(found.length === 0 ? [`no field${opts.collection ? ` of ${opts.collection}` : ''} uses Directus's encrypt special`] : []),
@@ -40,10 +38,9 @@ export async function handOverEncryptSpecial(deps: CliDeps, opts: RewriteOptions
 	};
 }
 
-
 /** Whether one of the first values the special wrote in a field opens with SECRET (true when it holds none). */
 async function opensWithSecret(deps: CliDeps, field: FieldRef): Promise<boolean> {
-	const rows = (await deps.database(field.collection).select({ v: field.field }).where(field.field, 'like', `${DIRECTUS_ENCRYPT_PREFIX}%`).limit(5)) as { v: string }[];
+	const rows = (await deps.database(field.collection).select({ v: field.field }).where(directusEncryptedOnly(deps.database, field.field)).limit(5)) as { v: string }[];
 	if (rows.length === 0) return true;
 	for (const { v } of rows) if (await openDirectusEncrypted(String(v), deps.runtime.config.directusSecret!).then(() => true, () => false)) return true;
 	return false;

@@ -1,12 +1,12 @@
 import { hostname, userInfo } from 'node:os';
-import { censusOf } from '../../lifecycle/census.js';
+import { censusOf, sealedCount } from '../../lifecycle/census.js';
 import { resolveTargets } from '../../lifecycle/scan.js';
 import { hasEncryptSpecial } from '../../schema/encrypt-special.js';
 import { PROTECTED_MARK, specialList } from '../../schema/field-registry.js';
 import { releaseField } from '../../schema/field-release.js';
 import { SYSTEM_COLLECTION } from '../../schema/protectable.js';
 import { recordCommand } from '../../services/audit.js';
-import type { CliDeps, Prelude, RewriteOptions } from './types.js';
+import { schemaChangeNotice, type CliDeps, type Prelude, type RewriteOptions } from './types.js';
 
 /**
  * decrypt-field's first step. The field must be one an admin protected from the data model (built-in
@@ -32,8 +32,7 @@ export async function releaseForDecrypt(deps: CliDeps, opts: RewriteOptions): Pr
 	if (hasEncryptSpecial(special)) throw new Error(`${opts.field} uses Directus's own encrypt special, not this extension's protection`);
 	// Not marked: only a run that was cut short is resumed (the field still holds sealed values).
 	if (!specialList(special).includes(PROTECTED_MARK)) {
-		const census = await censusOf(deps.database, target);
-		if (Object.values(census.byKeyId).reduce((a, b) => a + b, 0) + census.legacy === 0) throw new Error(`${opts.field} is not protected from the data model and holds no sealed value: nothing to decrypt`);
+		if (sealedCount(await censusOf(deps.database, target)) === 0) throw new Error(`${opts.field} is not protected from the data model and holds no sealed value: nothing to decrypt`);
 	}
 	if (opts.dryRun) return { lines: [], summary: { field: opts.field }, refused: 0, targets: [target] };
 	await recordCommand(deps.database, { action: 'decrypt-field', collection, item: field, origin: `credentials decrypt-field (CLI) by ${operator()}` });
@@ -43,7 +42,7 @@ export async function releaseForDecrypt(deps: CliDeps, opts: RewriteOptions): Pr
 	return {
 		lines: [
 			released ? `${opts.field}: no longer protected (recorded in directus_activity)` : `${opts.field}: not protected; decrypting the values left sealed (recorded in directus_activity)`,
-			'! Directus instances that share Redis with this command stop sealing it now; one without Redis does after a restart, or after Settings → Clear System Cache: run this command again afterwards.',
+			`! ${schemaChangeNotice('stop sealing it')}`,
 		],
 		summary: { field: opts.field, released },
 		refused: 0,

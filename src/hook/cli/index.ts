@@ -12,11 +12,10 @@ import { safeMessage } from '../../lib/error-message.js';
 import { installSchema } from '../../schema/install.js';
 import { handOverEncryptSpecial } from './adopt-encrypt-special.js';
 import { releaseForDecrypt } from './decrypt-field.js';
+import { progressBar } from './progress.js';
 import type { CliDeps, Prelude, RewriteOptions } from './types.js';
 
 export type { CliDeps } from './types.js';
-import { progressBar } from './progress.js';
-
 
 interface Output {
 	exitCode: number;
@@ -39,7 +38,6 @@ async function printSummary(line: string) {
 	if (Number.isInteger(fd) && fd > 2) writeSync(fd, line);
 	else await print(process.stdout, line);
 }
-
 
 /** Runs a command body, prints its result, and ends the process (the CLI's DB pool would keep it alive). */
 async function run(deps: CliDeps, json: boolean | undefined, body: () => Promise<Output>) {

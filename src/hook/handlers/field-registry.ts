@@ -1,7 +1,7 @@
 import type { SchemaOverview } from '@directus/types';
 import type { Knex } from 'knex';
 import { FieldNotProtectableError, ProtectedFieldInUseError } from '../../errors.js';
-import { censusOf } from '../../lifecycle/census.js';
+import { censusOf, sealedCount } from '../../lifecycle/census.js';
 import { resolveTargets } from '../../lifecycle/scan.js';
 import { SECRET_INTERFACE } from '../../schema/collections.js';
 import { PROTECTED_MARK, cannotProtect, specialList, withMark, withoutMark } from '../../schema/field-registry.js';
@@ -85,6 +85,5 @@ async function interfaceOf(database: Knex, collection: string, field: string): P
 async function sealedValues(database: Knex, schema: SchemaOverview, collection: string, field: string): Promise<number> {
 	const [target] = resolveTargets(schema, [{ collection, field }]);
 	if (!target) return 0;
-	const census = await censusOf(database, target);
-	return Object.values(census.byKeyId).reduce((sum, n) => sum + n, 0) + census.legacy + census.directusEncrypt;
+	return sealedCount(await censusOf(database, target));
 }
