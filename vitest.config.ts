@@ -21,6 +21,14 @@ const STUDIO = 'test/integration/studio.test.ts';
  */
 const SQLITE_ONLY = [STUDIO, 'test/integration/local-instance.test.ts', 'test/integration/install.test.ts'];
 const NOT_ON_MYSQL = ['test/integration/**/*.postgres.test.ts', ...SQLITE_ONLY];
+/**
+ * The Directus 11 smoke run (`npm run test:directus-11`, with CREDENTIALS_DIRECTUS_HOST naming the folder
+ * Directus 11 is installed in): the routes, the hook's write and read paths, isolation on every channel,
+ * plaintext at every door, the key lifecycle and the Data Studio, on SQLite. The rest (storage limits per
+ * database, rotation at scale, several instances, the install) depends on the database or the package, not
+ * on the major, and runs on 12.
+ */
+const DIRECTUS_11_SMOKE = ['api', 'foundation', 'isolation', 'plaintext', 'lifecycle', 'studio'].map((name) => `test/integration/${name}.test.ts`);
 
 export default defineConfig({
 	test: {
@@ -53,6 +61,20 @@ export default defineConfig({
 								testTimeout: 120_000,
 								hookTimeout: 600_000,
 								sequence: { groupOrder: 2 },
+							},
+						},
+					]
+				: []),
+			...(process.env.CREDENTIALS_DIRECTUS_HOST
+				? [
+						{
+							test: {
+								name: 'directus-11',
+								include: DIRECTUS_11_SMOKE,
+								env: { HARNESS_DB: 'sqlite' },
+								testTimeout: 120_000,
+								hookTimeout: 600_000,
+								sequence: { groupOrder: 4 },
 							},
 						},
 					]

@@ -9,11 +9,10 @@ import { spawn } from 'node:child_process';
 import { createCipheriv, createDecipheriv, randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { createRequire } from 'node:module';
 import { makeKeyring, openEnvelope, sealValue, type Keyring } from '../src/crypto/index.js';
 import { COLLECTIONS } from '../src/schema/collections.js';
 import { INDEXES } from '../src/schema/indexes.js';
-import { directusCli } from '../scripts/directus.mjs';
+import { directusCli, directusVersion } from '../scripts/directus.mjs';
 import { client } from '../tools/harness/api.js';
 import { newKeyB64, startDirectus, type Instance } from '../tools/harness/directus.js';
 
@@ -446,8 +445,6 @@ function cryptoRows() {
 const fmt = (n: number | null | undefined, digits = 2) => (n === null || n === undefined || Number.isNaN(n) ? '—' : n.toFixed(digits));
 
 async function main() {
-	const require = createRequire(import.meta.url);
-	const directusVersion = require('directus/package.json').version as string;
 	const machine = { cores: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', node: process.version, directus: directusVersion, database: process.env.HARNESS_DB ?? 'sqlite', quick };
 	console.error(`benchmark: ${machine.cores} cores, Node ${machine.node}, Directus ${machine.directus}, ${machine.database}${quick ? ', quick' : ''}`);
 	if (!scale) cryptoRows();

@@ -39,7 +39,10 @@ export const WEBSOCKETS = { WEBSOCKETS_ENABLED: 'true', WEBSOCKETS_REST_ENABLED:
 export async function addSessionsAlias({ directus, api }: Suite<readonly TestUser[]>) {
 	const field = await api('POST', '/fields/platform_connections', { token: directus.adminToken, body: { field: 'sessions', type: 'alias', meta: { special: ['o2m'], interface: 'list-o2m' } } });
 	expect(field.status, field.text).toBe(200);
-	const relation = await api('PATCH', '/relations/platform_sessions/creator_profile_id', { token: directus.adminToken, body: { meta: { one_field: 'sessions' } } });
+	// The whole relation, as the Data Studio sends it: Directus 11's RelationsService reads collection, field and
+	// related_collection from the body, and a body without them crashes its process (11.17.4).
+	const body = { collection: 'platform_sessions', field: 'creator_profile_id', related_collection: 'platform_connections', schema: { on_delete: 'CASCADE' }, meta: { one_field: 'sessions' } };
+	const relation = await api('PATCH', '/relations/platform_sessions/creator_profile_id', { token: directus.adminToken, body });
 	expect(relation.status, relation.text).toBe(200);
 }
 

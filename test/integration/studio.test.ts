@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ARTIFACTS, dismissOwnerPrompt, launchChromium, recordResponses, signIn } from '../../tools/harness/browser.js';
+import { ARTIFACTS, dismissOwnerPrompt, launchChromium, recordResponses, signIn, studioControls } from '../../tools/harness/browser.js';
 import type { Instance } from '../../tools/harness/directus.js';
 import { createCollection, useDirectus, type Api, type TestUser } from './fixture.js';
 import type { FieldHealth } from '../../src/contracts/studio.js';
@@ -186,7 +186,7 @@ describe('the Data Studio, in headless Chromium', () => {
 		expect(await storedText(connection)).toMatch(/^cred:v2:/);
 
 		const saved = page.waitForResponse((r) => r.url().includes(`/items/${C}/${connection}`) && r.request().method() === 'PATCH');
-		await page.locator('header').getByRole('button', { name: 'More options' }).click();
+		await studioControls.saveOptions(page).click();
 		await page.getByText(/^Save and Stay$/i).click();
 		expect((await saved).status()).toBe(200);
 		expect(await waitForStatus(page, /^Not set$/)).toBe('Not set');
@@ -258,7 +258,7 @@ describe('the Data Studio, in headless Chromium', () => {
 		};
 		const save = async (collection: string) => {
 			const saved = page.waitForResponse((r) => r.url().includes(`/fields/${collection}/token`) && r.request().method() === 'PATCH');
-			await page.locator('.v-drawer').getByRole('button', { name: 'Save', exact: true }).filter({ visible: true }).first().click();
+			await studioControls.drawerSave(page).click();
 			return (await saved).status();
 		};
 		const special = async (collection: string) => (await api('GET', `/fields/${collection}/token`, { token })).body.data.meta.special;

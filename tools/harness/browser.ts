@@ -1,10 +1,12 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import type { Instance } from './directus.js';
+import { directusMajor } from './host.js';
 
 /** Debian's chromium (PLATFORM.md): Playwright cannot download its own browser here. */
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-export const ARTIFACTS = new URL('../../test/artifacts/', import.meta.url).pathname;
+/** Screenshots of this run; those of the Directus 11 smoke run beside them, in a folder of their own. */
+export const ARTIFACTS = new URL(`../../test/artifacts/${directusMajor === 12 ? '' : `directus-${directusMajor}/`}`, import.meta.url).pathname;
 
 export function launchChromium(): Promise<Browser> {
 	if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does this)`);
@@ -56,3 +58,13 @@ export async function dismissOwnerPrompt(page: Page) {
 		.then(() => later.click())
 		.catch(() => undefined);
 }
+
+/** Controls of Directus's own Studio that differ between majors: 11's icon buttons have no accessible name. */
+export const studioControls = {
+	/** The item page's save menu (Save and Stay, Save as Copy…). */
+	saveOptions: (page: Page) =>
+		directusMajor >= 12 ? page.locator('header').getByRole('button', { name: 'More options' }) : page.locator('header button:has(i[data-icon="more_vert"])'),
+	/** A drawer's save button (the field editor's). */
+	drawerSave: (page: Page) =>
+		(directusMajor >= 12 ? page.locator('.v-drawer').getByRole('button', { name: 'Save', exact: true }) : page.locator('.v-drawer button:has(i[data-icon="check"])')).filter({ visible: true }).first(),
+};

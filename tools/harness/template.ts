@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { directusVersion } from '../../scripts/directus.mjs';
 import { root } from '../../scripts/local-env.mjs';
 
 /**
@@ -24,13 +24,12 @@ export const templateDir = () => {
 	return dir;
 };
 
-const require = createRequire(import.meta.url);
 
 export function templateName(kind: string, extraFields: string | undefined): string {
 	const build = process.env.CREDENTIALS_EXTENSION_BUILD ?? root;
 	const hash = createHash('sha256')
 		.update(readFileSync(join(build, 'dist', 'api.js')))
-		.update(`\0${require('directus/package.json').version}\0${kind}\0${extraFields ?? ''}`)
+		.update(`\0${directusVersion}\0${kind}\0${extraFields ?? ''}`)
 		.digest('hex');
 	return `creds_tmpl_${hash.slice(0, 16)}`;
 }
