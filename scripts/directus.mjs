@@ -3,20 +3,14 @@
 import { spawn } from 'node:child_process';
 import { cpSync, mkdirSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { directusCli, directusVersion } from './directus-host.mjs';
 import { root } from './local-env.mjs';
 
 const require = createRequire(import.meta.url);
 const pkg = require(join(root, 'package.json'));
 
-/**
- * The Directus that tests and the benchmark run: this checkout's (12), or the one installed in the folder
- * CREDENTIALS_DIRECTUS_HOST names (test/hosts/directus-11: the Directus 11 smoke run), through that
- * folder's own cli.mjs, so that Directus and everything it resolves come from there.
- */
-const hostDir = process.env.CREDENTIALS_DIRECTUS_HOST ? resolve(root, process.env.CREDENTIALS_DIRECTUS_HOST) : null;
-export const directusCli = hostDir ? join(hostDir, 'cli.mjs') : join(root, 'scripts', 'directus-cli.mjs');
-export const directusVersion = createRequire(hostDir ? join(hostDir, 'package.json') : import.meta.url)('directus/package.json').version;
+export { directusCli, directusVersion };
 
 /**
  * Copies package.json and dist/ into <extensionsPath>/<package name>/ — this checkout's, or those of the

@@ -16,6 +16,10 @@ export const FieldStatusAnswer = z.object({
 	set: z.boolean(),
 	format: z.enum(['cred:v2', 'legacy', 'directus-encrypt', 'plaintext']).nullable().describe('null when not set'),
 	key_id: z.string().nullable().describe('the key id of a cred:v2 value'),
+	key_configured: z
+		.boolean()
+		.nullable()
+		.describe('whether a key with that id is configured: when not, the value can be neither replaced nor cleared (409); null when the value names no key'),
 	decryptable: z.boolean().nullable().describe('whether the configured keys open it; null when not set or plaintext'),
 	updated_at: z.string().nullable().describe("ISO 8601: the row's date-updated (or date-created) field"),
 });

@@ -34,7 +34,6 @@ function changedAtFields(deps: ServiceDeps, collection: string): string[] {
 
 const isForbidden = (error: unknown) => (error as { code?: string } | null)?.code === 'FORBIDDEN';
 
-
 /**
  * Metadata about one protected value — set or not, format, key id, whether it decrypts, when the
  * row last changed — for a caller who may read that field of that row. Never the value.
@@ -63,6 +62,7 @@ export async function fieldStatus(deps: ServiceDeps, { accountability }: UserCal
 		set,
 		format: FORMAT[classified.format],
 		key_id: classified.keyId ?? null,
+		key_configured: classified.keyId ? ring(deps).byId(classified.keyId) !== undefined : null,
 		// Not for a value of Directus's special: one scrypt derivation per call, for any signed-in user, is not metadata's price.
 		decryptable: set && classified.format !== 'plaintext' && classified.format !== 'directus-encrypt' ? decryptable(ring(deps), stored, { collection, field, pk: key }) : null,
 		updated_at: changedAt.map((f) => isoOrNull(row[f])).find((date) => date !== null) ?? null,

@@ -2,9 +2,8 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { classifyStored, makeKeyring, openStored } from '../../src/crypto/index.js';
 import { MASK } from '../../src/hook/handlers/mask-on-read.js';
-import { directusVersion } from '../../scripts/directus.mjs';
 import type { Instance } from '../../tools/harness/directus.js';
-import { host } from '../../tools/harness/host.js';
+import { directusVersion, host } from '../../tools/harness/host.js';
 import { useDirectus, type Api, type TestUser } from './fixture.js';
 
 /**

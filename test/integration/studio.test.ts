@@ -2,10 +2,13 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ARTIFACTS, dismissOwnerPrompt, launchChromium, recordResponses, signIn, studioControls } from '../../tools/harness/browser.js';
+import { ARTIFACTS, launchChromium, recordResponses, signIn, studioControls } from '../../tools/harness/browser.js';
 import type { Instance } from '../../tools/harness/directus.js';
 import { createCollection, useDirectus, type Api, type TestUser } from './fixture.js';
 import type { FieldHealth } from '../../src/contracts/studio.js';
+import { makeKeyring, sealValue } from '../../src/crypto/index.js';
+import { readDate } from '../../src/lib/dates.js';
+import { host } from '../../tools/harness/host.js';
 
 /**
  * The Data Studio side: the metadata routes the app extensions read, and the real Studio in
@@ -24,6 +27,8 @@ const F = 'encrypted_credentials';
 
 const fieldStatus = (token: string | undefined, query: Record<string, string>) => api('GET', `/credentials/field-status?${new URLSearchParams(query)}`, { token });
 const storedText = async (id: string) => String((await directus.db.query(`select ${F} as v from ${C} where id = ?`, id))[0]!.v);
+/** As each database hands the timestamp back (SQLite: milliseconds), read as a date. */
+const credentialsUpdatedAt = async (id: string) => readDate((await directus.db.query(`select credentials_updated_at as v from ${C} where id = ?`, id))[0]!.v)!.getTime();
 const cliStatus = async () => {
 	const out = await directus.cli(['credentials', 'status', '--json']);
 	expect(out.code).toBe(0);
@@ -41,7 +46,15 @@ describe('GET /credentials/field-status', () => {
 	it('tells the owner that the value is set, under which key and when — never the value', async () => {
 		const res = await fieldStatus(userA.token, { collection: C, field: F, id: connection });
 		expect(res.status).toBe(200);
-		expect(res.body).toEqual({ success: true, set: true, format: 'cred:v2', key_id: expect.stringMatching(/^[0-9a-f]{8}$/), decryptable: true, updated_at: expect.any(String) });
+		expect(res.body).toEqual({
+			success: true,
+			set: true,
+			format: 'cred:v2',
+			key_id: expect.stringMatching(/^[0-9a-f]{8}$/),
+			key_configured: true,
+			decryptable: true,
+			updated_at: expect.any(String),
+		});
 		expect((await storedText(connection)).split(':')[2]).toBe(res.body.key_id);
 		expect(Date.now() - Date.parse(res.body.updated_at)).toBeLessThan(120_000);
 		expect(res.text).not.toContain(OLD_SECRET);
@@ -115,15 +128,21 @@ describe('the Data Studio, in headless Chromium', () => {
 		// Studio sign-in for this one user: the Credentials Studio policy (an app seat), on top of the role.
 		const policy = (await api('GET', `/policies?filter[name][_eq]=${encodeURIComponent('Credentials Studio')}`, { token: directus.adminToken })).body.data[0].id;
 		expect((await api('POST', '/access', { token: directus.adminToken, body: { user: userA.id, policy } })).status).toBe(200);
+		// Directus 12 asks an admin for the project's owner over every page until one is set (a dialog that
+		// covers clicks, shown after a delay): set, it never comes. Directus 11 has no such setting.
+		const settings = await api('GET', '/settings', { token: directus.adminToken });
+		if (settings.body.data && 'project_owner' in settings.body.data) {
+			expect((await api('PATCH', '/settings', { token: directus.adminToken, body: { project_owner: directus.admin.email } })).status).toBe(200);
+		}
 	});
 	afterAll(async () => browser?.close());
 
 	const statusOf = (page: Page) => page.getByTestId('credentials-secret-status');
-	const waitForStatus = async (page: Page, pattern: RegExp) => {
+	const waitForStatus = async (page: Page, pattern: RegExp, timeout = 30_000) => {
 		await page.waitForFunction(
 			([source]) => new RegExp(source!).test(document.querySelector('[data-testid="credentials-secret-status"]')?.textContent?.trim() ?? ''),
 			[pattern.source],
-			{ timeout: 30_000 },
+			{ timeout },
 		);
 		return (await statusOf(page).textContent())!.trim();
 	};
@@ -142,7 +161,16 @@ describe('the Data Studio, in headless Chromium', () => {
 		await page.getByTestId('credentials-secret-error').waitFor();
 		await editor.fill(JSON.stringify({ api_key: NEW_SECRET, region: 'eu' }));
 		await page.getByTestId('credentials-secret-error').waitFor({ state: 'detached' });
+		// The JSON editor hides what is typed, as the string input does, until "Show what you type"; no spelling service sees it.
+		const concealment = () => editor.evaluate((el) => getComputedStyle(el).getPropertyValue('-webkit-text-security'));
+		expect(await concealment()).toBe('disc');
+		expect(await editor.evaluate((el) => (el as HTMLTextAreaElement).spellcheck)).toBe(false);
+		await page.getByTestId('credentials-secret-toggle').click();
+		expect(await concealment()).toBe('none');
+		await page.getByTestId('credentials-secret-toggle').click();
+		expect(await concealment()).toBe('disc');
 		await page.locator(`.field[data-field="${F}"]`).screenshot({ path: join(ARTIFACTS, 'interface-replace.png') });
+		const stampedBefore = await credentialsUpdatedAt(connection);
 
 		const saved = page.waitForResponse((r) => r.url().includes(`/items/${C}/${connection}`) && r.request().method() === 'PATCH');
 		await page.locator('header button').filter({ hasText: /^Save$/ }).or(page.locator('header button:has(i[data-icon="check"])')).first().click();
@@ -160,6 +188,8 @@ describe('the Data Studio, in headless Chromium', () => {
 		await context.close();
 
 		const after = await storedText(connection);
+		// The Studio's save stamps the new secret as /store does.
+		expect(await credentialsUpdatedAt(connection)).toBeGreaterThan(stampedBefore);
 		expect(after).toMatch(/^cred:v2:[0-9a-f]{8}:/);
 		expect(after).not.toBe(before);
 		expect(after).not.toContain(NEW_SECRET);
@@ -176,6 +206,28 @@ describe('the Data Studio, in headless Chromium', () => {
 		await context.close();
 	});
 
+	it('disables Replace and Clear, with the reason, while the value\'s key is not configured', async () => {
+		const created = await api('POST', '/credentials/create-profile', { token: userA.token, body: { platform: 'x', platform_username: 'orphaned', credentials: { api_key: 'x' } } });
+		const orphaned = created.body.id as string;
+		// Sealed for this very row, under a key this instance does not have (a previous key dropped too early).
+		const lost = makeKeyring(randomBytes(32));
+		await directus.db.execute(`update ${C} set ${F} = ? where id = ?`, sealValue(lost, { api_key: 'lost' }, { collection: C, field: F, pk: orphaned }), orphaned);
+		const { context, page } = await signIn(browser, directus, userA.email, userA.password);
+		await page.goto(`${directus.url}/admin/content/${C}/${orphaned}`);
+		expect(await waitForStatus(page, /undecryptable$/)).toContain(`key ${lost.current.id}`);
+		const disabled = (testId: string) => page.getByTestId(testId).evaluate((el) => ((el.matches('button') ? el : el.querySelector('button')) as HTMLButtonElement).disabled);
+		expect(await disabled('credentials-secret-replace')).toBe(true);
+		expect(await disabled('credentials-secret-clear')).toBe(true);
+		expect((await page.getByTestId('credentials-secret-blocked').textContent())!.trim()).toBe(
+			`Sealed under key ${lost.current.id}, which is not configured: it can be neither replaced nor cleared until that key is back in CREDENTIALS_ENC_PREVIOUS_KEYS_B64.`,
+		);
+		await page.locator(`.field[data-field="${F}"]`).screenshot({ path: join(ARTIFACTS, 'interface-key-missing.png') });
+		await context.close();
+		expect((await fieldStatus(userA.token, { collection: C, field: F, id: orphaned })).body).toMatchObject({ key_id: lost.current.id, key_configured: false, decryptable: false });
+		// Gone again before the key-health test, which counts every row.
+		await directus.db.execute(`delete from ${C} where id = ?`, orphaned);
+	});
+
 	it('clears a secret on "save and stay", and then says "Not set"', async () => {
 		const { context, page } = await signIn(browser, directus, userA.email, userA.password);
 		await page.goto(`${directus.url}/admin/content/${C}/${connection}`);
@@ -188,8 +240,18 @@ describe('the Data Studio, in headless Chromium', () => {
 		const saved = page.waitForResponse((r) => r.url().includes(`/items/${C}/${connection}`) && r.request().method() === 'PATCH');
 		await studioControls.saveOptions(page).click();
 		await page.getByText(/^Save and Stay$/i).click();
-		expect((await saved).status()).toBe(200);
-		expect(await waitForStatus(page, /^Not set$/)).toBe('Not set');
+		const save = await saved;
+		expect(save.status()).toBe(200);
+		// The save carried the clear (the form's edit), nothing else of this field.
+		expect(save.request().postDataJSON()).toMatchObject({ [F]: null });
+		// Directus 11 now and then (about one save in six here) leaves the field on what it read before the save
+		// committed, until the page is reloaded (README, Compatibility); the value is cleared all the same.
+		const notSet = await waitForStatus(page, /^Not set$/, host.liveStatusAfterSave ? 30_000 : 10_000).catch(async (error: unknown) => {
+			if (host.liveStatusAfterSave) throw error;
+			await page.reload();
+			return waitForStatus(page, /^Not set$/);
+		});
+		expect(notSet).toBe('Not set');
 		expect(page.url()).toContain(`/content/${C}/${connection}`);
 		expect((await directus.db.query(`select ${F} as v from ${C} where id = ?`, connection))[0]!.v).toBeNull();
 		await context.close();
@@ -200,7 +262,7 @@ describe('the Data Studio, in headless Chromium', () => {
 		const dashboard = (await api('POST', '/dashboards', { token, body: { name: 'Credentials', icon: 'key' } })).body.data.id;
 		const panel = await api('POST', '/panels', {
 			token,
-			body: { dashboard, type: 'credentials-key-health', name: 'Key health', icon: 'key', show_header: true, position_x: 1, position_y: 1, width: 56, height: 18, options: {} },
+			body: { dashboard, type: 'credentials-key-health', name: 'Key health', icon: 'key', show_header: true, position_x: 1, position_y: 1, width: 38, height: 18, options: {} },
 		});
 		expect(panel.status).toBe(200);
 		// One collection verified, the others not: the panel shows verify's count for the one and a dash for the rest.
@@ -212,11 +274,9 @@ describe('the Data Studio, in headless Chromium', () => {
 		const plainRow = (await api('POST', `/items/${vault}`, { token, body: { token: 'held-before-protection' } })).body.data.id;
 		expect((await api('PATCH', `/fields/${vault}/token`, { token, body: { meta: { interface: 'credentials-secret' } } })).status).toBe(200);
 
-		// Wide enough for the whole panel beside the sidebars (it scrolls in a narrower window).
-		const { context, page } = await signIn(browser, directus, directus.admin.email, directus.admin.password, { width: 1920 });
+		const { context, page } = await signIn(browser, directus, directus.admin.email, directus.admin.password);
 		await page.goto(`${directus.url}/admin/insights/${dashboard}`);
-		await dismissOwnerPrompt(page);
-		const table = page.getByTestId('credentials-key-health');
+				const table = page.getByTestId('credentials-key-health');
 		await table.locator('tbody tr').first().waitFor({ timeout: 30_000 });
 		const cli = await cliStatus();
 		expect(await page.getByTestId('credentials-key-health-current').textContent()).toBe(cli.keys.current);
@@ -242,14 +302,45 @@ describe('the Data Studio, in headless Chromium', () => {
 		await context.close();
 	});
 
+	it('reads the key-health panel at its default size, and scrolls what does not fit', async () => {
+		const token = directus.adminToken;
+		const dashboard = (await api('POST', '/dashboards', { token, body: { name: 'Default size', icon: 'key' } })).body.data.id;
+		// The size the Studio gives a new panel of this type: its minimum (src/app/panel/index.ts), 24 × 16.
+		const panel = { dashboard, type: 'credentials-key-health', name: 'Key health', icon: 'key', show_header: true, position_x: 1, position_y: 1, width: 24, height: 16, options: {} };
+		expect((await api('POST', '/panels', { token, body: panel })).status).toBe(200);
+		const { context, page } = await signIn(browser, directus, directus.admin.email, directus.admin.password);
+		await page.goto(`${directus.url}/admin/insights/${dashboard}`);
+				const health = page.getByTestId('credentials-key-health');
+		const rows = health.locator('tbody tr');
+		await rows.first().waitFor({ timeout: 30_000 });
+		await page.waitForTimeout(500);
+		await page.screenshot({ path: join(ARTIFACTS, 'key-health-panel-default-size.png') });
+		const frame = (await health.boundingBox())!;
+		// One block per field: its per-key figures sit inside the panel's width, not in a column cut off.
+		const fits = async (row: ReturnType<typeof rows.nth>) => {
+			const cell = (await row.locator('[data-cell="keys"]').boundingBox())!;
+			return cell.x >= frame.x - 1 && cell.x + cell.width <= frame.x + frame.width + 1;
+		};
+		expect(await fits(rows.first())).toBe(true);
+		// What does not fit the panel's height scrolls inside it, down to the last field.
+		const scroll = await health.evaluate((el) => ({ overflowY: getComputedStyle(el).overflowY, scrollHeight: el.scrollHeight, clientHeight: el.clientHeight }));
+		expect(scroll.overflowY).toBe('auto');
+		expect(scroll.scrollHeight).toBeGreaterThan(scroll.clientHeight);
+		expect(scroll.clientHeight).toBeLessThanOrEqual(Math.ceil(frame.height));
+		await health.evaluate((el) => el.scrollTo({ top: el.scrollHeight }));
+		const last = (await rows.last().locator('[data-cell="keys"]').boundingBox())!;
+		expect(last.y + last.height).toBeLessThanOrEqual(frame.y + frame.height + 1);
+		expect(await fits(rows.last())).toBe(true);
+		await context.close();
+	});
+
 	it('says in the data model whether choosing "Encrypted secret" will protect a field, and why not when it will be refused', async () => {
 		const token = directus.adminToken;
-		const { context, page } = await signIn(browser, directus, directus.admin.email, directus.admin.password, { width: 1920 });
+		const { context, page } = await signIn(browser, directus, directus.admin.email, directus.admin.password);
 		/** The field's drawer, its Interface tab, the current interface deselected and ours chosen: the notice's text. */
 		const chooseSecretInterface = async (collection: string) => {
 			await page.goto(`${directus.url}/admin/settings/data-model/${collection}/token`);
-			await dismissOwnerPrompt(page);
-			await page.getByText('Interface', { exact: true }).first().click();
+						await page.getByText('Interface', { exact: true }).first().click();
 			await page.locator('button:has(i[data-icon="cancel"])').first().click();
 			await page.getByText('Encrypted secret', { exact: true }).first().click();
 			const notice = page.getByTestId('credentials-protectable');

@@ -1,10 +1,10 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { effectScope, nextTick, reactive } from 'vue';
 import { useSecretField, type SecretFieldProps } from '../../src/app/interface/use-secret-field.js';
 import { MASK } from '../../src/lib/mask.js';
 
 /** The Studio field's state without a browser: a fake API that answers field-status, and the values it sends to the form. */
-function field(initial: Partial<SecretFieldProps>, status = { set: true, format: 'cred:v2', key_id: 'abcdef01', decryptable: true, updated_at: null }) {
+function field(initial: Partial<SecretFieldProps>, status = { set: true, format: 'cred:v2', key_id: 'abcdef01', key_configured: true, decryptable: true, updated_at: null }) {
 	const props = reactive<SecretFieldProps>({ value: MASK, collection: 'platform_connections', field: 'encrypted_credentials', primaryKey: 'row-1', type: 'text', kind: null, ...initial });
 	const sent: unknown[] = [];
 	const asked: unknown[] = [];
@@ -45,6 +45,62 @@ describe('useSecretField', () => {
 		expect(state.draftError.value).toBeTruthy();
 		state.onJsonDraft('{"password": "p"}');
 		expect(sent).toEqual([MASK, { password: 'p' }]);
+	});
+
+	it('is blocked, with the reason, while the value\'s key is not configured; not otherwise', async () => {
+		const { state } = field({}, { set: true, format: 'cred:v2', key_id: 'deadbeef', key_configured: false, decryptable: false, updated_at: null });
+		await settle();
+		expect(state.blocked.value).toContain('key deadbeef, which is not configured');
+		const ok = field({});
+		await settle();
+		expect(ok.state.blocked.value).toBeNull();
+	});
+
+	it('keeps the answer of its latest status read when an earlier one arrives after it', async () => {
+		const answers: ((status: object) => void)[] = [];
+		const props = reactive<SecretFieldProps>({ value: MASK, collection: 'platform_connections', field: 'encrypted_credentials', primaryKey: 'row-1', type: 'text', kind: null });
+		const api = { get: () => new Promise<{ data: unknown }>((resolve) => answers.push((status) => resolve({ data: status }))) };
+		const scope = effectScope();
+		const state = scope.run(() => useSecretField(props, () => undefined, api))!;
+		await settle();
+		// A save: the form's value changes twice, each time the status is read again.
+		props.value = undefined;
+		await settle();
+		props.value = null;
+		await settle();
+		expect(answers).toHaveLength(3);
+		const set = { set: true, format: 'cred:v2', key_id: 'abcdef01', key_configured: true, decryptable: true, updated_at: null };
+		const cleared = { set: false, format: null, key_id: null, key_configured: null, decryptable: null, updated_at: null };
+		answers[2]!(cleared);
+		await settle();
+		// The read sent before the save committed answers last: it is not taken.
+		answers[1]!(set);
+		answers[0]!(set);
+		await settle();
+		expect(state.statusText.value).toBe('Not set');
+		scope.stop();
+	});
+
+	it('reads the status again after the form is put back, for a save that commits later (Directus 11)', async () => {
+		vi.useFakeTimers();
+		try {
+			let stored: object = { set: true, format: 'cred:v2', key_id: 'abcdef01', key_configured: true, decryptable: true, updated_at: null };
+			const props = reactive<SecretFieldProps>({ value: MASK, collection: 'platform_connections', field: 'encrypted_credentials', primaryKey: 'row-1', type: 'text', kind: null });
+			const api = { get: async () => ({ data: stored }) };
+			const scope = effectScope();
+			const state = scope.run(() => useSecretField(props, () => undefined, api))!;
+			await vi.advanceTimersByTimeAsync(0);
+			state.clear();
+			props.value = undefined; // Save clicked: the form is put back before the PATCH commits
+			await vi.advanceTimersByTimeAsync(0);
+			expect(state.statusText.value).toMatch(/^Set/);
+			stored = { set: false, format: null, key_id: null, key_configured: null, decryptable: null, updated_at: null }; // the PATCH commits
+			await vi.advanceTimersByTimeAsync(1000);
+			expect(state.statusText.value).toBe('Not set');
+			scope.stop();
+		} finally {
+			vi.useRealTimers();
+		}
 	});
 
 	it('asks nothing for a new item', async () => {

@@ -1,27 +1,37 @@
 import { describe, expect, it } from 'vitest';
 import { attentionText, encryptedText, type KeyHealthReport } from '../../src/app/shared/key-health-text.js';
-import { describeFieldStatus, parseJsonDraft, relativeTime } from '../../src/app/shared/status-text.js';
+import { blockedText, describeFieldStatus, parseJsonDraft, relativeTime } from '../../src/app/shared/status-text.js';
 
 const now = new Date('2026-11-24T12:00:00Z');
 const ago = (seconds: number) => new Date(now.getTime() - seconds * 1000).toISOString();
 
 describe('the interface status line', () => {
 	it('says "Not set" for an empty field', () => {
-		expect(describeFieldStatus({ set: false, format: null, key_id: null, decryptable: null, updated_at: null }, now)).toEqual({ text: 'Not set', tone: 'normal' });
+		expect(describeFieldStatus({ set: false, format: null, key_id: null, key_configured: null, decryptable: null, updated_at: null }, now)).toEqual({ text: 'Not set', tone: 'normal' });
 	});
 
 	it('names when it changed and which key protects it', () => {
-		const status = { set: true, format: 'cred:v2', key_id: '1a2b3c4d', decryptable: true, updated_at: ago(180) } as const;
+		const status = { set: true, format: 'cred:v2', key_id: '1a2b3c4d', key_configured: true, decryptable: true, updated_at: ago(180) } as const;
 		expect(describeFieldStatus(status, now)).toEqual({ text: 'Set · updated 3 minutes ago · key 1a2b3c4d', tone: 'success' });
 	});
 
 	it('flags legacy, plaintext and undecryptable values', () => {
-		expect(describeFieldStatus({ set: true, format: 'legacy', key_id: null, decryptable: true, updated_at: null }, now)).toEqual({ text: 'Set · legacy format', tone: 'warning' });
-		expect(describeFieldStatus({ set: true, format: 'plaintext', key_id: null, decryptable: null, updated_at: null }, now).tone).toBe('danger');
-		expect(describeFieldStatus({ set: true, format: 'cred:v2', key_id: 'ffffffff', decryptable: false, updated_at: null }, now)).toEqual({
+		expect(describeFieldStatus({ set: true, format: 'legacy', key_id: null, key_configured: null, decryptable: true, updated_at: null }, now)).toEqual({ text: 'Set · legacy format', tone: 'warning' });
+		expect(describeFieldStatus({ set: true, format: 'plaintext', key_id: null, key_configured: null, decryptable: null, updated_at: null }, now).tone).toBe('danger');
+		expect(describeFieldStatus({ set: true, format: 'cred:v2', key_id: 'ffffffff', key_configured: true, decryptable: false, updated_at: null }, now)).toEqual({
 			text: 'Set · key ffffffff · undecryptable',
 			tone: 'danger',
 		});
+	});
+
+	it('says why Replace and Clear are disabled while the value\'s key is not configured, and only then', () => {
+		const missing = { set: true, format: 'cred:v2', key_id: 'deadbeef', key_configured: false, decryptable: false, updated_at: null } as const;
+		expect(blockedText(missing)).toBe(
+			'Sealed under key deadbeef, which is not configured: it can be neither replaced nor cleared until that key is back in CREDENTIALS_ENC_PREVIOUS_KEYS_B64.',
+		);
+		expect(blockedText({ ...missing, key_configured: true })).toBeNull();
+		expect(blockedText({ ...missing, key_id: null, key_configured: null, format: 'legacy' })).toBeNull();
+		expect(blockedText(null)).toBeNull();
 	});
 
 	it('writes relative times in English', () => {

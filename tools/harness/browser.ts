@@ -38,7 +38,8 @@ export async function signIn(
 	password: string,
 	options: { colorScheme?: 'light' | 'dark'; width?: number } = {},
 ): Promise<{ context: BrowserContext; page: Page }> {
-	const context = await browser.newContext({ viewport: { width: options.width ?? 1440, height: 900 }, colorScheme: options.colorScheme ?? 'light' });
+	// A common laptop screen by default: the README's screenshots show what most people see.
+	const context = await browser.newContext({ viewport: { width: options.width ?? 1366, height: 768 }, colorScheme: options.colorScheme ?? 'light' });
 	await context.addCookies(
 		['license-onboarding-dismissed', 'license-banner-dismissed', 'license-login-modal-dismissed'].map((name) => ({ name, value: 'true', url: instance.url })),
 	);
@@ -48,15 +49,6 @@ export async function signIn(
 	await page.fill('input[type="password"]', password);
 	await Promise.all([page.waitForURL((u) => u.pathname.startsWith('/admin/') && !u.pathname.startsWith('/admin/login')), page.click('button[type="submit"]')]);
 	return { context, page };
-}
-
-/** Admins get a licence "project owner" prompt over every page until one is set: put it off. */
-export async function dismissOwnerPrompt(page: Page) {
-	const later = page.getByRole('button', { name: 'Remind Later' });
-	await later
-		.waitFor({ timeout: 5_000 })
-		.then(() => later.click())
-		.catch(() => undefined);
 }
 
 /** Controls of Directus's own Studio that differ between majors: 11's icon buttons have no accessible name. */

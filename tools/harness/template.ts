@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { directusVersion } from '../../scripts/directus.mjs';
 import { root } from '../../scripts/local-env.mjs';
+import { directusVersion } from './host.js';
 
 /**
  * A bootstrapped and set-up database, saved once and copied for every later instance that would

@@ -1,6 +1,6 @@
 import { computed, onScopeDispose, ref, watch } from 'vue';
 import { MASK } from '../../lib/mask';
-import { describeFieldStatus, parseJsonDraft, type FieldStatus, type Tone } from '../shared/status-text';
+import { blockedText, describeFieldStatus, parseJsonDraft, type FieldStatus, type Tone } from '../shared/status-text';
 
 /**
  * The secret field's state, apart from its rendering: what is stored (read from
@@ -45,19 +45,40 @@ export function useSecretField(props: SecretFieldProps, emit: (event: 'input', v
 		return describeFieldStatus(status.value);
 	});
 	const statusText = computed(() => summary.value.text);
+	/** Replace and Clear are refused by the server while the value's key is not configured: disabled, with the reason. */
+	const blocked = computed(() => (cleared.value || pending.value ? null : blockedText(status.value)));
 	const tone = computed(() => summary.value.tone);
 	const icon = computed(() => (tone.value === 'danger' ? 'error' : tone.value === 'warning' ? 'warning' : hasValue.value ? 'lock' : 'lock_open'));
 
+	/**
+	 * Reads overlap (a save resets the form twice: Directus 11 first puts the old value back, then the saved
+	 * one): only the answer to the latest read counts, or one sent before the save committed could win.
+	 */
+	let reads = 0;
 	async function loadStatus() {
 		if (isNewItem.value) return;
+		const read = ++reads;
 		try {
 			const res = await api.get('/credentials/field-status', { params: { collection: props.collection, field: props.field, id: props.primaryKey } });
+			if (read !== reads) return;
 			status.value = res.data as FieldStatus;
 			loadError.value = null;
 		} catch (error) {
+			if (read !== reads) return;
 			const code = (error as { response?: { status?: number } }).response?.status;
 			loadError.value = code === 403 || code === 404 ? 'Status not available to you' : 'Status could not be loaded';
 		}
+	}
+
+	/**
+	 * Directus 11 puts the form back when Save is clicked, before the save has committed: a read made then can
+	 * answer with what the save replaces. The status is read again once the save has had time to land.
+	 */
+	const RECHECK_MS = [1000, 4000];
+	let rechecks: ReturnType<typeof setTimeout>[] = [];
+	function recheckAfterSave() {
+		for (const timer of rechecks) clearTimeout(timer);
+		rechecks = isNewItem.value ? [] : RECHECK_MS.map((ms) => setTimeout(() => void loadStatus(), ms));
 	}
 
 	/** What this component last sent to the form: its echo in `value` is not an outside change. */
@@ -82,6 +103,7 @@ export function useSecretField(props: SecretFieldProps, emit: (event: 'input', v
 			draftError.value = null;
 			cleared.value = false;
 			void loadStatus();
+			recheckAfterSave();
 		},
 		{ immediate: true },
 	);
@@ -143,7 +165,8 @@ export function useSecretField(props: SecretFieldProps, emit: (event: 'input', v
 	});
 	onScopeDispose(() => {
 		if (clearPoll) clearInterval(clearPoll);
+		for (const timer of rechecks) clearTimeout(timer);
 	});
 
-	return { kind, status, editing, draft, draftError, showTyped, confirmClear, hasValue, statusText, tone, icon, startReplace, cancel, onTextDraft, onJsonDraft, clear };
+	return { kind, status, editing, draft, draftError, showTyped, confirmClear, hasValue, statusText, tone, icon, blocked, startReplace, cancel, onTextDraft, onJsonDraft, clear };
 }

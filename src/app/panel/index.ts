@@ -9,6 +9,7 @@ export default definePanel({
 	description: 'Rows per key id, legacy, plaintext and undecryptable values for every protected field (admins).',
 	component: KeyHealth,
 	options: [],
-	minWidth: 16,
-	minHeight: 10,
+	// Also the size of a new panel: one field's figures and the key line read without scrolling.
+	minWidth: 24,
+	minHeight: 16,
 });

@@ -44,6 +44,15 @@ export function describeFieldStatus(status: FieldStatus, now: Date = new Date())
 	return { text: parts.join(' · '), tone };
 }
 
+/**
+ * Why the stored value can be neither replaced nor cleared, or null: the server refuses both (409) while
+ * the key its envelope names is not configured — the write would destroy the only copy nobody can read.
+ */
+export function blockedText(status: FieldStatus | null): string | null {
+	if (status?.key_configured !== false) return null;
+	return `Sealed under key ${status.key_id}, which is not configured: it can be neither replaced nor cleared until that key is back in CREDENTIALS_ENC_PREVIOUS_KEYS_B64.`;
+}
+
 /** A replacement typed into the JSON editor: a JSON object or array, or the reason it is not one. */
 export function parseJsonDraft(text: string): { ok: true; value: object } | { ok: false; error: string } {
 	if (text.trim() === '') return { ok: false, error: 'Enter a JSON object' };
