@@ -2,6 +2,8 @@ import { defineEndpoint } from '@directus/extensions-sdk';
 import type { SchemaOverview } from '@directus/types';
 import type { Request } from 'express';
 import { runtimeFor } from '../config/index.js';
+import { REVEAL_EVENT, type RevealReport } from '../contracts/reveal-event.js';
+import { directusCoreEmitter } from '../lib/directus-runtime.js';
 import { safeMessage } from '../lib/error-message.js';
 import type { ServiceDeps } from '../services/deps.js';
 import type { Caller } from '../services/caller.js';
@@ -26,10 +28,24 @@ export default defineEndpoint({
 				`[credentials] unexpected error: ${error instanceof Error ? `${error.name}: ${error.message}${error.cause ? ` (cause: ${safeMessage(error.cause)})` : ''}` : 'unknown'}`,
 			);
 
+		// No answer here is for a cache: reveals carry plaintext, and metadata must be read fresh after a write.
+		router.use((_req, res, next) => {
+			res.setHeader('Cache-Control', 'no-store');
+			next();
+		});
+
 		// Fail closed: without a usable key no route works, and the answer says which setting is wrong.
 		router.use((_req, res, next) => {
 			runtime.keys().then((keys) => (keys.ok ? next() : sendError(res, 500, keys.error)), next);
 		});
+
+		// Reveals are reported on Directus's core bus, where flows listen (the context's emitter reaches none).
+		const core = directusCoreEmitter().then((emitter) => {
+			if (!emitter) logger.error(`[credentials] Directus's event bus not found: the ${REVEAL_EVENT} action is not emitted, and flows do not hear of reveals`);
+			return emitter;
+		});
+		const reportRevealOf = (caller: Caller, schema: SchemaOverview) => (report: RevealReport) =>
+			void core.then((emitter) => emitter?.emitAction(REVEAL_EVENT, report, { database, schema, accountability: caller.kind === 'user' ? caller.accountability : null }));
 
 		const document = openApiDocument(ROUTES, '0.1.0');
 		router.get('/openapi.json', (_req, res) => res.json(document));
@@ -44,7 +60,15 @@ export default defineEndpoint({
 					const caller = authorize(route, req);
 					const input = route.input?.schema.parse(route.input.from === 'body' ? (req.body ?? {}) : req[route.input.from]);
 					const schema = (req as Request & { schema?: SchemaOverview }).schema ?? (await getSchema());
-					const deps: ServiceDeps = { services, database, schema, keys: await runtime.keys(), fields: fields.sync(schema), directusSecret: runtime.config.directusSecret };
+					const deps: ServiceDeps = {
+						services,
+						database,
+						schema,
+						keys: await runtime.keys(),
+						fields: fields.sync(schema),
+						directusSecret: runtime.config.directusSecret,
+						reportReveal: reportRevealOf(caller, schema),
+					};
 					const result = await route.handler(input, { deps, caller });
 					if (route.status === 204) res.status(204).end();
 					else res.status(route.status ?? 200).json(result);

@@ -16,7 +16,7 @@ import { guardSilentReads } from './handlers/guard-silent-reads.js';
 import { readForOwnUse, scopeRevisionUses, scopeVersionUses } from './handlers/draft-scope.js';
 import { CollabGuard, isCollabMessage } from './handlers/guard-collab.js';
 import { SubscriptionGuard, isSubscribeMessage } from './handlers/guard-subscriptions.js';
-import { directusWebSocketClass } from './handlers/directus-websocket.js';
+import { directusWebSocketClass } from '../lib/directus-runtime.js';
 import { guardQuery } from './handlers/query-guard.js';
 import { scrubDatabaseError, scrubErrorAnswers } from './handlers/scrub-errors.js';
 import { scrubLogStream } from './handlers/scrub-logs.js';

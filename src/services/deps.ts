@@ -4,6 +4,7 @@ import type { Keyring } from '../crypto/index.js';
 import type { KeyringState } from '../config/index.js';
 import type { ProtectedFields } from '../schema/protected-fields.js';
 import { NotConfiguredError } from '../errors.js';
+import type { RevealReport } from '../contracts/reveal-event.js';
 
 /* Directus passes its service classes in the extension context; @directus/api has no public types. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -18,6 +19,8 @@ export interface ServiceDeps {
 	fields: ProtectedFields;
 	/** Directus's SECRET, for values its `encrypt` special wrote (see openStoredValueAsync). */
 	directusSecret: string | null;
+	/** Tells how each reveal ended (the endpoint emits Directus's `credentials.reveal` action); never waits. */
+	reportReveal?: (report: RevealReport) => void;
 }
 
 /**

@@ -3,7 +3,7 @@ import { NotFoundError } from '../errors.js';
 import { isoOrNull } from '../lib/dates.js';
 import type { Caller, UserCaller } from './caller.js';
 import { itemsService, ring, type ServiceDeps } from './deps.js';
-import { revealRow } from './reveal.js';
+import { reporting, revealRow } from './reveal.js';
 import { keySpellings } from '../crypto/index.js';
 import { assertCallerMayTouch, readRaw, type RawRow } from './rows.js';
 
@@ -72,10 +72,13 @@ async function newestActiveSession(deps: ServiceDeps, input: GetPlatformSessionI
 }
 
 export async function getPlatformSession(deps: ServiceDeps, caller: Caller, input: GetPlatformSessionInput) {
-	ring(deps); // fail on a missing key before any read, as every reveal does
-	const active = await newestActiveSession(deps, input, Date.now());
-	if (!active) throw new NotFoundError({ reason: 'No active platform session found' });
-	const { key: id, row: session, value: cookies } = await revealRow(deps, caller, { collection: COLLECTION, field: FIELD, route: 'get-platform-session' }, active);
+	const route = 'get-platform-session';
+	const { key: id, row: session, value: cookies } = await reporting(deps, caller, { route, collection: COLLECTION, item: null }, async () => {
+		ring(deps); // fail on a missing key before any read, as every reveal does
+		const active = await newestActiveSession(deps, input, Date.now());
+		if (!active) throw new NotFoundError({ reason: 'No active platform session found' });
+		return revealRow(deps, caller, { collection: COLLECTION, field: FIELD, route }, active);
+	});
 	return {
 		id,
 		platform: session['platform'] as string,

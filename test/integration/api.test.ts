@@ -1,10 +1,13 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Instance } from '../../tools/harness/directus.js';
 import { useDirectus, type Api, type TestUser } from './fixture.js';
 
 /** The seed contracts at /credentials/*, through a real Directus with the built extension. */
-const suite = useDirectus({ users: ['a', 'b'] });
+// The reveal-event flow posts to a webhook on this machine: Directus's request operation refuses local addresses by default.
+const suite = useDirectus({ users: ['a', 'b'], env: { IMPORT_IP_DENY_LIST: '169.254.169.254' } });
 let directus: Instance;
 let api: Api;
 let userA: TestUser;
@@ -111,6 +114,9 @@ describe('store and reveal (server secret)', () => {
 		const revealed = await asServer('reveal', { creatorProfileId: id });
 		expect(revealed.status).toBe(200);
 		expect(revealed.body).toEqual({ success: true, creatorProfileId: id, credentials });
+		// Plaintext is for the caller only: no browser or proxy keeps a copy (nor of any other answer here).
+		expect(revealed.headers.get('cache-control')).toBe('no-store');
+		expect((await asServer('reveal', { creatorProfileId: randomUUID() })).headers.get('cache-control')).toBe('no-store');
 	});
 
 	it('a new secret saved through /items (as the Data Studio saves) stamps credentials_updated_at and credentials_version as /store does; the mask sent back does not', async () => {
@@ -333,6 +339,95 @@ describe('encrypt and decrypt utility (server secret)', () => {
 		expect(await asServer('decrypt', { collection: 'directus_users', id, field: 'password' })).toMatchObject({ status: 400 });
 		expect(await asServer('decrypt', {})).toMatchObject({ status: 400, body: { success: false } });
 		expect(await asServer('encrypt', {})).toMatchObject({ status: 400, body: { success: false, error: 'data required' } });
+	});
+});
+
+/** An HTTP endpoint on this machine that keeps the bodies POSTed to it (a stand-in for an alerting webhook). */
+async function webhookReceiver() {
+	const received: string[] = [];
+	const server = createServer((req, res) => {
+		let body = '';
+		req.on('data', (chunk) => (body += chunk));
+		req.on('end', () => {
+			received.push(body);
+			res.writeHead(204).end();
+		});
+	});
+	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+	const { port } = server.address() as AddressInfo;
+	return { url: `http://127.0.0.1:${port}/reveal-alert`, received, close: () => server.close() };
+}
+
+describe('reveal events for flows', () => {
+	it('every reveal emits credentials.reveal, which a flow hears: route, row, caller and outcome, never the value', async () => {
+		const token = directus.adminToken;
+		// A flow an operator would build without code: on credentials.reveal, write down what happened.
+		const log = `reveal_log_${randomBytes(3).toString('hex')}`;
+		const text = (field: string) => ({ field, type: 'string', meta: {}, schema: {} });
+		const id = { field: 'id', type: 'uuid', meta: { special: ['uuid'] }, schema: { is_primary_key: true, length: 36, has_auto_increment: false } };
+		const whole = { field: 'trigger', type: 'text', meta: {}, schema: {} };
+		expect((await api('POST', '/collections', { token, body: { collection: log, meta: {}, schema: {}, fields: [id, whole, ...['route', 'item', 'caller', 'outcome', 'event'].map(text)] } })).status).toBe(200);
+		const flowId = randomUUID();
+		const flow = await api('POST', '/flows', {
+			token,
+			body: { id: flowId, name: 'reveal log', status: 'active', trigger: 'event', accountability: null, options: { type: 'action', scope: ['credentials.reveal'] } },
+		});
+		expect(flow.status, flow.text).toBe(200);
+		const payload = { ...Object.fromEntries(['route', 'item', 'caller', 'outcome', 'event'].map((f) => [f, `{{$trigger.${f}}}`])), trigger: '{{$trigger}}' };
+		const op = await api('POST', '/operations', {
+			token,
+			body: { flow: flowId, key: 'write', name: 'write', type: 'item-create', position_x: 19, position_y: 1, options: { collection: log, permissions: '$full', payload } },
+		});
+		expect(op.status, op.text).toBe(200);
+		expect((await api('PATCH', `/flows/${flowId}`, { token, body: { operation: op.body.data.id } })).status).toBe(200);
+
+		// The README's flow: a reveal that answered no value goes to the operator's webhook (here, one on this machine).
+		const hook = await webhookReceiver();
+		const alertId = randomUUID();
+		expect(
+			(await api('POST', '/flows', { token, body: { id: alertId, name: 'Reveal alert', status: 'active', trigger: 'event', accountability: null, options: { type: 'action', scope: ['credentials.reveal'] } } }))
+				.status,
+		).toBe(200);
+		const post = await api('POST', '/operations', {
+			token,
+			body: { flow: alertId, key: 'post', name: 'post', type: 'request', position_x: 37, position_y: 1, options: { method: 'POST', url: hook.url, body: '{{$trigger}}' } },
+		});
+		expect(post.status, post.text).toBe(200);
+		const when = await api('POST', '/operations', {
+			token,
+			body: { flow: alertId, key: 'when', name: 'when', type: 'condition', position_x: 19, position_y: 1, resolve: post.body.data.id, options: { filter: { $trigger: { outcome: { _neq: 'revealed' } } } } },
+		});
+		expect(when.status, when.text).toBe(200);
+		expect((await api('PATCH', `/flows/${alertId}`, { token, body: { operation: when.body.data.id } })).status).toBe(200);
+
+		const connection = await connectionOf(userA.token);
+		const secret = `sk-EVENT-${randomBytes(6).toString('hex')}`;
+		expect((await asServer('store', { creatorProfileId: connection, credentials: { api_key: secret } })).status).toBe(200);
+		expect((await asServer('reveal', { creatorProfileId: connection })).body.credentials).toEqual({ api_key: secret });
+		const missing = randomUUID();
+		expect((await asServer('reveal', { creatorProfileId: missing })).status).toBe(404);
+		const entries = async () => (await api('GET', `/items/${log}?fields=route,item,caller,outcome,event&limit=-1`, { token })).body.data as Record<string, string>[];
+		// Two reveals: two runs of the flow (it runs after the answer, so it is waited for).
+		await expect.poll(async () => (await entries()).length, { timeout: 10_000 }).toBe(2);
+		expect(await entries()).toEqual(
+			expect.arrayContaining([
+				{ route: 'reveal', item: connection, caller: 'server', outcome: 'revealed', event: 'credentials.reveal' },
+				{ route: 'reveal', item: missing, caller: 'server', outcome: 'not-found', event: 'credentials.reveal' },
+			]),
+		);
+		// The whole of what the flow received: these members (and Directus's `event`), never the value.
+		const triggers = (await api('GET', `/items/${log}?fields=trigger&limit=-1`, { token })).body.data as { trigger: string }[];
+		for (const { trigger } of triggers) {
+			expect(trigger).not.toContain(secret);
+			expect(Object.keys(JSON.parse(trigger)).sort()).toEqual(['caller', 'collection', 'event', 'item', 'outcome', 'route', 'user']);
+		}
+		// The webhook heard of the failed reveal only.
+		await expect.poll(() => hook.received.length, { timeout: 10_000 }).toBe(1);
+		expect(JSON.parse(hook.received[0]!)).toMatchObject({ route: 'reveal', item: missing, outcome: 'not-found', caller: 'server', user: null });
+		await new Promise((r) => setTimeout(r, 500));
+		expect(hook.received).toHaveLength(1);
+		hook.close();
+		for (const id of [flowId, alertId]) expect((await api('DELETE', `/flows/${id}`, { token })).status).toBe(204);
 	});
 });
 

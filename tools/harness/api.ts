@@ -5,6 +5,7 @@ export interface ApiResponse<T = any> {
 	status: number;
 	body: T;
 	text: string;
+	headers: Headers;
 }
 
 export interface RequestOptions {
@@ -33,7 +34,7 @@ export function client(instance: Instance) {
 		} catch {
 			/* not JSON */
 		}
-		return { status: res.status, body: parsed as T, text };
+		return { status: res.status, body: parsed as T, text, headers: res.headers };
 	};
 }
 
