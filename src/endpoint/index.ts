@@ -44,8 +44,11 @@ export default defineEndpoint({
 			if (!emitter) logger.error(`[credentials] Directus's event bus not found: the ${REVEAL_EVENT} action is not emitted, and flows do not hear of reveals`);
 			return emitter;
 		});
+		// A listener that throws must not reach the request, nor go unhandled (it would end the process).
 		const reportRevealOf = (caller: Caller, schema: SchemaOverview) => (report: RevealReport) =>
-			void core.then((emitter) => emitter?.emitAction(REVEAL_EVENT, report, { database, schema, accountability: caller.kind === 'user' ? caller.accountability : null }));
+			void core
+				.then((emitter) => emitter?.emitAction(REVEAL_EVENT, report, { database, schema, accountability: caller.kind === 'user' ? caller.accountability : null }))
+				.catch((error: unknown) => logger.warn(`[credentials] a ${REVEAL_EVENT} listener failed: ${safeMessage(error)}`));
 
 		const document = openApiDocument(ROUTES, '0.1.0');
 		router.get('/openapi.json', (_req, res) => res.json(document));

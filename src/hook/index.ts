@@ -70,7 +70,7 @@ export default defineHook(({ filter: registerFilter, action, init }, { services,
 	// Silent reads (emitEvents: false) with a user's accountability — the manual flow trigger's key check — get the same guard and mask.
 	// So do `?version=` reads, which return before the read filters.
 	if (!guardSilentReads(services.ItemsService, guard, (collection, rows, schema, query) => maskRows(fields, collection, rows, { schema, query }))) {
-		logger.error('[credentials] ItemsService.readByQuery not found: reads without events and `?version=` reads are not limited to the caller nor masked');
+		logger.error('[credentials] ItemsService.readByQuery, readOne or readSingleton not found: reads without events and `?version=` reads are not limited to the caller nor masked');
 	}
 	// Drafts and revisions are read unmasked only by Directus's own promote, save and revert, which write them back.
 	const maskDelta = (collection: string, delta: unknown, schema: SchemaOverview) => {

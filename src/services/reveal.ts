@@ -27,7 +27,7 @@ const outcomeOf = (error: unknown): RevealOutcome =>
  * Runs one reveal and reports how it ended (deps.reportReveal: Directus's event bus), after the answer is
  * ready or the reveal has failed. The report never waits on its listeners.
  */
-export async function reporting<T extends { key: string }>(
+export async function reporting<T extends { key: string | null }>(
 	deps: ServiceDeps,
 	caller: Caller,
 	event: { route: string; collection: string; item: string | null },

@@ -4,7 +4,7 @@ import { InvalidInputError } from '../errors.js';
 import { recordReveal } from './audit.js';
 import type { Caller } from './caller.js';
 import { ring, type ServiceDeps } from './deps.js';
-import { revealField } from './reveal.js';
+import { reporting, revealField } from './reveal.js';
 
 /**
  * The seed's encrypt/decrypt utility. Its values belong to no row, so they get a context of
@@ -20,13 +20,18 @@ export function encryptUtility(deps: ServiceDeps, data: unknown) {
 export async function decryptUtility(deps: ServiceDeps, caller: Caller, input: DecryptInput) {
 	const keys = ring(deps);
 	if ('encrypted' in input) {
-		await recordReveal(deps, caller, { collection: UTILITY.collection, item: 'encrypted value', route: 'decrypt' });
-		try {
-			return openStored(keys, input.encrypted, UTILITY);
-		} catch (error) {
-			if (error instanceof DecryptError) throw new InvalidInputError({ reason: `encrypted value cannot be decrypted: ${error.message}` });
-			throw error;
-		}
+		const { encrypted } = input;
+		// A value of no row: reported with the utility's own collection and no item.
+		const opened = await reporting(deps, caller, { route: 'decrypt', collection: UTILITY.collection, item: null }, async () => {
+			await recordReveal(deps, caller, { collection: UTILITY.collection, item: 'encrypted value', route: 'decrypt' });
+			try {
+				return { key: null, value: openStored(keys, encrypted, UTILITY) };
+			} catch (error) {
+				if (error instanceof DecryptError) throw new InvalidInputError({ reason: `encrypted value cannot be decrypted: ${error.message}` });
+				throw error;
+			}
+		});
+		return opened.value;
 	}
 	const { collection, field } = input;
 	if (!deps.fields.has(collection, field) || !deps.schema.collections[collection]?.primary) {

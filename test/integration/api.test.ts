@@ -406,13 +406,17 @@ describe('reveal events for flows', () => {
 		expect((await asServer('reveal', { creatorProfileId: connection })).body.credentials).toEqual({ api_key: secret });
 		const missing = randomUUID();
 		expect((await asServer('reveal', { creatorProfileId: missing })).status).toBe(404);
+		// The utility's own envelopes belong to no row: reported with no item.
+		const sealed = (await asServer('encrypt', { data: { api_key: secret } })).body.encrypted;
+		expect((await asServer('decrypt', { encrypted: sealed })).body.data).toEqual({ api_key: secret });
 		const entries = async () => (await api('GET', `/items/${log}?fields=route,item,caller,outcome,event&limit=-1`, { token })).body.data as Record<string, string>[];
-		// Two reveals: two runs of the flow (it runs after the answer, so it is waited for).
-		await expect.poll(async () => (await entries()).length, { timeout: 10_000 }).toBe(2);
+		// Three reveals: three runs of the flow (it runs after the answer, so it is waited for).
+		await expect.poll(async () => (await entries()).length, { timeout: 10_000 }).toBe(3);
 		expect(await entries()).toEqual(
 			expect.arrayContaining([
 				{ route: 'reveal', item: connection, caller: 'server', outcome: 'revealed', event: 'credentials.reveal' },
 				{ route: 'reveal', item: missing, caller: 'server', outcome: 'not-found', event: 'credentials.reveal' },
+				{ route: 'decrypt', item: null, caller: 'server', outcome: 'revealed', event: 'credentials.reveal' },
 			]),
 		);
 		// The whole of what the flow received: these members (and Directus's `event`), never the value.

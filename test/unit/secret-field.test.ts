@@ -103,6 +103,22 @@ describe('useSecretField', () => {
 		}
 	});
 
+	it('never sends null for "unchanged" while the status is unknown: null would erase the stored secret', async () => {
+		const props = reactive<SecretFieldProps>({ value: MASK, collection: 'platform_connections', field: 'encrypted_credentials', primaryKey: 'row-1', type: 'text', kind: null });
+		const sent: unknown[] = [];
+		const api = { get: async () => Promise.reject(Object.assign(new Error('down'), { response: { status: 503 } })) };
+		const scope = effectScope();
+		const state = scope.run(() => useSecretField(props, (_event, value) => sent.push(value), api))!;
+		await settle();
+		expect(state.statusText.value).toBe('Status could not be loaded');
+		state.startReplace();
+		state.onTextDraft('typed');
+		state.onTextDraft('');
+		state.cancel();
+		expect(sent).toEqual(['typed', MASK, MASK]);
+		scope.stop();
+	});
+
 	it('asks nothing for a new item', async () => {
 		const { asked, state } = field({ primaryKey: '+', value: null });
 		await settle();

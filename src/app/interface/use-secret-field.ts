@@ -81,6 +81,12 @@ export function useSecretField(props: SecretFieldProps, emit: (event: 'input', v
 		rechecks = isNewItem.value ? [] : RECHECK_MS.map((ms) => setTimeout(() => void loadStatus(), ms));
 	}
 
+	/**
+	 * "Keep what is stored": the mask, which the hook takes as unchanged — null only when the server said the
+	 * field is empty. While the status is unknown (not read yet, or its read failed) null would erase the secret.
+	 */
+	const unchanged = () => (status.value?.set === false ? null : MASK);
+
 	/** What this component last sent to the form: its echo in `value` is not an outside change. */
 	const NOTHING = Symbol('nothing');
 	let lastEmitted: unknown = NOTHING;
@@ -120,12 +126,12 @@ export function useSecretField(props: SecretFieldProps, emit: (event: 'input', v
 		editing.value = false;
 		draft.value = '';
 		draftError.value = null;
-		send(status.value?.set ? MASK : null);
+		send(unchanged());
 	}
 
 	function onTextDraft(text: string | null) {
 		draft.value = text ?? '';
-		send(draft.value === '' ? (status.value?.set ? MASK : null) : draft.value);
+		send(draft.value === '' ? (unchanged()) : draft.value);
 	}
 
 	function onJsonDraft(text: string | null) {
@@ -133,7 +139,7 @@ export function useSecretField(props: SecretFieldProps, emit: (event: 'input', v
 		const parsed = parseJsonDraft(draft.value);
 		draftError.value = parsed.ok ? null : parsed.error;
 		// Invalid JSON is never sent: the field keeps its stored value until the text parses.
-		send(parsed.ok ? parsed.value : status.value?.set ? MASK : null);
+		send(parsed.ok ? parsed.value : unchanged());
 	}
 
 	function clear() {

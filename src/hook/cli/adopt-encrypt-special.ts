@@ -1,6 +1,5 @@
 import { openDirectusEncrypted } from '../../crypto/index.js';
-import { directusEncryptedOnly } from '../../lifecycle/scan.js';
-import { resolveTargets } from '../../lifecycle/scan.js';
+import { directusEncryptedOnly, resolveTargets } from '../../lifecycle/scan.js';
 import { encryptSpecialFields, handOver } from '../../schema/encrypt-special.js';
 import type { FieldRef } from '../../schema/protected-fields.js';
 import { schemaChangeNotice, type CliDeps, type Prelude, type RewriteOptions } from './types.js';
@@ -24,7 +23,7 @@ export async function handOverEncryptSpecial(deps: CliDeps, opts: RewriteOptions
 	const name = (f: FieldRef) => `${f.collection}.${f.field}`;
 	const verb = opts.dryRun ? 'would take' : 'took';
 	// Until an instance sees the hand-over, values it writes are in the special's format.
-	const notice = taken.length && !opts.dryRun ? schemaChangeNotice('protect these fields') : null;
+	const notice = taken.length && !opts.dryRun ? schemaChangeNotice('protect these fields', "values it writes until then are in the special's format") : null;
 	return {
 		lines: [
 			...(found.length === 0 ? [`no field${opts.collection ? ` of ${opts.collection}` : ''} uses Directus's encrypt special`] : []),

@@ -29,6 +29,6 @@ export interface Prelude {
  * Directus keeps the schema in memory: only instances on the same Redis hear at once of a change a CLI
  * process made; the others after a restart or a system-cache clear.
  */
-export function schemaChangeNotice(what: string): string {
-	return `Directus instances that share Redis with this command ${what} now; one without Redis does after a restart, or at once after Settings → Clear System Cache (POST /utils/cache/clear?system). Run this command again afterwards.`;
+export function schemaChangeNotice(what: string, meanwhile?: string): string {
+	return `Directus instances that share Redis with this command ${what} now; one without Redis does after a restart, or at once after Settings → Clear System Cache (POST /utils/cache/clear?system)${meanwhile ? `; ${meanwhile}` : ''}. Run this command again afterwards.`;
 }
