@@ -84,6 +84,8 @@ export const ForbiddenError = answer('CREDENTIALS_FORBIDDEN', 403);
 export const UnauthorizedError = answer('CREDENTIALS_UNAUTHORIZED', 401);
 export const InvalidInputError = answer('CREDENTIALS_INVALID_INPUT', 400);
 export const ConflictError = answer('CREDENTIALS_CONFLICT', 409);
+/** A machine identity over its reveals per minute, or an address over its failed sign-ins per minute. */
+export const RateLimitedError = answer('CREDENTIALS_RATE_LIMITED', 429);
 /** A setting the route needs is missing or unusable (no key, no server secret): the message names it. */
 export const NotConfiguredError = answer('CREDENTIALS_NOT_CONFIGURED', 500);
 /** A stored value the configured keys cannot open. */

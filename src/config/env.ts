@@ -21,6 +21,7 @@ const EnvSchema = z.object({
 	CREDENTIALS_KDF_SALT_B64: text,
 	CREDENTIALS_KDF_MEMORY_KIB: text,
 	CREDENTIALS_KDF_ITERATIONS: text,
+	CREDENTIALS_FAILED_ATTEMPTS_PER_MINUTE: text,
 });
 type RawEnv = z.infer<typeof EnvSchema>;
 
@@ -41,6 +42,8 @@ export interface CredentialsConfig {
 	extraFields: { collection: string; field: string }[];
 	/** Problems with the configuration that do not concern keys (reported, never fatal). */
 	warnings: string[];
+	/** Failed server-route attempts an address may make per minute before they answer 429. */
+	failedAttemptsPerMinute: number;
 	/**
 	 * Directus's SECRET: opens values its `encrypt` special wrote (reveals of rows not yet adopted, and
 	 * adopt-encrypt-special). Unset, Directus uses a random one per process, which opens nothing stored.
@@ -110,6 +113,8 @@ export async function buildKeyring(source: KeySource, derive: (s: Extract<KeySou
 	}
 }
 
+const DEFAULT_FAILED_ATTEMPTS_PER_MINUTE = 30;
+
 export function loadConfig(env: Record<string, unknown>): CredentialsConfig {
 	const parsed = EnvSchema.parse(env);
 	const warnings: string[] = [];
@@ -119,11 +124,14 @@ export function loadConfig(env: Record<string, unknown>): CredentialsConfig {
 		if (match) extraFields.push({ collection: match[1]!, field: match[2]! });
 		else warnings.push(`CREDENTIALS_ENCRYPTED_FIELDS: "${ref}" is not collection.field; ignored`);
 	}
+	const attempts = Number(parsed.CREDENTIALS_FAILED_ATTEMPTS_PER_MINUTE ?? DEFAULT_FAILED_ATTEMPTS_PER_MINUTE);
+	if (!Number.isInteger(attempts) || attempts < 1) warnings.push(`CREDENTIALS_FAILED_ATTEMPTS_PER_MINUTE must be a whole number from 1; using ${DEFAULT_FAILED_ATTEMPTS_PER_MINUTE}`);
 	return {
 		keySource: loadKeySource(parsed),
 		serverSecret: parsed.RBAC_SYNC_WEBHOOK_SECRET,
 		extraFields,
 		warnings,
+		failedAttemptsPerMinute: Number.isInteger(attempts) && attempts >= 1 ? attempts : DEFAULT_FAILED_ATTEMPTS_PER_MINUTE,
 		// Exactly as Directus hands it to its own encrypt (not trimmed: a space would be part of the key).
 		directusSecret: env['SECRET'] === undefined || env['SECRET'] === null || env['SECRET'] === '' ? null : String(env['SECRET']),
 	};

@@ -5,3 +5,4 @@ export * from './keyring.js';
 export * from './legacy.js';
 export * from './stored-value.js';
 export * from './directus-encrypt.js';
+export * from './token.js';

@@ -1,8 +1,11 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Accountability } from '@directus/types';
 import type { Request } from 'express';
-import { ForbiddenError, NotConfiguredError, UnauthorizedError } from '../errors.js';
+import { isIdentityToken } from '../crypto/index.js';
+import { ForbiddenError, NotConfiguredError, RateLimitedError, UnauthorizedError } from '../errors.js';
+import type { WindowCounter } from '../lib/rate-window.js';
 import type { Caller, ServerCaller, UserCaller } from '../services/caller.js';
+import type { MachineIdentity } from '../services/identities.js';
 
 /** Who may call a route: any signed-in user, an admin user, or a server with the shared secret. */
 export type AuthKind = Caller['kind'] | 'admin';
@@ -52,13 +55,38 @@ export function takeServerSecretHeader(req: Request, _res: unknown, next: () => 
 	next();
 }
 
+/** What a server route's caller is checked against. */
+export interface MachineAuth {
+	/** The legacy shared secret (RBAC_SYNC_WEBHOOK_SECRET), an identity with every scope; unset: identities only. */
+	secret: string | undefined;
+	/** The active identity a token belongs to, or null. */
+	identityFor: (token: string) => Promise<MachineIdentity | null>;
+	/** Failed attempts per address and minute: counted, never written to the database. */
+	failedAttempts: WindowCounter;
+	/** How many an address may make per minute (CREDENTIALS_FAILED_ATTEMPTS_PER_MINUTE, 30). */
+	maxFailedAttempts: number;
+}
+
 /**
- * Only the shared secret opens server routes — a Directus token, even an admin's, does not.
- * Digests make the comparison constant-time whatever the lengths.
+ * A server route's caller: a machine identity's token, or the shared secret — a Directus token, even
+ * an admin's, opens none of them. Digests make the secret's comparison constant-time whatever the
+ * lengths; tokens are looked up by their digest. Failures are counted per address, never written (every
+ * bad request would become a database write), and past the limit answer 429; a valid token or secret
+ * always passes, so an address shared with an attacker (NAT) does not lock its services out.
  */
-export function requireServerSecret(req: Request, secret: string | undefined): ServerCaller {
-	if (!secret) throw new NotConfiguredError({ reason: 'RBAC_SYNC_WEBHOOK_SECRET not set' });
+export async function requireMachine(req: Request, auth: MachineAuth): Promise<ServerCaller> {
+	const from = origin(req);
 	const given = serverSecrets.has(req) ? serverSecrets.get(req) : req.headers[SERVER_SECRET_HEADER];
-	if (typeof given !== 'string' || !timingSafeEqual(digest(given), digest(secret))) throw new UnauthorizedError({ reason: 'Unauthorized' });
-	return { kind: 'server', user: null, ...origin(req) };
+	if (isIdentityToken(given)) {
+		const identity = await auth.identityFor(given);
+		if (identity) return { kind: 'server', user: null, identity, ...from };
+	} else if (!auth.secret) {
+		throw new NotConfiguredError({ reason: 'RBAC_SYNC_WEBHOOK_SECRET not set' });
+	} else if (typeof given === 'string' && timingSafeEqual(digest(given), digest(auth.secret))) {
+		return { kind: 'server', user: null, identity: null, ...from };
+	}
+	if ((await auth.failedAttempts.hit(`failed:${from.ip ?? 'unknown'}`)) > auth.maxFailedAttempts) {
+		throw new RateLimitedError({ reason: 'Too many failed attempts from this address: try again in a minute' });
+	}
+	throw new UnauthorizedError({ reason: 'Unauthorized' });
 }

@@ -3,11 +3,16 @@ import type { SchemaOverview } from '@directus/types';
 import type { Request } from 'express';
 import { runtimeFor } from '../config/index.js';
 import { REVEAL_EVENT, type RevealReport } from '../contracts/reveal-event.js';
-import { directusCoreEmitter } from '../lib/directus-runtime.js';
+import { directusCoreEmitter, directusRedis } from '../lib/directus-runtime.js';
 import { safeMessage } from '../lib/error-message.js';
 import type { ServiceDeps } from '../services/deps.js';
 import type { Caller } from '../services/caller.js';
-import { requireAdmin, requireServerSecret, requireUser } from './auth.js';
+import type { ServerRoute } from '../contracts/identities.js';
+import { memoryCounter, redisCounter, type RedisLike } from '../lib/rate-window.js';
+import { IDENTITIES_COLLECTION } from '../schema/collections.js';
+import { admitToRoute } from '../services/admission.js';
+import { identityForToken } from '../services/identities.js';
+import { requireAdmin, requireMachine, requireUser, type MachineAuth } from './auth.js';
 import { asyncRoute, sendError } from './http.js';
 import { openApiDocument } from './openapi.js';
 import type { RouteDef } from './route.js';
@@ -53,15 +58,29 @@ export default defineEndpoint({
 		const document = openApiDocument(ROUTES, '0.1.0');
 		router.get('/openapi.json', (_req, res) => res.json(document));
 
-		const authorize = (route: RouteDef, req: Request): Caller =>
-			route.auth === 'server' ? requireServerSecret(req, config.serverSecret) : route.auth === 'admin' ? requireAdmin(req) : requireUser(req);
+		// Rate windows (identities' reveals, failed attempts per address): in Redis when Directus uses it, so instances share them.
+		const local = memoryCounter();
+		const counter = directusRedis<RedisLike>().then((redis) =>
+			redis
+				? redisCounter(redis, `${env['CACHE_NAMESPACE'] ?? 'directus'}:credentials-rate`, local, (error) => logger.warn(`[credentials] rate window in Redis failed, counting in this process: ${safeMessage(error)}`))
+				: local,
+		);
+		const machineAuth = async (): Promise<MachineAuth> => ({
+			secret: config.serverSecret,
+			failedAttempts: await counter,
+			maxFailedAttempts: config.failedAttemptsPerMinute,
+			// Before `setup` has created the collection there is no identity to find.
+			identityFor: async (token) => ((await getSchema()).collections[IDENTITIES_COLLECTION] ? identityForToken(database, token) : null),
+		});
+
+		const authorize = async (route: RouteDef, req: Request): Promise<Caller> =>
+			route.auth === 'server' ? requireMachine(req, await machineAuth()) : route.auth === 'admin' ? requireAdmin(req) : requireUser(req);
 
 		for (const route of ROUTES) {
 			router[route.method](
 				route.path,
 				asyncRoute(async (req, res) => {
-					const caller = authorize(route, req);
-					const input = route.input?.schema.parse(route.input.from === 'body' ? (req.body ?? {}) : req[route.input.from]);
+					const caller = await authorize(route, req);
 					const schema = (req as Request & { schema?: SchemaOverview }).schema ?? (await getSchema());
 					const deps: ServiceDeps = {
 						services,
@@ -72,6 +91,8 @@ export default defineEndpoint({
 						directusSecret: runtime.config.directusSecret,
 						reportReveal: reportRevealOf(caller, schema),
 					};
+					if (route.auth === 'server') await admitToRoute(deps, caller, route.path.slice(1) as ServerRoute, await counter);
+					const input = route.input?.schema.parse(route.input.from === 'body' ? (req.body ?? {}) : req[route.input.from]);
 					const result = await route.handler(input, { deps, caller });
 					if (route.status === 204) res.status(204).end();
 					else res.status(route.status ?? 200).json(result);

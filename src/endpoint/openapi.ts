@@ -27,12 +27,19 @@ export function openApiDocument(routes: readonly RouteDef[], version: string) {
 		paths[path] ??= {};
 		paths[path][route.method] = {
 			summary: route.summary,
-			security: route.auth === 'user' || route.auth === 'admin' ? [{ directusToken: [] }] : route.auth === 'server' ? [{ serverSecret: [] }] : [],
+			security:
+				route.auth === 'user' || route.auth === 'admin' ? [{ directusToken: [] }] : route.auth === 'server' ? [{ machineIdentity: [route.path.slice(1)] }, { serverSecret: [] }] : [],
 			...(parameters.length > 0 && { parameters }),
 			...(input?.from === 'body' && { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(input.schema, 'input') } } } }),
 			responses: {
 				[String(route.status ?? 200)]: route.status === 204 ? { description: 'Done' } : { description: 'Success', content: { 'application/json': { schema: jsonSchema(route.response, 'output') } } },
-				'4XX': { description: 'Invalid input, unauthorised, forbidden or not found', ...error },
+				'4XX': {
+					description:
+						route.auth === 'server'
+							? "Invalid input (400), unauthorised (401: wrong, revoked or expired token), route outside the identity's scope (403), not found or outside its scope (404), over its rate limit or too many failed attempts (429)"
+							: 'Invalid input, unauthorised, forbidden or not found',
+					...error,
+				},
 				'5XX': { description: 'Misconfiguration (key or secret not set) or undecryptable stored value', ...error },
 			},
 		};
@@ -43,7 +50,19 @@ export function openApiDocument(routes: readonly RouteDef[], version: string) {
 		components: {
 			securitySchemes: {
 				directusToken: { type: 'http', scheme: 'bearer', description: 'Directus access token, static token or session cookie' },
-				serverSecret: { type: 'apiKey', in: 'header', name: 'X-RBAC-SYNC-SECRET' },
+				machineIdentity: {
+					type: 'apiKey',
+					in: 'header',
+					name: 'X-RBAC-SYNC-SECRET',
+					description:
+						'A machine identity\'s token (`cid_` + 43 characters), created by an admin (`credentials identities create` or POST /credentials/identities) and scoped to routes (the scope names here), optionally to collections, platforms and services, with an optional expiry and reveals-per-minute limit. Stored only as its SHA-256 digest.',
+				},
+				serverSecret: {
+					type: 'apiKey',
+					in: 'header',
+					name: 'X-RBAC-SYNC-SECRET',
+					description: 'The legacy shared secret (RBAC_SYNC_WEBHOOK_SECRET): every server route and row, no limit. `credentials status` warns while it is the only way in.',
+				},
 			},
 		},
 		paths,

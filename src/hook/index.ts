@@ -18,6 +18,7 @@ import { CollabGuard, isCollabMessage } from './handlers/guard-collab.js';
 import { SubscriptionGuard, isSubscribeMessage } from './handlers/guard-subscriptions.js';
 import { directusWebSocketClass } from '../lib/directus-runtime.js';
 import { guardQuery } from './handlers/query-guard.js';
+import { adminOnlyRead, guardAuditDrop, guardIdentityWrite, refuseAuditWrite } from './handlers/internal-collections.js';
 import { scrubDatabaseError, scrubErrorAnswers } from './handlers/scrub-errors.js';
 import { scrubLogStream } from './handlers/scrub-logs.js';
 import { guardGraphqlErrors } from './handlers/guard-graphql-errors.js';
@@ -100,6 +101,12 @@ export default defineHook(({ filter: registerFilter, action, init }, { services,
 			return keys;
 		});
 	}
+	// The audit is append-only and, like identities, read by admins only; identities are created with their token elsewhere.
+	filter('*.query', (query, meta, context) => adminOnlyRead(query, meta['collection'], context.accountability));
+	filter('items.create', (payload, meta) => guardIdentityWrite(refuseAuditWrite(payload as Payload, meta['collection']), meta['collection'], 'create'));
+	filter('items.update', (payload, meta) => guardIdentityWrite(refuseAuditWrite(payload as Payload, meta['collection']), meta['collection'], 'update'));
+	filter('items.delete', (keys, meta) => refuseAuditWrite(keys, meta['collection']));
+	if (!guardAuditDrop(services.CollectionsService)) logger.error('[credentials] CollectionsService.deleteOne/deleteMany not found: an admin could drop credentials_audit through Directus');
 	filter('items.create', (payload, meta, context) => guardCreate(payload as Payload, meta['collection'], context));
 	filter('items.update', (payload, meta, context) => guardUpdate(payload as Payload, meta['collection'], meta['keys'], context));
 	// Comments, shares and content versions point at an item: only at the caller's own.

@@ -51,3 +51,15 @@ export async function directusCoreEmitter(): Promise<CoreEmitter | undefined> {
 		return undefined;
 	}
 }
+
+/** Directus's Redis connection when it is configured to use one (REDIS / REDIS_HOST…), else undefined. */
+export async function directusRedis<T>(): Promise<T | undefined> {
+	const path = resolveFromDirectus('@directus/api/redis');
+	if (!path) return undefined;
+	try {
+		const module = (await import(pathToFileURL(path).href)) as { redisConfigAvailable?: () => boolean; useRedis?: () => T };
+		return module.redisConfigAvailable?.() ? module.useRedis?.() : undefined;
+	} catch {
+		return undefined;
+	}
+}

@@ -1,3 +1,5 @@
+import { SERVER_ROUTES } from '../contracts/identities.js';
+
 /**
  * The extension's collections as data, in the shape Directus's CollectionsService and
  * FieldsService take. The installer adds what is missing and alters nothing that exists, but for the
@@ -27,6 +29,7 @@ export interface OwnedCollectionDef extends CollectionDef {
 	ownerField: string;
 }
 
+const SERVER_ROUTE_CHOICES = SERVER_ROUTES.map((route) => ({ text: route, value: route }));
 const SECRET_NOTE = 'Encrypted by directus-extension-credentials. Reads show a mask; plaintext leaves only through audited reveal routes.';
 
 const id: FieldDef = {
@@ -196,6 +199,15 @@ export const KEYS_COLLECTION = 'credentials_keys';
  */
 export const VERIFICATIONS_COLLECTION = 'credentials_verifications';
 const count = (field: string, note: string): FieldDef => ({ field, type: 'integer', meta: { readonly: true, interface: 'input', note }, schema: { is_nullable: false, default_value: 0 } });
+/**
+ * Machine identities (see src/services/identities.ts): admins read and edit their scope, expiry and
+ * revocation in the Studio; the token itself only as its SHA-256 digest. Edits are tracked in activity.
+ */
+export const IDENTITIES_COLLECTION = 'credentials_identities';
+/** The audit of record: one row per reveal and per refused attempt of a known caller. Append-only; admins read it. */
+export const AUDIT_COLLECTION = 'credentials_audit';
+const scopeList = (field: string, note: string): FieldDef => ({ field, type: 'json', meta: { interface: 'tags', special: ['cast-json'], note }, schema: {} });
+const auditText = (field: string, length = 255, note?: string): FieldDef => ({ field, type: 'string', meta: { readonly: true, interface: 'input', ...(note && { note }) }, schema: { length } });
 export const INTERNAL_COLLECTIONS: CollectionDef[] = [
 	{
 		collection: KEYS_COLLECTION,
@@ -217,6 +229,65 @@ export const INTERNAL_COLLECTIONS: CollectionDef[] = [
 			count('checked', 'values checked (plaintext ones fail)'),
 			count('undecryptable', 'values no configured key opens'),
 			count('earlier_binding', "values bound to an earlier spelling of their row's key"),
+		],
+		relations: [],
+	},
+	{
+		collection: IDENTITIES_COLLECTION,
+		meta: {
+			icon: 'badge',
+			note: 'Machine identities of directus-extension-credentials: scoped, revocable tokens for the server routes (the token is stored as a digest only)',
+			display_template: '{{name}}',
+			accountability: 'all',
+		},
+		fields: [
+			id,
+			{ field: 'name', type: 'string', meta: { interface: 'input', required: true }, schema: { is_nullable: false, is_unique: true, length: 128 } },
+			{
+				field: 'token_hash',
+				type: 'string',
+				meta: { interface: 'input', readonly: true, hidden: true, note: 'SHA-256 of the token; the token is shown once, when the identity is created', searchable: false },
+				schema: { is_nullable: false, is_unique: true, length: 64 },
+			},
+			{
+				field: 'routes',
+				type: 'json',
+				meta: {
+					interface: 'select-multiple-checkbox',
+					special: ['cast-json'],
+					required: true,
+					options: { choices: SERVER_ROUTE_CHOICES },
+					note: 'server routes this identity may call',
+				},
+				schema: {},
+			},
+			scopeList('collections', 'only rows of these collections; empty: any'),
+			scopeList('platforms', 'only rows whose platform is one of these; empty: any'),
+			scopeList('services', 'only vault rows of these services; empty: any'),
+			{ field: 'rate_limit', type: 'integer', meta: { interface: 'input', note: 'reveals per minute, across instances; empty: no limit' }, schema: {} },
+			stamp('expires_at'),
+			stamp('revoked_at'),
+			stamp('created_at', 'date-created'),
+			{ field: 'last_used_at', type: 'timestamp', meta: { interface: 'datetime', readonly: true, note: 'updated at most once a minute per instance' }, schema: {} },
+		],
+		relations: [],
+	},
+	{
+		collection: AUDIT_COLLECTION,
+		meta: { icon: 'policy', note: 'Reveals and refused attempts (directus-extension-credentials): append-only, never a value', accountability: null, sort_field: null },
+		fields: [
+			{ field: 'id', type: 'integer', meta: { readonly: true, interface: 'input' }, schema: { is_primary_key: true, has_auto_increment: true } },
+			{ field: 'timestamp', type: 'timestamp', meta: { readonly: true, interface: 'datetime', display: 'datetime' }, schema: { is_nullable: false } },
+			auditText('route', 64),
+			auditText('caller', 16, 'identity, shared-secret or user'),
+			{ field: 'identity', type: 'uuid', meta: { readonly: true, interface: 'input' }, schema: {} },
+			auditText('identity_name', 128),
+			{ field: 'user', type: 'uuid', meta: { readonly: true, interface: 'input' }, schema: {} },
+			auditText('collection', 64),
+			auditText('item', 255),
+			auditText('outcome', 16, 'revealed, not-found, refused, undecryptable or rate-limited'),
+			auditText('ip', 64),
+			auditText('user_agent', 1000),
 		],
 		relations: [],
 	},

@@ -17,6 +17,10 @@ export const INDEXES: IndexDef[] = [
 	{ table: 'platform_sessions', name: 'platform_sessions_newest_by_profile', columns: ['creator_profile_id', 'platform', 'captured_at'] },
 	// create-profile looks for the caller's own connection to one platform under one username before it creates one.
 	{ table: 'platform_connections', name: 'platform_connections_by_owner', columns: ['owner', 'platform', 'platform_username'] },
+	// The audit is read newest first, overall, per identity and per row.
+	{ table: 'credentials_audit', name: 'credentials_audit_by_time', columns: ['timestamp'] },
+	{ table: 'credentials_audit', name: 'credentials_audit_by_identity', columns: ['identity', 'timestamp'] },
+	{ table: 'credentials_audit', name: 'credentials_audit_by_item', columns: ['collection', 'item'] },
 ];
 
 /** Whether an index of that name exists on the table, asked the way each database lists them. */

@@ -1,10 +1,11 @@
 import type { Accountability } from '@directus/types';
 import { UnauthorizedError } from '../errors.js';
+import type { MachineIdentity } from './identities.js';
 
 /**
  * Who calls a service, built once by the route from the request: a Directus user (with the
  * accountability Directus's policies and the owner guard apply to) or a server process holding the
- * shared secret. `kind` leaves room for named machine identities. Services never see a request.
+ * shared secret or a machine identity's token. Services never see a request.
  */
 interface Origin {
 	ip: string | null;
@@ -18,6 +19,8 @@ export interface UserCaller extends Origin {
 export interface ServerCaller extends Origin {
 	kind: 'server';
 	user: null;
+	/** The machine identity whose token was sent; null for the shared secret (every scope). */
+	identity: MachineIdentity | null;
 }
 export type Caller = UserCaller | ServerCaller;
 
@@ -26,3 +29,6 @@ export function asUser(caller: Caller): UserCaller {
 	if (caller.kind !== 'user') throw new UnauthorizedError({ reason: 'Unauthorized' });
 	return caller;
 }
+
+/** How the audit and the events name a caller. */
+export const callerKind = (caller: Caller) => (caller.kind === 'user' ? 'user' : caller.identity ? 'identity' : 'shared-secret');

@@ -1,6 +1,8 @@
 import type { CreateProfileInput, RevealInput, StoreInput, UpdateProfileCredsInput } from '../contracts/connections.js';
 import type { Caller, UserCaller } from './caller.js';
 import { itemsService, type ServiceDeps } from './deps.js';
+import { NotFoundError } from '../errors.js';
+import { mayReadCollection, rowInScope, scopeColumns } from './identity-scope.js';
 import { revealField } from './reveal.js';
 import { assertCallerMayTouch, readRaw } from './rows.js';
 
@@ -47,8 +49,11 @@ export async function updateProfileCredentials(deps: ServiceDeps, caller: UserCa
 	return { id: key };
 }
 
-export async function storeConnection(deps: ServiceDeps, input: StoreInput) {
-	const { key } = await readRaw(deps, COLLECTION, input.creatorProfileId, []);
+export async function storeConnection(deps: ServiceDeps, caller: Caller, input: StoreInput) {
+	if (!mayReadCollection(caller, COLLECTION)) throw new NotFoundError({ reason: 'Not found' });
+	const { key, row } = await readRaw(deps, COLLECTION, input.creatorProfileId, scopeColumns(caller, deps.schema.collections[COLLECTION]?.fields ?? {}));
+	// A connection outside a machine identity's platforms is missing to it, as on reveal.
+	if (!rowInScope(caller, row)) throw new NotFoundError({ reason: 'Not found' });
 	await itemsService(deps, COLLECTION, null).updateOne(key, credentialValues(input.credentials));
 	return { creatorProfileId: key, updated: key };
 }

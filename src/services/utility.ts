@@ -1,7 +1,6 @@
 import type { DecryptInput } from '../contracts/utility.js';
 import { DecryptError, openStored, sealValue, type ValueContext } from '../crypto/index.js';
 import { InvalidInputError } from '../errors.js';
-import { recordReveal } from './audit.js';
 import type { Caller } from './caller.js';
 import { ring, type ServiceDeps } from './deps.js';
 import { reporting, revealField } from './reveal.js';
@@ -23,7 +22,6 @@ export async function decryptUtility(deps: ServiceDeps, caller: Caller, input: D
 		const { encrypted } = input;
 		// A value of no row: reported with the utility's own collection and no item.
 		const opened = await reporting(deps, caller, { route: 'decrypt', collection: UTILITY.collection, item: null }, async () => {
-			await recordReveal(deps, caller, { collection: UTILITY.collection, item: 'encrypted value', route: 'decrypt' });
 			try {
 				return { key: null, value: openStored(keys, encrypted, UTILITY) };
 			} catch (error) {

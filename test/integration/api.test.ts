@@ -1,8 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Instance } from '../../tools/harness/directus.js';
+import { webhookReceiver } from '../../tools/harness/webhook.js';
 import { useDirectus, type Api, type TestUser } from './fixture.js';
 
 /** The seed contracts at /credentials/*, through a real Directus with the built extension. */
@@ -16,9 +15,10 @@ let userB: TestUser;
 const asUser = (token: string | undefined, route: string, body: unknown) => api('POST', `/credentials/${route}`, { token, body });
 const asServer = (route: string, body: unknown, secret = directus.env.RBAC_SYNC_WEBHOOK_SECRET!) =>
 	api('POST', `/credentials/${route}`, { body, headers: { 'X-RBAC-SYNC-SECRET': secret } });
+/** The audit of record's entries for a row that was revealed. */
 const reveals = (item: string) =>
-	directus.db.query<{ action: string; user: string | null; collection: string; item: string; ip: string | null; origin: string }>(
-		`select action, "user", collection, item, ip, origin from directus_activity where action = 'reveal' and item = ?`,
+	directus.db.query<{ route: string; caller: string; user: string | null; collection: string; item: string; ip: string | null }>(
+		`select route, caller, "user", collection, item, ip from credentials_audit where outcome = 'revealed' and item = ?`,
 		item,
 	);
 
@@ -147,15 +147,16 @@ describe('store and reveal (server secret)', () => {
 		expect((await asServer('reveal', { creatorProfileId: id })).body.credentials).toEqual(credentials);
 	});
 
-	it('writes one activity entry per reveal, never the value', async () => {
+	it('writes one audit entry per reveal, never the value (and none to directus_activity)', async () => {
 		const id = await connectionOf(userA.token);
 		await asServer('store', { creatorProfileId: id, credentials: { token: 'AUDIT-CANARY' } });
 		await asServer('reveal', { creatorProfileId: id });
 		const entries = (await reveals(id));
 		expect(entries).toHaveLength(1);
-		expect(entries[0]).toMatchObject({ action: 'reveal', user: null, collection: 'platform_connections', item: id, origin: 'credentials/reveal by server secret' });
+		expect(entries[0]).toMatchObject({ route: 'reveal', caller: 'shared-secret', user: null, collection: 'platform_connections', item: id });
 		expect(entries[0]!.ip).toBeTruthy();
-		expect(JSON.stringify(await directus.db.query('select * from directus_activity'))).not.toContain('AUDIT-CANARY');
+		expect(await directus.db.query(`select id from directus_activity where action = 'reveal'`)).toEqual([]);
+		expect(JSON.stringify(await directus.db.query('select * from credentials_audit'))).not.toContain('AUDIT-CANARY');
 	});
 
 	it('answers the seed errors', async () => {
@@ -327,7 +328,7 @@ describe('encrypt and decrypt utility (server secret)', () => {
 		const id = await connectionOf(userA.token);
 		await asServer('store', { creatorProfileId: id, credentials: { via: 'field' } });
 		expect(await asServer('decrypt', { collection: 'platform_connections', id, field: 'encrypted_credentials' })).toMatchObject({ status: 200, body: { success: true, data: { via: 'field' } } });
-		expect((await reveals(id)).map((e) => e.origin)).toEqual(['credentials/decrypt by server secret']);
+		expect((await reveals(id)).map((e) => e.route)).toEqual(['decrypt']);
 	});
 
 	it('refuses a row’s envelope without its row, unprotected fields and missing data', async () => {
@@ -342,21 +343,6 @@ describe('encrypt and decrypt utility (server secret)', () => {
 	});
 });
 
-/** An HTTP endpoint on this machine that keeps the bodies POSTed to it (a stand-in for an alerting webhook). */
-async function webhookReceiver() {
-	const received: string[] = [];
-	const server = createServer((req, res) => {
-		let body = '';
-		req.on('data', (chunk) => (body += chunk));
-		req.on('end', () => {
-			received.push(body);
-			res.writeHead(204).end();
-		});
-	});
-	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-	const { port } = server.address() as AddressInfo;
-	return { url: `http://127.0.0.1:${port}/reveal-alert`, received, close: () => server.close() };
-}
 
 describe('reveal events for flows', () => {
 	it('every reveal emits credentials.reveal, which a flow hears: route, row, caller and outcome, never the value', async () => {
@@ -423,7 +409,7 @@ describe('reveal events for flows', () => {
 		const triggers = (await api('GET', `/items/${log}?fields=trigger&limit=-1`, { token })).body.data as { trigger: string }[];
 		for (const { trigger } of triggers) {
 			expect(trigger).not.toContain(secret);
-			expect(Object.keys(JSON.parse(trigger)).sort()).toEqual(['caller', 'collection', 'event', 'item', 'outcome', 'route', 'user']);
+			expect(Object.keys(JSON.parse(trigger)).sort()).toEqual(['caller', 'collection', 'event', 'identity', 'item', 'outcome', 'route', 'user']);
 		}
 		// The webhook heard of the failed reveal only.
 		await expect.poll(() => hook.received.length, { timeout: 10_000 }).toBe(1);
@@ -439,21 +425,21 @@ describe('no audit, no reveal (group commit)', () => {
 	/** A database trigger that refuses the audit entries of reveals — of one item, or of all. */
 	const AUDIT_DOWN = {
 		sqlite: (item: string | null) => [
-			`create trigger audit_down before insert on directus_activity when new.action = 'reveal' ${item ? `and new.item = '${item}'` : ''} begin select raise(abort, 'audit down'); end`,
+			`create trigger audit_down before insert on credentials_audit when new.outcome = 'revealed' ${item ? `and new.item = '${item}'` : ''} begin select raise(abort, 'audit down'); end`,
 		],
 		postgres: (item: string | null) => [
-			`create function audit_down() returns trigger language plpgsql as $$ begin if new.action = 'reveal' ${item ? `and new.item = '${item}'` : ''} then raise exception 'audit down'; end if; return new; end $$`,
-			'create trigger audit_down before insert on directus_activity for each row execute function audit_down()',
+			`create function audit_down() returns trigger language plpgsql as $$ begin if new.outcome = 'revealed' ${item ? `and new.item = '${item}'` : ''} then raise exception 'audit down'; end if; return new; end $$`,
+			'create trigger audit_down before insert on credentials_audit for each row execute function audit_down()',
 		],
 		mysql: (item: string | null) => [
-			`create trigger audit_down before insert on directus_activity for each row begin if new.action = 'reveal' ${item ? `and new.item = '${item}'` : ''} then signal sqlstate '45000' set message_text = 'audit down'; end if; end`,
+			`create trigger audit_down before insert on credentials_audit for each row begin if new.outcome = 'revealed' ${item ? `and new.item = '${item}'` : ''} then signal sqlstate '45000' set message_text = 'audit down'; end if; end`,
 		],
 	};
 	const auditDown = async (item: string | null = null) => {
 		for (const sql of AUDIT_DOWN[directus.db.kind](item)) await directus.db.execute(sql);
 	};
 	const auditUp = async () => {
-		await directus.db.execute('drop trigger audit_down' + (directus.db.kind === 'postgres' ? ' on directus_activity' : ''));
+		await directus.db.execute('drop trigger audit_down' + (directus.db.kind === 'postgres' ? ' on credentials_audit' : ''));
 		if (directus.db.kind === 'postgres') await directus.db.execute('drop function audit_down');
 	};
 	const revealAnswers = { status: 503, body: { success: false, error: 'The reveal could not be written to the audit log, so nothing was revealed' } };
@@ -475,7 +461,7 @@ describe('no audit, no reveal (group commit)', () => {
 			() => asServer('decrypt', { encrypted }),
 			() => asServer('decrypt', { collection: 'platform_connections', id: conn, field: 'encrypted_credentials' }),
 		];
-		const before = (await directus.db.query<{ n: number }>(`select count(*) as n from directus_activity where action = 'reveal'`))[0]!.n;
+		const before = (await directus.db.query<{ n: number }>(`select count(*) as n from credentials_audit where outcome = 'revealed'`))[0]!.n;
 		await auditDown();
 		try {
 			// One at a time and all at once (one shared INSERT): none answers with the value.
@@ -491,7 +477,7 @@ describe('no audit, no reveal (group commit)', () => {
 		} finally {
 			await auditUp();
 		}
-		expect((await directus.db.query<{ n: number }>(`select count(*) as n from directus_activity where action = 'reveal'`))[0]!.n).toBe(before);
+		expect((await directus.db.query<{ n: number }>(`select count(*) as n from credentials_audit where outcome = 'revealed'`))[0]!.n).toBe(before);
 		// The operator hears of it, without the statement or the value.
 		expect(directus.log()).toContain('The reveal could not be written to the audit log');
 		expect(directus.log()).toContain('audit down');
@@ -553,7 +539,10 @@ describe('every route, whatever the body', () => {
 		expect(res.body.openapi).toBe('3.1.0');
 		for (const route of routes) expect(Object.keys(res.body.paths)).toContain(`/credentials/${route}`);
 		const store = res.body.paths['/credentials/store'].post;
-		expect(store.security).toEqual([{ serverSecret: [] }]);
+		expect(store.security).toEqual([{ machineIdentity: ['store'] }, { serverSecret: [] }]);
+		expect(Object.keys(res.body.components.securitySchemes).sort()).toEqual(['directusToken', 'machineIdentity', 'serverSecret']);
+		expect(res.body.paths['/credentials/identities'].post.security).toEqual([{ directusToken: [] }]);
+		expect(res.body.paths['/credentials/identities'].post.responses['201'].content['application/json'].schema.required).toContain('token');
 		expect(store.requestBody.content['application/json'].schema.required).toEqual(['creatorProfileId', 'credentials']);
 		expect(res.body.paths['/credentials/create-profile'].post.security).toEqual([{ directusToken: [] }]);
 	});

@@ -126,8 +126,8 @@ describe('POST /credentials/reveal-key', () => {
 		expect(res.body).toEqual({ success: true, id: entry.body.id, service: 'openai', name: 'reveal', key: 'sk-reveal-me' });
 		const meta = await api('GET', `/credentials/${entry.body.id}`, { token: userA.token });
 		expect(meta.body.last_used_at).toBeGreaterThanOrEqual(meta.body.created_at);
-		const audit = await directus.db.query(`select action, collection, origin from directus_activity where item = ? and action = 'reveal'`, entry.body.id);
-		expect(audit).toEqual([{ action: 'reveal', collection: 'api_credentials', origin: 'credentials/reveal-key by server secret' }]);
+		const audit = await directus.db.query(`select route, caller, collection, outcome from credentials_audit where item = ?`, entry.body.id);
+		expect(audit).toEqual([{ route: 'reveal-key', caller: 'shared-secret', collection: 'api_credentials', outcome: 'revealed' }]);
 		expect(await revealKey('not-a-uuid')).toMatchObject({ status: 400 });
 	});
 });

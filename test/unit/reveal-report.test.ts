@@ -6,12 +6,15 @@ import type { ServiceDeps } from '../../src/services/deps.js';
 import { reporting } from '../../src/services/reveal.js';
 
 /** How a reveal ended, as `credentials.reveal` tells it: after the answer (or the failure), never the value. */
-const server: Caller = { kind: 'server', user: null, ip: '127.0.0.1', userAgent: 'test' };
+const server: Caller = { kind: 'server', user: null, identity: null, ip: '127.0.0.1', userAgent: 'test' };
 const event = { route: 'reveal', collection: 'platform_connections', item: 'asked-for' };
+
+/** Until setup has made credentials_audit, reveals go to directus_activity: a knex-shaped sink for that insert. */
+const auditDatabase = () => Object.assign(() => ({ insert: async () => undefined }), {});
 
 function withReports() {
 	const reports: RevealReport[] = [];
-	const deps = { reportReveal: (report: RevealReport) => reports.push(report) } as unknown as ServiceDeps;
+	const deps = { reportReveal: (report: RevealReport) => reports.push(report), schema: { collections: {} }, database: auditDatabase() } as unknown as ServiceDeps;
 	return { deps, reports };
 }
 
@@ -23,7 +26,7 @@ describe('reporting', () => {
 			return { key: 'Stored-Key', value: 'the secret' };
 		});
 		expect(answer.value).toBe('the secret');
-		expect(reports).toEqual([{ route: 'reveal', collection: 'platform_connections', item: 'Stored-Key', caller: 'server', user: null, outcome: 'revealed' }]);
+		expect(reports).toEqual([{ route: 'reveal', collection: 'platform_connections', item: 'Stored-Key', caller: 'server', identity: null, user: null, outcome: 'revealed' }]);
 		expect(JSON.stringify(reports)).not.toContain('the secret');
 	});
 
@@ -38,12 +41,12 @@ describe('reporting', () => {
 		for (const [error, outcome] of cases) {
 			const { deps, reports } = withReports();
 			await expect(reporting(deps, server, event, () => Promise.reject(error))).rejects.toBe(error);
-			expect(reports).toEqual([{ ...event, caller: 'server', user: null, outcome }]);
+			expect(reports).toEqual([{ ...event, caller: 'server', identity: null, user: null, outcome }]);
 		}
 	});
 
 	it('reports nothing anywhere when nobody listens', async () => {
-		const deps = {} as ServiceDeps;
+		const deps = { schema: { collections: {} }, database: auditDatabase() } as unknown as ServiceDeps;
 		expect(await reporting(deps, server, event, async () => ({ key: 'k' }))).toEqual({ key: 'k' });
 	});
 });

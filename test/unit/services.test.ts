@@ -68,21 +68,47 @@ describe('connections', () => {
 		expect(await updateProfileCredentials(deps, A, { creator_profile_id: CONNECTION, credentials: { p: 1 } })).toEqual({ id: CONNECTION });
 	});
 
-	it('reveal audits before it opens; an empty value is 404 with no audit; an undecryptable one is audited, then refused', async () => {
+	it('reveal writes its audit entry before it answers; an empty value and an undecryptable one are written as what they were', async () => {
 		const directus = new StandIn();
 		const deps = directus.deps(ring);
 		const rows = directus.table('platform_connections');
-		rows.push({ id: CONNECTION, owner: 'user-a', encrypted_credentials: sealedFor('platform_connections', 'encrypted_credentials', CONNECTION, { p: 'secret' }) });
-		expect(await revealConnection(deps, serverCaller, { creatorProfileId: CONNECTION })).toEqual({ creatorProfileId: CONNECTION, credentials: { p: 'secret' } });
-		expect(directus.table('directus_activity')).toMatchObject([{ action: 'reveal', user: null, item: CONNECTION, ip: '10.0.0.1', user_agent: 'worker', origin: 'credentials/reveal by server secret' }]);
+		const audit = directus.table('credentials_audit');
+		rows.push({ id: CONNECTION, owner: 'user-a', encrypted_credentials: sealedFor('platform_connections', 'encrypted_credentials', CONNECTION, { p: 'AUDIT-CANARY' }) });
+		expect(await revealConnection(deps, serverCaller, { creatorProfileId: CONNECTION })).toEqual({ creatorProfileId: CONNECTION, credentials: { p: 'AUDIT-CANARY' } });
+		expect(audit).toMatchObject([
+			{ route: 'reveal', caller: 'shared-secret', identity: null, user: null, collection: 'platform_connections', item: CONNECTION, outcome: 'revealed', ip: '10.0.0.1', user_agent: 'worker' },
+		]);
 
 		rows[0]!['encrypted_credentials'] = null;
 		expect(await errorOf(revealConnection(deps, serverCaller, { creatorProfileId: CONNECTION }))).toMatchObject({ status: 404, message: 'No encrypted_credentials found' });
-		expect(directus.table('directus_activity')).toHaveLength(1);
+		expect(audit.at(-1)).toMatchObject({ item: CONNECTION, outcome: 'not-found' });
 
 		rows[0]!['encrypted_credentials'] = sealedFor('platform_connections', 'encrypted_credentials', 'another-row', { p: 'x' });
 		expect(await errorOf(revealConnection(deps, serverCaller, { creatorProfileId: CONNECTION }))).toMatchObject({ status: 500, code: 'CREDENTIALS_UNDECRYPTABLE' });
-		expect(directus.table('directus_activity')).toHaveLength(2);
+		expect(audit.at(-1)).toMatchObject({ item: CONNECTION, outcome: 'undecryptable' });
+		expect(audit).toHaveLength(3);
+		expect(JSON.stringify(audit)).not.toContain('AUDIT-CANARY');
+		expect(directus.table('directus_activity')).toHaveLength(0);
+	});
+
+	it('a machine identity reaches only the platforms and collections of its scope: others are missing (404), and written as such', async () => {
+		const directus = new StandIn();
+		const deps = directus.deps(ring);
+		const rows = directus.table('platform_connections');
+		const other = '22222222-2222-4222-8222-222222222222';
+		rows.push({ id: CONNECTION, owner: 'user-a', platform: 'instagram', encrypted_credentials: sealedFor('platform_connections', 'encrypted_credentials', CONNECTION, { p: 'ig' }) });
+		rows.push({ id: other, owner: 'user-a', platform: 'tiktok', encrypted_credentials: sealedFor('platform_connections', 'encrypted_credentials', other, { p: 'tt' }) });
+		const identity = { id: 'identity-1', name: 'scraper', routes: ['reveal' as const], collections: null, platforms: ['instagram'], services: null, rateLimit: null };
+		const scraper = { ...serverCaller, identity };
+		expect((await revealConnection(deps, scraper, { creatorProfileId: CONNECTION })).credentials).toEqual({ p: 'ig' });
+		expect(await errorOf(revealConnection(deps, scraper, { creatorProfileId: other }))).toMatchObject({ status: 404 });
+		const elsewhere = { ...serverCaller, identity: { ...identity, platforms: null, collections: ['api_credentials'] } };
+		expect(await errorOf(revealConnection(deps, elsewhere, { creatorProfileId: CONNECTION }))).toMatchObject({ status: 404 });
+		expect(directus.table('credentials_audit')).toMatchObject([
+			{ caller: 'identity', identity: 'identity-1', identity_name: 'scraper', item: CONNECTION, outcome: 'revealed' },
+			{ caller: 'identity', identity_name: 'scraper', item: other, outcome: 'not-found' },
+			{ caller: 'identity', item: CONNECTION, outcome: 'not-found' },
+		]);
 	});
 });
 

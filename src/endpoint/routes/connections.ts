@@ -29,7 +29,7 @@ export const connectionRoutes = [
 		summary: 'Encrypt and store credentials on a platform connection (server to server)',
 		input: { from: 'body', schema: StoreBody },
 		response: StoreAnswer,
-		handler: async (input, { deps }) => ({ success: true, ...(await storeConnection(deps, input)) }),
+		handler: async (input, { deps, caller }) => ({ success: true, ...(await storeConnection(deps, caller, input)) }),
 	}),
 	defineRoute({
 		method: 'post',

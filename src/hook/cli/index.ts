@@ -1,4 +1,3 @@
-import { writeSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { Keyring } from '../../crypto/index.js';
 import { failureLog, MAX_LISTED } from '../../lifecycle/failures.js';
@@ -13,47 +12,18 @@ import { installSchema } from '../../schema/install.js';
 import { handOverEncryptSpecial } from './adopt-encrypt-special.js';
 import { releaseForDecrypt } from './decrypt-field.js';
 import { progressBar } from './progress.js';
+import { registerIdentityCommands } from './identities.js';
+import { run } from './run.js';
+import { activeIdentityCount } from '../../services/identities.js';
 import type { CliDeps, Prelude, RewriteOptions } from './types.js';
 
 export type { CliDeps } from './types.js';
 
-interface Output {
-	exitCode: number;
-	/** The one JSON line printed with --json. */
-	summary: Record<string, unknown>;
-	/** What a person reads without --json. */
-	lines: string[];
-}
-
-/** Resolves once the text is handed to the OS: process.exit() would cut a piped stdout short. */
-const print = (stream: NodeJS.WriteStream, text: string) => new Promise<void>((resolve) => (text ? stream.write(text, () => resolve()) : resolve()));
-
-/**
- * Where the --json line goes. Directus logs to stdout ("Extensions loaded", MySQL's collation
- * warning…), some of it before this code runs; `npm run cli` sends Directus's stdout to stderr and
- * hands this line a descriptor of its own (CREDENTIALS_CLI_OUTPUT_FD), so stdout holds the line alone.
- */
-async function printSummary(line: string) {
-	const fd = Number(process.env['CREDENTIALS_CLI_OUTPUT_FD']);
-	if (Number.isInteger(fd) && fd > 2) writeSync(fd, line);
-	else await print(process.stdout, line);
-}
-
-/** Runs a command body, prints its result, and ends the process (the CLI's DB pool would keep it alive). */
-async function run(deps: CliDeps, json: boolean | undefined, body: () => Promise<Output>) {
-	let exitCode = 1;
-	try {
-		const output = await body();
-		exitCode = output.exitCode;
-		if (json) await printSummary(JSON.stringify(output.summary) + '\n');
-		else await print(process.stdout, output.lines.join('\n') + '\n');
-	} catch (error) {
-		const message = safeMessage(error);
-		if (json) await printSummary(JSON.stringify({ ok: false, error: message }) + '\n');
-		await print(process.stderr, `credentials: ${message}\n`);
-	}
-	await deps.database.destroy().catch(() => undefined);
-	process.exit(exitCode);
+const SHARED_SECRET_ONLY =
+	'RBAC_SYNC_WEBHOOK_SECRET is the only way into the server routes: whoever holds it reveals every secret, and the audit names no caller. Give each service its own identity (`credentials identities create`), then unset it';
+/** The legacy secret is set and no machine identity is active. */
+async function sharedSecretOnly(deps: CliDeps) {
+	return Boolean(deps.runtime.config.serverSecret) && (await activeIdentityCount(deps.database)) === 0;
 }
 
 async function ringOf(deps: CliDeps): Promise<Keyring> {
@@ -86,6 +56,7 @@ const wholeNumber = (option: string, value: string | undefined, fallback: number
 
 export function registerCli(program: Command, deps: CliDeps) {
 	const credentials = program.command('credentials').description('Encrypted credentials: schema, keys and migrations');
+	registerIdentityCommands(credentials, deps);
 
 	credentials
 		.command('setup')
@@ -128,7 +99,9 @@ export function registerCli(program: Command, deps: CliDeps) {
 					lines.push(`${f.field}: ${f.rows} rows, ${f.empty} empty; ${perKey.join(', ') || 'no cred:v2 values'}; legacy ${f.legacy}${directus}; plaintext ${f.plaintext}; ${verified}`);
 				}
 				if (missingKeyIds.length) lines.push(`! rows under key ids no configured key has: ${missingKeyIds.join(', ')} (they fail closed)`);
-				return { exitCode: 0, summary: { ok: true, keys, fields, missingKeyIds }, lines };
+				const warnings = (await sharedSecretOnly(deps)) ? [SHARED_SECRET_ONLY] : [];
+				lines.push(...warnings.map((w) => `! ${w}`));
+				return { exitCode: 0, summary: { ok: true, keys, fields, missingKeyIds, warnings }, lines };
 			}),
 		);
 

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Accountability, SchemaOverview } from '@directus/types';
 import { makeKeyring, type Keyring } from '../../../src/crypto/index.js';
 import { BUILT_IN_PROTECTED_FIELDS, ProtectedFields } from '../../../src/schema/protected-fields.js';
-import { COLLECTIONS } from '../../../src/schema/collections.js';
+import { COLLECTIONS, INTERNAL_COLLECTIONS } from '../../../src/schema/collections.js';
 import type { ServiceDeps } from '../../../src/services/deps.js';
 import type { ServerCaller, UserCaller } from '../../../src/services/caller.js';
 
@@ -118,9 +118,9 @@ function matches(row: Row, filter: Filter | undefined): boolean {
 /** The extension's collections as Directus's schema overview names them: primary keys and field types. */
 function schemaOf(): SchemaOverview {
 	const collections = Object.fromEntries(
-		COLLECTIONS.map(({ collection, fields }) => [
+		[...COLLECTIONS, ...INTERNAL_COLLECTIONS].map(({ collection, fields }) => [
 			collection,
-			{ collection, primary: 'id', fields: Object.fromEntries(fields.map((f) => [f.field, { field: f.field, type: f.type, special: [] }])) },
+			{ collection, primary: fields[0]!.field, fields: Object.fromEntries(fields.map((f) => [f.field, { field: f.field, type: f.type, special: [] }])) },
 		]),
 	);
 	return { collections, relations: [] } as unknown as SchemaOverview;
@@ -133,4 +133,4 @@ export const userCaller = (user: string, admin = false): UserCaller => ({
 	ip: '127.0.0.1',
 	userAgent: 'unit',
 });
-export const serverCaller: ServerCaller = { kind: 'server', user: null, ip: '10.0.0.1', userAgent: 'worker' };
+export const serverCaller: ServerCaller = { kind: 'server', user: null, identity: null, ip: '10.0.0.1', userAgent: 'worker' };

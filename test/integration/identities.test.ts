@@ -1,0 +1,213 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Instance } from '../../tools/harness/directus.js';
+import { webhookReceiver } from '../../tools/harness/webhook.js';
+import { useDirectus, type Api, type TestUser } from './fixture.js';
+
+/**
+ * Machine identities (issue 22): named, scoped, revocable tokens for the server routes; the audit of
+ * record they are named in; the shared secret still working as the seed documents it.
+ */
+// The flow's request operation posts to a webhook on this machine, which Directus's default deny list refuses.
+const suite = useDirectus({ users: ['owner', 'other'], env: { CREDENTIALS_FAILED_ATTEMPTS_PER_MINUTE: '5', IMPORT_IP_DENY_LIST: '169.254.169.254' } });
+let directus: Instance;
+let api: Api;
+let owner: TestUser;
+let other: TestUser;
+
+beforeAll(() => void ({ directus, api, users: [owner, other] } = suite));
+
+const as = (token: string, route: string, body: unknown) => api('POST', `/credentials/${route}`, { body, headers: { 'X-RBAC-SYNC-SECRET': token } });
+const sharedSecret = () => directus.env.RBAC_SYNC_WEBHOOK_SECRET!;
+const auditOf = (identity: string) =>
+	directus.db.query<{ route: string; caller: string; identity_name: string; collection: string | null; item: string | null; outcome: string }>(
+		`select route, caller, identity_name, collection, item, outcome from credentials_audit where identity = ? order by id`,
+		identity,
+	);
+
+async function connection(platform: string, credentials: Record<string, unknown>) {
+	const res = await api('POST', '/credentials/create-profile', { token: owner.token, body: { platform, platform_username: randomBytes(3).toString('hex'), credentials } });
+	expect(res.status, res.text).toBe(200);
+	return res.body.id as string;
+}
+
+async function createByCli(args: string[]) {
+	const out = await directus.cli(['credentials', 'identities', 'create', ...args, '--json']);
+	expect(out.code, out.stderr).toBe(0);
+	return JSON.parse(out.stdout.trim().split('\n').at(-1)!).identity as { id: string; name: string; token: string };
+}
+
+describe('machine identities', () => {
+	let scraper: { id: string; token: string };
+	let instagram: string;
+	let tiktok: string;
+
+	it('status warns while the shared secret is the only way in', async () => {
+		const out = await directus.cli(['credentials', 'status', '--json']);
+		expect(JSON.parse(out.stdout.trim().split('\n').at(-1)!).warnings.join(' ')).toMatch(/RBAC_SYNC_WEBHOOK_SECRET is the only way into the server routes/);
+	});
+
+	it('an identity created by the CLI gets a token shown once and stored only as its digest', async () => {
+		scraper = await createByCli(['--name', 'instagram-scraper', '--routes', 'reveal', '--platforms', 'instagram']);
+		expect(scraper.token).toMatch(/^cid_[A-Za-z0-9_-]{43}$/);
+		const everything = await directus.db.everything();
+		expect(everything).not.toContain(scraper.token);
+		expect(everything).not.toContain(scraper.token.slice(4));
+		const listed = await directus.cli(['credentials', 'identities', 'list', '--json']);
+		expect(listed.stdout).not.toContain(scraper.token);
+		expect(JSON.parse(listed.stdout.trim().split('\n').at(-1)!).identities).toEqual([
+			expect.objectContaining({ name: 'instagram-scraper', routes: ['reveal'], platforms: ['instagram'], collections: null, active: true }),
+		]);
+		const status = await directus.cli(['credentials', 'status', '--json']);
+		expect(JSON.parse(status.stdout.trim().split('\n').at(-1)!).warnings).toEqual([]);
+	});
+
+	it('scoped to reveal on instagram connections: reveals those, 404 on other platforms, 403 on every other route; all of it audited by name', async () => {
+		instagram = await connection('instagram', { password: 'IG-SECRET' });
+		tiktok = await connection('tiktok', { password: 'TT-SECRET' });
+		expect(await as(scraper.token, 'reveal', { creatorProfileId: instagram })).toMatchObject({ status: 200, body: { credentials: { password: 'IG-SECRET' } } });
+		const outside = await as(scraper.token, 'reveal', { creatorProfileId: tiktok });
+		expect(outside).toMatchObject({ status: 404, body: { success: false } });
+		expect(outside.text).not.toContain('TT-SECRET');
+		const vault = await api('POST', '/credentials', { token: owner.token, body: { service: 'openai', name: 'scoped', key: 'sk-SCOPED' } });
+		for (const [route, body] of [
+			['store', { creatorProfileId: instagram, credentials: { password: 'overwritten' } }],
+			['reveal-key', { id: vault.body.id }],
+			['encrypt', { data: 'x' }],
+			['decrypt', { collection: 'platform_connections', id: instagram, field: 'encrypted_credentials' }],
+			['reveal-download-cred', { id: randomUUID() }],
+			['get-platform-session', { creator_profile_id: instagram, platform: 'instagram' }],
+		] as const) {
+			const res = await as(scraper.token, route, body);
+			expect(res, route).toMatchObject({ status: 403, body: { success: false, error: `This identity may not call /credentials/${route}` } });
+			expect(res.text).not.toContain('SECRET');
+		}
+		// Nothing was stored by the refused store.
+		expect((await as(sharedSecret(), 'reveal', { creatorProfileId: instagram })).body.credentials).toEqual({ password: 'IG-SECRET' });
+		const audit = await auditOf(scraper.id);
+		expect(audit.slice(0, 3)).toEqual([
+			{ route: 'reveal', caller: 'identity', identity_name: 'instagram-scraper', collection: 'platform_connections', item: instagram, outcome: 'revealed' },
+			{ route: 'reveal', caller: 'identity', identity_name: 'instagram-scraper', collection: 'platform_connections', item: tiktok, outcome: 'not-found' },
+			{ route: 'store', caller: 'identity', identity_name: 'instagram-scraper', collection: null, item: null, outcome: 'refused' },
+		]);
+		expect(audit.filter((e) => e.outcome === 'refused')).toHaveLength(6);
+		expect(JSON.stringify(await directus.db.query('select * from credentials_audit'))).not.toMatch(/IG-SECRET|TT-SECRET|sk-SCOPED/);
+	});
+
+	it('the shared secret still reaches every route and row, and is audited as such', async () => {
+		expect((await as(sharedSecret(), 'reveal', { creatorProfileId: tiktok })).body.credentials).toEqual({ password: 'TT-SECRET' });
+		expect((await as(sharedSecret(), 'store', { creatorProfileId: tiktok, credentials: { password: 'TT-2' } })).status).toBe(200);
+		const entries = await directus.db.query(`select caller, identity, outcome from credentials_audit where item = ? and caller = 'shared-secret'`, tiktok);
+		expect(entries).toContainEqual({ caller: 'shared-secret', identity: null, outcome: 'revealed' });
+	});
+
+	it('admins create, list and revoke identities over the API; a revoked token answers 401 at once', async () => {
+		const body = { name: 'vault-reader', routes: ['reveal-key'], services: ['openai'] };
+		expect((await api('POST', '/credentials/identities', { token: owner.token, body })).status).toBe(403);
+		expect((await api('POST', '/credentials/identities', { body })).status).toBe(401);
+		expect((await api('POST', '/credentials/identities', { token: directus.adminToken, body: { name: 'x', routes: ['everything'] } })).status).toBe(400);
+		const created = await api('POST', '/credentials/identities', { token: directus.adminToken, body });
+		expect(created.status, created.text).toBe(201);
+		expect(created.body).toMatchObject({ name: 'vault-reader', routes: ['reveal-key'], services: ['openai'], active: true, token: expect.stringMatching(/^cid_/) });
+		expect((await api('POST', '/credentials/identities', { token: directus.adminToken, body })).status).toBe(409);
+		const listed = await api('GET', '/credentials/identities', { token: directus.adminToken });
+		expect(listed.text).not.toContain(created.body.token);
+		expect(listed.text).not.toContain('token_hash');
+		const openai = await api('POST', '/credentials', { token: owner.token, body: { service: 'openai', name: 'api-id', key: 'sk-OPENAI' } });
+		const binance = await api('POST', '/credentials', { token: other.token, body: { service: 'binance', name: 'api-id', key: 'bn-KEY' } });
+		expect((await as(created.body.token, 'reveal-key', { id: openai.body.id })).body.key).toBe('sk-OPENAI');
+		expect((await as(created.body.token, 'reveal-key', { id: binance.body.id })).status).toBe(404);
+		const revoked = await api('POST', `/credentials/identities/${created.body.id}/revoke`, { token: directus.adminToken });
+		expect(revoked).toMatchObject({ status: 200, body: { active: false, revoked_at: expect.any(String) } });
+		expect(await as(created.body.token, 'reveal-key', { id: openai.body.id })).toMatchObject({ status: 401, body: { success: false, error: 'Unauthorized' } });
+	});
+
+	it('revoked by the CLI, or expired by an admin editing it in the Studio: 401', async () => {
+		const cli = await createByCli(['--name', 'short-lived', '--routes', 'reveal']);
+		expect((await as(cli.token, 'reveal', { creatorProfileId: instagram })).status).toBe(200);
+		const out = await directus.cli(['credentials', 'identities', 'revoke', 'short-lived', '--json']);
+		expect(out.code, out.stderr).toBe(0);
+		expect((await as(cli.token, 'reveal', { creatorProfileId: instagram })).status).toBe(401);
+
+		const expiring = await createByCli(['--name', 'expiring', '--routes', 'reveal', '--expires', new Date(Date.now() + 3_600_000).toISOString()]);
+		expect((await as(expiring.token, 'reveal', { creatorProfileId: instagram })).status).toBe(200);
+		const past = new Date(Date.now() - 1000).toISOString();
+		const edit = await api('PATCH', `/items/credentials_identities/${expiring.id}`, { token: directus.adminToken, body: { expires_at: past } });
+		expect(edit.status, edit.text).toBe(200);
+		expect((await as(expiring.token, 'reveal', { creatorProfileId: instagram })).status).toBe(401);
+		// The Studio edits scope and dates, never the token, and creates none (the token would have nowhere to be shown).
+		expect((await api('PATCH', `/items/credentials_identities/${expiring.id}`, { token: directus.adminToken, body: { token_hash: 'f'.repeat(64) } })).status).toBe(400);
+		expect((await api('PATCH', `/items/credentials_identities/${expiring.id}`, { token: directus.adminToken, body: { routes: ['create-profile'] } })).status).toBe(400);
+		expect((await api('POST', '/items/credentials_identities', { token: directus.adminToken, body: { name: 'studio', routes: ['reveal'], token_hash: 'f'.repeat(64) } })).status).toBe(400);
+		expect((await api('GET', '/items/credentials_identities', { token: owner.token })).status).toBe(403);
+	});
+
+	it('a rate-limited identity answers 429 past its reveals per minute; the first refusal is audited, the rest are not', async () => {
+		const limited = await createByCli(['--name', 'limited', '--routes', 'reveal,encrypt', '--rate-limit', '3']);
+		const answers = [];
+		for (let i = 0; i < 6; i++) answers.push((await as(limited.token, 'reveal', { creatorProfileId: instagram })).status);
+		// A minute boundary may fall inside the loop: then the count starts again, never more than 3 in one minute.
+		expect(answers.filter((s) => s === 200).length).toBeGreaterThanOrEqual(3);
+		expect(answers.slice(0, 3)).toEqual([200, 200, 200]);
+		expect(answers).toContain(429);
+		const refused = await as(limited.token, 'reveal', { creatorProfileId: instagram });
+		if (refused.status === 429) expect(refused.body).toEqual({ success: false, error: 'This identity may reveal 3 values per minute: try again in a minute' });
+		// Only reveals count: encrypt is not limited.
+		expect((await as(limited.token, 'encrypt', { data: 'x' })).status).toBe(200);
+		const outcomes = (await auditOf(limited.id)).map((e) => e.outcome);
+		expect(outcomes.filter((o) => o === 'rate-limited')).toHaveLength(1);
+	});
+
+	it('wrong tokens are answered 401, then 429 past the limit per address, and never written; a valid token still passes', async () => {
+		const before = (await directus.db.query<{ n: number }>('select count(*) as n from credentials_audit'))[0]!.n;
+		const statuses = [];
+		for (let i = 0; i < 8; i++) statuses.push((await as(`cid_${randomBytes(32).toString('base64url')}`, 'reveal', { creatorProfileId: instagram })).status);
+		// Earlier tests' revoked and expired tokens count in the same minute: 401s, then only 429s.
+		const firstLimited = statuses.indexOf(429);
+		expect(firstLimited).toBeGreaterThanOrEqual(0);
+		expect(firstLimited).toBeLessThanOrEqual(5);
+		expect(statuses.slice(0, firstLimited).every((s) => s === 401)).toBe(true);
+		expect(statuses.slice(firstLimited).every((s) => s === 429)).toBe(true);
+		expect((await as(scraper.token, 'reveal', { creatorProfileId: instagram })).status).toBe(200);
+		expect(Number((await directus.db.query<{ n: number }>('select count(*) as n from credentials_audit'))[0]!.n)).toBe(Number(before) + 1);
+	});
+
+	it('the audit is append-only through Directus and admins alone read it', async () => {
+		const [entry] = await directus.db.query<{ id: number }>('select id from credentials_audit order by id limit 1');
+		const admin = directus.adminToken;
+		expect((await api('GET', '/items/credentials_audit?limit=1', { token: admin })).status).toBe(200);
+		expect((await api('GET', '/items/credentials_audit', { token: owner.token })).status).toBe(403);
+		expect((await api('PATCH', `/items/credentials_audit/${entry!.id}`, { token: admin, body: { outcome: 'revealed' } })).status).toBe(400);
+		expect((await api('DELETE', `/items/credentials_audit/${entry!.id}`, { token: admin })).status).toBe(400);
+		expect((await api('POST', '/items/credentials_audit', { token: admin, body: { route: 'reveal', outcome: 'revealed' } })).status).toBe(400);
+		expect((await api('DELETE', '/collections/credentials_audit', { token: admin })).status).toBe(400);
+		expect((await directus.db.query('select id from credentials_audit where id = ?', entry!.id)).length).toBe(1);
+	});
+
+	it("the README's flow posts every reveal by an unexpected identity to a webhook", async () => {
+		const token = directus.adminToken;
+		const hook = await webhookReceiver();
+		const flow = randomUUID();
+		try {
+			expect((await api('POST', '/flows', { token, body: { id: flow, name: 'Unexpected identity', status: 'active', trigger: 'event', accountability: null, options: { type: 'action', scope: ['credentials.reveal'] } } })).status).toBe(200);
+			const post = await api('POST', '/operations', { token, body: { flow, key: 'post', name: 'post', type: 'request', position_x: 37, position_y: 1, options: { method: 'POST', url: hook.url, body: '{{$trigger}}' } } });
+			const when = await api('POST', '/operations', {
+				token,
+				body: { flow, key: 'when', name: 'when', type: 'condition', position_x: 19, position_y: 1, resolve: post.body.data.id, options: { filter: { $trigger: { identity: { _nin: ['instagram-scraper'] } } } } },
+			});
+			expect(when.status, when.text).toBe(200);
+			expect((await api('PATCH', `/flows/${flow}`, { token, body: { operation: when.body.data.id } })).status).toBe(200);
+			const surprise = await createByCli(['--name', 'surprise', '--routes', 'reveal']);
+			expect((await as(scraper.token, 'reveal', { creatorProfileId: instagram })).status).toBe(200);
+			expect((await as(surprise.token, 'reveal', { creatorProfileId: instagram })).status).toBe(200);
+			await expect.poll(() => hook.received.length, { timeout: 10_000 }).toBe(1);
+			expect(JSON.parse(hook.received[0]!)).toMatchObject({ route: 'reveal', item: instagram, identity: 'surprise', caller: 'server', outcome: 'revealed' });
+			expect(hook.received[0]).not.toContain('IG-SECRET');
+			await new Promise((r) => setTimeout(r, 500));
+			expect(hook.received).toHaveLength(1);
+		} finally {
+			hook.close();
+			await api('DELETE', `/flows/${flow}`, { token });
+		}
+	});
+});
