@@ -24,11 +24,11 @@ const NOT_ON_MYSQL = ['test/integration/**/*.postgres.test.ts', ...SQLITE_ONLY];
 /**
  * The Directus 11 smoke run (`npm run test:directus-11`, with CREDENTIALS_DIRECTUS_HOST naming the folder
  * Directus 11 is installed in): the routes, the hook's write and read paths, isolation on every channel,
- * plaintext at every door, the key lifecycle and the Data Studio, on SQLite. The rest (storage limits per
+ * plaintext at every door, the key lifecycle, machine identities and the audit, and the Data Studio, on SQLite. The rest (storage limits per
  * database, rotation at scale, several instances, the install) depends on the database or the package, not
  * on the major, and runs on 12.
  */
-const DIRECTUS_11_SMOKE = ['api', 'foundation', 'isolation', 'plaintext', 'lifecycle', 'studio'].map((name) => `test/integration/${name}.test.ts`);
+const DIRECTUS_11_SMOKE = ['api', 'foundation', 'isolation', 'plaintext', 'lifecycle', 'identities', 'studio'].map((name) => `test/integration/${name}.test.ts`);
 
 export default defineConfig({
 	test: {

@@ -23,7 +23,7 @@ const names = (what: string) =>
 /** What an identity may do. A restriction left out (null or empty) does not restrict. */
 export const IdentityScope = z.object({
 	routes: z
-		.array(z.enum(SERVER_ROUTES, { error: `routes are ${SERVER_ROUTES.join(', ')}` }))
+		.array(z.enum(SERVER_ROUTES, { error: `routes are ${SERVER_ROUTES.join(', ')}` }), { error: `routes: a list of ${SERVER_ROUTES.join(', ')}` })
 		.min(1, 'routes: give at least one')
 		.transform((list) => [...new Set(list)]),
 	collections: names('collections').describe('only rows of these collections (decrypt, reveal-*); null: any'),
@@ -65,3 +65,52 @@ export const CreateIdentityAnswer = IdentityView.extend({
 });
 
 export const IdentityIdParams = z.object({ id: uuidField('id') });
+
+/** The audit of record, as the Studio's "Credential reveals" panel and GET /credentials/audit read it. */
+const OUTCOMES = ['revealed', 'not-found', 'refused', 'undecryptable', 'rate-limited'] as const;
+const CALLERS = ['identity', 'shared-secret', 'user'] as const;
+const positive = (name: string, max: number, fallback: number) =>
+	z.coerce.number({ error: `${name} must be a whole number` }).int(`${name} must be a whole number`).min(1, `${name} must be at least 1`).max(max, `${name} is at most ${max}`).default(fallback);
+
+export const AuditQuery = z.object({
+	page: positive('page', 1_000_000, 1),
+	limit: positive('limit', 100, 25),
+	days: positive('days', 366, 30).describe('the summary covers this many days up to now (UTC days)'),
+	identity: uuidField('identity').optional(),
+	route: z.enum(SERVER_ROUTES, { error: `route is one of ${SERVER_ROUTES.join(', ')}` }).optional(),
+	outcome: z.enum(OUTCOMES, { error: `outcome is one of ${OUTCOMES.join(', ')}` }).optional(),
+	caller: z.enum(CALLERS, { error: `caller is one of ${CALLERS.join(', ')}` }).optional(),
+	collection: z.string().max(64, 'collection is at most 64 characters').optional(),
+	item: z.string().max(255, 'item is at most 255 characters').optional(),
+});
+export type AuditQueryInput = z.infer<typeof AuditQuery>;
+
+export const AuditEntry = z.object({
+	id: z.number().int(),
+	timestamp: z.string().nullable(),
+	route: z.string(),
+	caller: z.enum(CALLERS),
+	identity: z.string().nullable(),
+	identity_name: z.string().nullable(),
+	user: z.string().nullable(),
+	collection: z.string().nullable(),
+	item: z.string().nullable(),
+	outcome: z.enum(OUTCOMES),
+	ip: z.string().nullable(),
+	user_agent: z.string().nullable(),
+});
+export type AuditEntryAnswer = z.infer<typeof AuditEntry>;
+
+export const AuditAnswer = z.object({
+	entries: z.array(AuditEntry).describe('newest first, this page, with the filters'),
+	total: z.number().int().describe('entries with the filters, all pages'),
+	page: z.number().int(),
+	limit: z.number().int(),
+	summary: z.object({
+		since: z.string().describe('start of the first day summarised (UTC)'),
+		by_day: z.array(z.object({ day: z.string(), revealed: z.number().int(), other: z.number().int() })).describe('every day of the period, oldest first'),
+		by_caller: z.array(z.object({ caller: z.enum(CALLERS), identity: z.string().nullable(), identity_name: z.string().nullable(), count: z.number().int() })),
+		by_route: z.array(z.object({ route: z.string(), count: z.number().int() })),
+	}),
+});
+export type AuditAnswerShape = z.infer<typeof AuditAnswer>;

@@ -3,12 +3,12 @@ import type { SchemaOverview } from '@directus/types';
 import type { Request } from 'express';
 import { runtimeFor } from '../config/index.js';
 import { REVEAL_EVENT, type RevealReport } from '../contracts/reveal-event.js';
-import { directusCoreEmitter, directusRedis } from '../lib/directus-runtime.js';
+import { directusCoreEmitter } from '../lib/directus-runtime.js';
 import { safeMessage } from '../lib/error-message.js';
 import type { ServiceDeps } from '../services/deps.js';
 import type { Caller } from '../services/caller.js';
 import type { ServerRoute } from '../contracts/identities.js';
-import { memoryCounter, redisCounter, type RedisLike } from '../lib/rate-window.js';
+import { directusCounter } from '../lib/rate-window.js';
 import { IDENTITIES_COLLECTION } from '../schema/collections.js';
 import { admitToRoute } from '../services/admission.js';
 import { identityForToken } from '../services/identities.js';
@@ -59,11 +59,8 @@ export default defineEndpoint({
 		router.get('/openapi.json', (_req, res) => res.json(document));
 
 		// Rate windows (identities' reveals, failed attempts per address): in Redis when Directus uses it, so instances share them.
-		const local = memoryCounter();
-		const counter = directusRedis<RedisLike>().then((redis) =>
-			redis
-				? redisCounter(redis, `${env['CACHE_NAMESPACE'] ?? 'directus'}:credentials-rate`, local, (error) => logger.warn(`[credentials] rate window in Redis failed, counting in this process: ${safeMessage(error)}`))
-				: local,
+		const counter = directusCounter(`${env['CACHE_NAMESPACE'] ?? 'directus'}:credentials-rate`, (error) =>
+			logger.warn(`[credentials] rate window in Redis failed, counting in this process: ${safeMessage(error)}`),
 		);
 		const machineAuth = async (): Promise<MachineAuth> => ({
 			secret: config.serverSecret,

@@ -1,3 +1,5 @@
+import { directusRedis } from './directus-runtime.js';
+
 /**
  * Fixed one-minute windows of counts, per key: in this process's memory, or in Redis when Directus
  * uses it, so that several instances share one count. A Redis error falls back to this process's
@@ -79,4 +81,11 @@ export function redisCounter(redis: RedisLike, namespace: string, fallback: Wind
 export async function spend(counter: WindowCounter, key: string, limit: number): Promise<{ allowed: boolean; firstRefusal: boolean }> {
 	const count = await counter.hit(key);
 	return { allowed: count <= limit, firstRefusal: count === limit + 1 };
+}
+
+/** A counter in Directus's Redis when it uses one (instances share it), else in this process. */
+export async function directusCounter(namespace: string, onError: (error: unknown) => void): Promise<WindowCounter> {
+	const local = memoryCounter();
+	const redis = await directusRedis<RedisLike>();
+	return redis ? redisCounter(redis, namespace, local, onError) : local;
 }

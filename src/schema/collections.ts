@@ -246,7 +246,13 @@ export const INTERNAL_COLLECTIONS: CollectionDef[] = [
 			{
 				field: 'token_hash',
 				type: 'string',
-				meta: { interface: 'input', readonly: true, hidden: true, note: 'SHA-256 of the token; the token is shown once, when the identity is created', searchable: false },
+				meta: {
+					interface: 'credentials-identity-token',
+					required: true,
+					note: 'The token is shown once, when it is generated; only its SHA-256 digest is stored',
+					searchable: false,
+					translations: [{ language: 'en-US', translation: 'Token' }],
+				},
 				schema: { is_nullable: false, is_unique: true, length: 64 },
 			},
 			{

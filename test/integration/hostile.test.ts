@@ -97,11 +97,18 @@ describe('fuzzing every route body', () => {
 });
 
 describe('authorisation matrix', () => {
-	type Caller = 'anonymous' | 'userA' | 'userB' | 'admin' | 'wrongSecret' | 'rightSecret';
-	const callers: Caller[] = ['anonymous', 'userA', 'userB', 'admin', 'wrongSecret', 'rightSecret'];
-	/** Expected status per route and caller; every row is a route, every column a kind of caller. */
-	const U = { anonymous: 401, wrongSecret: 401, rightSecret: 401 };
-	const S = { anonymous: 401, userA: 401, userB: 401, admin: 401, wrongSecret: 401, rightSecret: 200 };
+	type Caller = 'anonymous' | 'userA' | 'userB' | 'admin' | 'wrongSecret' | 'rightSecret' | 'identity';
+	const callers: Caller[] = ['anonymous', 'userA', 'userB', 'admin', 'wrongSecret', 'rightSecret', 'identity'];
+	/** Expected status per route and caller; every row is a route, every column a kind of caller (`identity`: a machine identity scoped to reveal). */
+	const U = { anonymous: 401, wrongSecret: 401, rightSecret: 401, identity: 401 };
+	const S = { anonymous: 401, userA: 401, userB: 401, admin: 401, wrongSecret: 401, rightSecret: 200, identity: 403 };
+	const ADMIN = { ...U, userA: 403, userB: 403, admin: 200 };
+	let identityToken: string;
+	beforeAll(async () => {
+		const created = await api('POST', '/credentials/identities', { token: directus.adminToken, body: { name: 'matrix-reveal', routes: ['reveal'] } });
+		expect(created.status, created.text).toBe(201);
+		identityToken = created.body.token;
+	});
 	const MATRIX: Record<string, Record<Caller, number>> = {
 		'POST create-profile': { ...U, userA: 200, userB: 200, admin: 200 },
 		'POST update-profile-creds': { ...U, userA: 200, userB: 403, admin: 200 },
@@ -113,7 +120,7 @@ describe('authorisation matrix', () => {
 		'GET /:id': { ...U, userA: 200, userB: 404, admin: 404 },
 		'DELETE /:id': { ...U, userA: 204, userB: 404, admin: 404 },
 		'POST store': S,
-		'POST reveal': S,
+		'POST reveal': { ...S, identity: 200 },
 		'POST reveal-download-cred': S,
 		'POST get-platform-session': S,
 		'POST encrypt': S,
@@ -122,6 +129,10 @@ describe('authorisation matrix', () => {
 		'GET field-status': { ...U, userA: 200, userB: 404, admin: 200 },
 		'GET status': { ...U, userA: 403, userB: 403, admin: 200 },
 		'POST encrypt-existing': { ...U, userA: 403, userB: 403, admin: 200 },
+		'GET identities': ADMIN,
+		'POST identities': { ...ADMIN, admin: 201 },
+		'POST identities/:id/revoke': ADMIN,
+		'GET audit': ADMIN,
 	};
 
 	it('covers every route', () => {
@@ -162,6 +173,13 @@ describe('authorisation matrix', () => {
 			case 'POST encrypt-existing': return { method: 'POST', path: '/credentials/encrypt-existing', body: { collection: 'platform_connections', field: 'encrypted_credentials' } };
 			case 'POST encrypt': return { method: 'POST', path: '/credentials/encrypt', body: { data: { x: 1 } } };
 			case 'POST decrypt': return { method: 'POST', path: '/credentials/decrypt', body: { collection: 'platform_connections', id: conn, field: 'encrypted_credentials' } };
+			case 'GET identities': return { method: 'GET', path: '/credentials/identities' };
+			case 'POST identities': return { method: 'POST', path: '/credentials/identities', body: { name, routes: ['reveal'] } };
+			case 'POST identities/:id/revoke': {
+				const made = await api('POST', '/credentials/identities', { token: directus.adminToken, body: { name, routes: ['encrypt'] } });
+				return { method: 'POST', path: `/credentials/identities/${made.body.id}/revoke` };
+			}
+			case 'GET audit': return { method: 'GET', path: '/credentials/audit?limit=5' };
 			case 'POST reveal-key': {
 				const e = await api('POST', '/credentials', { token: A.token, body: { service: 'openai', name, key: 'sk-r' } });
 				return { method: 'POST', path: '/credentials/reveal-key', body: { id: e.body.id } };
@@ -175,7 +193,7 @@ describe('authorisation matrix', () => {
 		counts.matrix++;
 		const req = await requestFor(route);
 		const token = { userA: A.token, userB: B.token, admin: directus.adminToken }[caller as string];
-		const headers = caller === 'rightSecret' ? secret() : caller === 'wrongSecret' ? { 'X-RBAC-SYNC-SECRET': 'wrong' } : {};
+		const headers = caller === 'rightSecret' ? secret() : caller === 'wrongSecret' ? { 'X-RBAC-SYNC-SECRET': 'wrong' } : caller === 'identity' ? { 'X-RBAC-SYNC-SECRET': identityToken } : {};
 		const res = await api(req.method, req.path, { token, headers, body: req.body });
 		expect(res.status, res.text).toBe(status);
 		if (status >= 400) expect(res.body).toEqual({ success: false, error: expect.any(String) });

@@ -122,7 +122,7 @@ describe('machine identities', () => {
 		expect(await as(created.body.token, 'reveal-key', { id: openai.body.id })).toMatchObject({ status: 401, body: { success: false, error: 'Unauthorized' } });
 	});
 
-	it('revoked by the CLI, or expired by an admin editing it in the Studio: 401', async () => {
+	it('revoked by the CLI, or expired by an admin editing it in the Studio: 401; the Studio creates one with a browser-made token', async () => {
 		const cli = await createByCli(['--name', 'short-lived', '--routes', 'reveal']);
 		expect((await as(cli.token, 'reveal', { creatorProfileId: instagram })).status).toBe(200);
 		const out = await directus.cli(['credentials', 'identities', 'revoke', 'short-lived', '--json']);
@@ -139,6 +139,16 @@ describe('machine identities', () => {
 		expect((await api('PATCH', `/items/credentials_identities/${expiring.id}`, { token: directus.adminToken, body: { token_hash: 'f'.repeat(64) } })).status).toBe(400);
 		expect((await api('PATCH', `/items/credentials_identities/${expiring.id}`, { token: directus.adminToken, body: { routes: ['create-profile'] } })).status).toBe(400);
 		expect((await api('POST', '/items/credentials_identities', { token: directus.adminToken, body: { name: 'studio', routes: ['reveal'], token_hash: 'f'.repeat(64) } })).status).toBe(400);
+		// As the Studio's form creates one: a token generated in the browser, of which only the digest is kept (row, revision, activity).
+		const browserToken = `cid_${randomBytes(32).toString('base64url')}`;
+		const made = await api('POST', '/items/credentials_identities', { token: directus.adminToken, body: { name: 'made-in-studio', routes: ['reveal'], platforms: [], token_hash: browserToken } });
+		expect(made.status, made.text).toBe(200);
+		expect(made.text).not.toContain(browserToken.slice(4));
+		expect(made.body.data).toMatchObject({ name: 'made-in-studio', routes: ['reveal'], platforms: null });
+		expect((await as(browserToken, 'reveal', { creatorProfileId: instagram })).status).toBe(200);
+		expect((await as(browserToken, 'reveal', { creatorProfileId: tiktok })).status).toBe(200);
+		expect(await directus.db.everything()).not.toContain(browserToken.slice(4));
+		expect(await directus.db.query(`select id from directus_revisions where collection = 'credentials_identities'`)).not.toHaveLength(0);
 		expect((await api('GET', '/items/credentials_identities', { token: owner.token })).status).toBe(403);
 	});
 
@@ -181,7 +191,52 @@ describe('machine identities', () => {
 		expect((await api('DELETE', `/items/credentials_audit/${entry!.id}`, { token: admin })).status).toBe(400);
 		expect((await api('POST', '/items/credentials_audit', { token: admin, body: { route: 'reveal', outcome: 'revealed' } })).status).toBe(400);
 		expect((await api('DELETE', '/collections/credentials_audit', { token: admin })).status).toBe(400);
+		// Nor by a flow whose "Delete Data" has events off (which would skip every filter): its events are forced on.
+		const flow = await api('POST', '/flows', { token: admin, body: { name: 'erase audit', status: 'active', trigger: 'webhook', accountability: null, options: { method: 'POST', async: false } } });
+		const op = await api('POST', '/operations', {
+			token: admin,
+			body: { flow: flow.body.data.id, key: 'erase', name: 'erase', type: 'item-delete', position_x: 19, position_y: 1, options: { collection: 'credentials_audit', permissions: '$full', emitEvents: false, key: [String(entry!.id)] } },
+		});
+		expect(op.body.data.options.emitEvents).toBe(true);
+		expect((await api('PATCH', `/flows/${flow.body.data.id}`, { token: admin, body: { operation: op.body.data.id } })).status).toBe(200);
+		await api('POST', `/flows/trigger/${flow.body.data.id}`, { token: admin, body: {} });
+		await api('DELETE', `/flows/${flow.body.data.id}`, { token: admin });
 		expect((await directus.db.query('select id from credentials_audit where id = ?', entry!.id)).length).toBe(1);
+	});
+
+	it('GET /credentials/audit pages and filters the audit for admins, with a summary per day, caller and route', async () => {
+		const token = directus.adminToken;
+		const read = (query: string) => api('GET', `/credentials/audit${query}`, { token });
+		expect((await api('GET', '/credentials/audit', { token: owner.token })).status).toBe(403);
+		expect((await api('GET', '/credentials/audit')).status).toBe(401);
+		for (const bad of ['?limit=0', '?limit=101', '?route=nope', '?identity=x', '?days=0', '?page=-1']) {
+			expect(await read(bad), bad).toMatchObject({ status: 400, body: { success: false } });
+		}
+		const all = await read('?limit=100');
+		expect(all.status, all.text).toBe(200);
+		const inDb = Number((await directus.db.query<{ n: number }>('select count(*) as n from credentials_audit'))[0]!.n);
+		expect(all.body.total).toBe(inDb);
+		expect(all.body.entries.map((e: { id: number }) => e.id)).toEqual([...all.body.entries.map((e: { id: number }) => e.id)].sort((a, b) => b - a));
+		const { by_day, by_caller, by_route } = all.body.summary;
+		expect(by_day).toHaveLength(30);
+		expect(by_day.at(-1).day).toBe(new Date().toISOString().slice(0, 10));
+		expect(by_day.reduce((n: number, d: { revealed: number; other: number }) => n + d.revealed + d.other, 0)).toBe(inDb);
+		const revealedInDb = Number((await directus.db.query<{ n: number }>(`select count(*) as n from credentials_audit where outcome = 'revealed'`))[0]!.n);
+		expect(by_day.at(-1).revealed).toBe(revealedInDb);
+		const scraperCount = (await auditOf(scraper.id)).length;
+		expect(by_caller).toContainEqual({ caller: 'identity', identity: scraper.id, identity_name: 'instagram-scraper', count: scraperCount });
+		expect(by_route.find((r: { route: string }) => r.route === 'store').count).toBeGreaterThanOrEqual(1);
+
+		const mine = await read(`?identity=${scraper.id}&limit=2`);
+		expect(mine.body.total).toBe(scraperCount);
+		expect(mine.body.entries).toHaveLength(2);
+		expect(mine.body.entries.every((e: { identity_name: string }) => e.identity_name === 'instagram-scraper')).toBe(true);
+		const next = await read(`?identity=${scraper.id}&limit=2&page=2`);
+		expect(next.body.entries[0].id).toBeLessThan(mine.body.entries[1].id);
+		const refused = await read(`?identity=${scraper.id}&outcome=refused`);
+		expect(refused.body.total).toBe(6);
+		expect((await read('?caller=shared-secret&route=reveal')).body.entries.every((e: { caller: string; route: string }) => e.caller === 'shared-secret' && e.route === 'reveal')).toBe(true);
+		expect(all.text).not.toMatch(/IG-SECRET|TT-SECRET|sk-SCOPED|sk-OPENAI/);
 	});
 
 	it("the README's flow posts every reveal by an unexpected identity to a webhook", async () => {

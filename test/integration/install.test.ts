@@ -27,9 +27,19 @@ const run = (command: string, args: string[], options: { cwd: string; env?: Node
  * repository's settings. `withRegistry`: npm reaches the registry for what its cache lacks (a new machine's
  * cache holds only what this repository's own install fetched); otherwise nothing leaves the machine.
  */
+/**
+ * The machine's certificate authorities, for a registry reached through a TLS-inspecting proxy: the system's
+ * npm finds its `cafile` in its own global npmrc, which npm running on Node 22 (another prefix) does not read.
+ */
+const cafile = process.env['npm_config_cafile'] || process.env['NODE_EXTRA_CA_CERTS'];
+const trust = {
+	...Object.fromEntries(['NODE_EXTRA_CA_CERTS', 'SSL_CERT_FILE'].flatMap((name) => (process.env[name] ? [[name, process.env[name]]] : []))),
+	...(cafile ? { npm_config_cafile: cafile } : {}),
+};
 const shell = ({ withRegistry = false } = {}) => ({
 	PATH: `${dirname(process.execPath)}:${process.env.PATH}`,
 	HOME: process.env.HOME ?? tmpdir(),
+	...trust,
 	// Directus's CLI asks the npm registry for a newer version on every run: pointed nowhere, nothing leaves the machine.
 	...(withRegistry ? {} : { HTTPS_PROXY: 'http://127.0.0.1:9', NO_PROXY: '127.0.0.1,localhost' }),
 	npm_config_update_notifier: 'false',

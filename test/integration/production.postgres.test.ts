@@ -150,6 +150,26 @@ describe('two instances on one PostgreSQL database behind Redis', () => {
 	});
 });
 
+describe('machine identities on two instances', () => {
+	it("share one count of an identity's reveals through Redis, and a revocation on A closes B at once", async () => {
+		const created = await apiA('POST', '/credentials/identities', { token: a.adminToken, body: { name: `shared-limit-${randomBytes(3).toString('hex')}`, routes: ['reveal'], rate_limit: 4 } });
+		expect(created.status, created.text).toBe(201);
+		const profile = await apiA('POST', '/credentials/create-profile', { token: user.token, body: { platform: 'limit', credentials: { n: 1 } } });
+		const reveal = (api: typeof apiA) => api('POST', '/credentials/reveal', { body: { creatorProfileId: profile.body.id }, headers: { 'X-RBAC-SYNC-SECRET': created.body.token } });
+		// Two on each instance spend the minute's four; a fifth on either is refused. A minute boundary inside would start the count again: then once more.
+		let statuses: number[] = [];
+		for (let attempt = 0; attempt < 2; attempt++) {
+			statuses = [];
+			for (const api of [apiA, apiB, apiA, apiB, apiA, apiB]) statuses.push((await reveal(api)).status);
+			if (statuses.filter((s) => s === 200).length === 4) break;
+			await new Promise((r) => setTimeout(r, 60_000 - (Date.now() % 60_000) + 100));
+		}
+		expect(statuses).toEqual([200, 200, 200, 200, 429, 429]);
+		expect((await apiB('POST', `/credentials/identities/${created.body.id}/revoke`, { token: a.adminToken })).status).toBe(200);
+		expect((await reveal(apiA)).status).toBe(401);
+	}, 180_000);
+});
+
 describe('npm start pointed at PostgreSQL (DB_CLIENT=pg)', () => {
 	it('asks Directus whether the database holds an installation before it would generate secrets for it', async () => {
 		expect(await databaseExists({ ...a.env, CONFIG_PATH: '/dev/null' })).toBe('yes');

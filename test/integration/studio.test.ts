@@ -333,6 +333,84 @@ describe('the Data Studio, in headless Chromium', () => {
 		await context.close();
 	});
 
+	it('lets an admin create a machine identity in the Studio: its token made in the browser, shown once, stored as its digest', async () => {
+		const { context, page } = await signIn(browser, directus, directus.admin.email, directus.admin.password);
+		const responses = recordResponses(page);
+		await page.goto(`${directus.url}/admin/content/credentials_identities/+`);
+		await page.locator('.field[data-field="name"] input').fill('made-in-the-studio');
+		await page.locator('.field[data-field="routes"]').getByText('reveal', { exact: true }).click();
+		await page.getByTestId('credentials-identity-token-generate').locator('button').click();
+		const token = (await page.getByTestId('credentials-identity-token-value').textContent())!.trim();
+		expect(token).toMatch(/^cid_[A-Za-z0-9_-]{43}$/);
+		await page.locator('.field[data-field="token_hash"]').screenshot({ path: join(ARTIFACTS, 'identity-token.png') });
+		const saved = page.waitForResponse((r) => r.url().includes('/items/credentials_identities') && r.request().method() === 'POST');
+		await page.locator('header button').filter({ hasText: /^Save$/ }).or(page.locator('header button:has(i[data-icon="check"])')).first().click();
+		const answer = await saved;
+		expect(answer.status()).toBe(200);
+		const created = ((await answer.json()) as { data: { id: string; routes: string[] } }).data;
+		expect(created.routes).toEqual(['reveal']);
+		// The token opens reveal, and nothing the server keeps or sends back holds it.
+		const connectionOfA = await api('POST', '/credentials/create-profile', { token: userA.token, body: { platform: 'studio-identity', credentials: { api_key: 'sk-IDENTITY-CANARY' } } });
+		const reveal = await api('POST', '/credentials/reveal', { body: { creatorProfileId: connectionOfA.body.id }, headers: { 'X-RBAC-SYNC-SECRET': token } });
+		expect(reveal.body).toMatchObject({ success: true, credentials: { api_key: 'sk-IDENTITY-CANARY' } });
+		expect(await directus.db.everything()).not.toContain(token.slice(4));
+		expect(responses.filter((r) => r.body.includes(token.slice(4))).map((r) => r.url)).toEqual([]);
+		// Opened again, the form says the token cannot be shown.
+		await page.goto(`${directus.url}/admin/content/credentials_identities/${created.id}`);
+		await expect.poll(async () => (await page.getByTestId('credentials-identity-token').textContent()) ?? '', { timeout: 15_000 }).toContain('cannot be shown again');
+		expect(await page.content()).not.toContain(token.slice(4));
+		await context.close();
+	});
+
+	it('shows an admin the "Credential reveals" panel: over time, by caller and route, the latest entries, with filters', async () => {
+		const token = directus.adminToken;
+		const identity = await api('POST', '/credentials/identities', { token, body: { name: 'studio-reader', routes: ['reveal'] } });
+		expect(identity.status, identity.text).toBe(201);
+		const as = (route: string, body: unknown) => api('POST', `/credentials/${route}`, { body, headers: { 'X-RBAC-SYNC-SECRET': identity.body.token } });
+		const revealed = await api('POST', '/credentials/create-profile', { token: userA.token, body: { platform: 'audit', credentials: { api_key: 'sk-PANEL-CANARY' } } });
+		expect((await as('reveal', { creatorProfileId: revealed.body.id })).status).toBe(200);
+		expect((await as('reveal', { creatorProfileId: revealed.body.id })).status).toBe(200);
+		expect((await as('reveal', { creatorProfileId: randomUUID() })).status).toBe(404);
+		expect((await as('encrypt', { data: 'x' })).status).toBe(403);
+		const audit = (await api('GET', `/credentials/audit?identity=${identity.body.id}`, { token })).body;
+		expect(audit.total).toBe(4);
+
+		const dashboard = (await api('POST', '/dashboards', { token, body: { name: 'Reveals', icon: 'policy' } })).body.data.id;
+		// The size the Studio gives a new panel of this type (src/app/audit-panel/index.ts): 24 × 18.
+		const panel = { dashboard, type: 'credentials-reveals', name: 'Credential reveals', icon: 'policy', show_header: true, position_x: 1, position_y: 1, width: 24, height: 18, options: { days: 30 } };
+		expect((await api('POST', '/panels', { token, body: panel })).status).toBe(200);
+		const { context, page } = await signIn(browser, directus, directus.admin.email, directus.admin.password);
+		await page.goto(`${directus.url}/admin/insights/${dashboard}`);
+		const reveals = page.getByTestId('credentials-reveals');
+		await reveals.getByTestId('credentials-reveals-entry').first().waitFor({ timeout: 30_000 });
+		const all = (await api('GET', '/credentials/audit', { token })).body;
+		expect((await reveals.getByTestId('credentials-reveals-total').textContent())!.trim()).toBe(`${all.total} entries in the last 30 days`);
+		expect(await reveals.getByTestId('credentials-reveals-by-caller').allTextContents()).toContainEqual(expect.stringMatching(/^studio-reader\s*4$/));
+		expect(await reveals.locator('[data-day]').count()).toBe(30);
+		await page.waitForTimeout(300);
+		await page.screenshot({ path: join(ARTIFACTS, 'reveals-panel-default-size.png') });
+
+		// Filtered to the identity and its failures: only its not-found reveal is listed.
+		await reveals.getByTestId('credentials-reveals-caller').selectOption({ label: 'studio-reader' });
+		await expect.poll(async () => (await reveals.getByTestId('credentials-reveals-total').textContent())!.trim()).toBe('4 entries in the last 30 days');
+		await reveals.getByTestId('credentials-reveals-outcome').selectOption('not-found');
+		await expect.poll(async () => (await reveals.getByTestId('credentials-reveals-total').textContent())!.trim()).toBe('1 entry in the last 30 days');
+		const rows = reveals.getByTestId('credentials-reveals-entry');
+		expect(await rows.count()).toBe(1);
+		expect(await rows.first().getAttribute('data-outcome')).toBe('not-found');
+		expect(await rows.first().textContent()).toContain('studio-reader');
+		// Pages of ten, newest first.
+		await reveals.getByTestId('credentials-reveals-caller').selectOption('');
+		await reveals.getByTestId('credentials-reveals-outcome').selectOption('');
+		await expect.poll(async () => (await reveals.getByTestId('credentials-reveals-page').textContent())!.trim()).toBe(`Page 1 of ${Math.ceil(all.total / 10)}`);
+		if (all.total > 10) {
+			await reveals.getByTestId('credentials-reveals-older').click();
+			await expect.poll(async () => (await reveals.getByTestId('credentials-reveals-page').textContent())!.trim()).toBe(`Page 2 of ${Math.ceil(all.total / 10)}`);
+		}
+		expect(await reveals.textContent()).not.toContain('sk-PANEL-CANARY');
+		await context.close();
+	});
+
 	it('says in the data model whether choosing "Encrypted secret" will protect a field, and why not when it will be refused', async () => {
 		const token = directus.adminToken;
 		const { context, page } = await signIn(browser, directus, directus.admin.email, directus.admin.password);

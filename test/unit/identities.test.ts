@@ -48,8 +48,20 @@ describe('writes through Directus', () => {
 		expect(refuseAuditWrite({ a: 1 }, 'platform_connections')).toEqual({ a: 1 });
 	});
 
-	it('edit an identity’s scope and revocation, never its token, and create none', () => {
-		expect(() => guardIdentityWrite({ name: 'x' }, 'credentials_identities', 'create')).toThrow(/identities create/);
+	it('create an identity only with a generated token, stored as its digest; edit its scope and revocation, never its token', () => {
+		expect(() => guardIdentityWrite({ name: 'x', routes: ['reveal'] }, 'credentials_identities', 'create')).toThrow(/identities create/);
+		expect(() => guardIdentityWrite({ name: 'x', routes: ['reveal'], token_hash: 'f'.repeat(64) }, 'credentials_identities', 'create')).toThrow(/Generate the token/);
+		const token = newIdentityToken();
+		expect(() => guardIdentityWrite({ name: 'x', token_hash: token }, 'credentials_identities', 'create')).toThrow(/routes/);
+		expect(guardIdentityWrite({ name: 'x', routes: ['reveal', 'reveal'], platforms: [], token_hash: token }, 'credentials_identities', 'create')).toEqual({
+			name: 'x',
+			routes: ['reveal'],
+			collections: null,
+			platforms: null,
+			services: null,
+			rate_limit: null,
+			token_hash: identityTokenHash(token),
+		});
 		expect(() => guardIdentityWrite({ token_hash: 'a'.repeat(64) }, 'credentials_identities', 'update')).toThrow(/token/);
 		expect(() => guardIdentityWrite({ routes: ['everything'] }, 'credentials_identities', 'update')).toThrow();
 		expect(guardIdentityWrite({ revoked_at: '2030-01-01T00:00:00Z', platforms: [] }, 'credentials_identities', 'update')).toEqual({ revoked_at: '2030-01-01T00:00:00Z', platforms: null });

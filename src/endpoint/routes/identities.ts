@@ -1,16 +1,19 @@
 import { z } from 'zod';
-import { CreateIdentityAnswer, CreateIdentityBody, IdentityIdParams, IdentityView } from '../../contracts/identities.js';
+import { AuditAnswer, AuditQuery, CreateIdentityAnswer, CreateIdentityBody, IdentityIdParams, IdentityView } from '../../contracts/identities.js';
 import { NotConfiguredError } from '../../errors.js';
-import { IDENTITIES_COLLECTION } from '../../schema/collections.js';
+import { AUDIT_COLLECTION, IDENTITIES_COLLECTION } from '../../schema/collections.js';
+import { readAudit } from '../../services/audit-log.js';
 import type { ServiceDeps } from '../../services/deps.js';
 import { createIdentity, listIdentities, revokeIdentity } from '../../services/identities.js';
 import { defineRoute } from '../route.js';
 
-/** The collection comes with `credentials setup`: until it has run there is nothing to list or create. */
-const identities = (deps: ServiceDeps) => {
-	if (!deps.schema.collections[IDENTITIES_COLLECTION]) throw new NotConfiguredError({ reason: 'Machine identities need `credentials setup` to have run once' });
+/** Both collections come with `credentials setup`: until it has run there is nothing to list, create or read. */
+const tableOf = (collection: string, reason: string) => (deps: ServiceDeps) => {
+	if (!deps.schema.collections[collection]) throw new NotConfiguredError({ reason });
 	return deps.database;
 };
+const identities = tableOf(IDENTITIES_COLLECTION, 'Machine identities need `credentials setup` to have run once');
+const audit = tableOf(AUDIT_COLLECTION, 'The audit needs `credentials setup` to have run once');
 
 export const identityRoutes = [
 	defineRoute({
@@ -39,5 +42,14 @@ export const identityRoutes = [
 		input: { from: 'params', schema: IdentityIdParams },
 		response: IdentityView,
 		handler: async (input, { deps }) => revokeIdentity(identities(deps), input.id),
+	}),
+	defineRoute({
+		method: 'get',
+		path: '/audit',
+		auth: 'admin',
+		summary: 'The audit of record (admins): entries newest first, paginated and filtered, with a per-day, per-caller and per-route summary',
+		input: { from: 'query', schema: AuditQuery },
+		response: AuditAnswer,
+		handler: async (input, { deps }) => readAudit(audit(deps), input),
 	}),
 ];

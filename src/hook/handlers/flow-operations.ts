@@ -2,17 +2,20 @@ import { InvalidPayloadError } from '@directus/errors';
 import type { Knex } from 'knex';
 import type { ProtectedFields } from '../../schema/protected-fields.js';
 import { isOwned } from '../../schema/ownership.js';
+import { AUDIT_COLLECTION, IDENTITIES_COLLECTION } from '../../schema/collections.js';
 import { isRecord } from './schema-paths.js';
 
 /**
  * Flow operations "Read/Create/Update/Delete Data" call ItemsService with events off unless
  * "Emit Events" is ticked — and with events off no filter hook runs: no owner guard, no
- * encryption, no mask. So every item operation that can reach a protected or owned collection is
+ * encryption, no mask, no append-only audit. So every item operation that can reach a protected or owned collection (or the audit, or identities) is
  * stored with events on, whatever the request sent: its collection names one, or is a template
  * (`{{$trigger.body.c}}`) that could name one when the flow runs. Operations stored before (an
  * older install, a direct database write) are fixed when the server starts.
  */
 const ITEM_OPERATIONS = new Set(['item-read', 'item-create', 'item-update', 'item-delete']);
+/** The audit (append-only) and the identities (tokens hashed): their guards are filters too. */
+const GUARDED_RECORDS = new Set([AUDIT_COLLECTION, IDENTITIES_COLLECTION]);
 
 type Options = Record<string, unknown>;
 export interface StoredOperation {
@@ -26,7 +29,7 @@ export function mustEmitEvents(fields: ProtectedFields, type: unknown, options: 
 	if (!ITEM_OPERATIONS.has(String(type))) return false;
 	const collection = isRecord(options) ? options['collection'] : undefined;
 	if (typeof collection !== 'string') return true;
-	return collection.includes('{{') || fields.of(collection).length > 0 || isOwned(collection);
+	return collection.includes('{{') || fields.of(collection).length > 0 || isOwned(collection) || GUARDED_RECORDS.has(collection);
 }
 
 const withEvents = (options: unknown): Options => ({ ...(isRecord(options) ? options : {}), emitEvents: true });

@@ -1,6 +1,7 @@
 import type { Accountability } from '@directus/types';
 import { ForbiddenError, InvalidPayloadError } from '@directus/errors';
 import { IdentityScope } from '../../contracts/identities.js';
+import { identityTokenHash, isIdentityToken } from '../../crypto/index.js';
 import { AUDIT_COLLECTION, IDENTITIES_COLLECTION } from '../../schema/collections.js';
 import { wrapMethod } from './wrap-method.js';
 
@@ -48,22 +49,32 @@ export function guardAuditDrop(CollectionsService: { prototype: object } | undef
 
 const EDITABLE = IdentityScope.partial();
 
+function checkedScope(payload: Payload, schema: typeof IdentityScope | typeof EDITABLE): Payload {
+	const scope = Object.fromEntries(Object.entries(payload).filter(([field]) => field in IdentityScope.shape));
+	const parsed = schema.safeParse(scope);
+	if (!parsed.success) throw new InvalidPayloadError({ reason: parsed.error.issues[0]?.message ?? 'invalid scope' });
+	// As parsed (empty lists stored as null, meaning "any", routes without repeats), as the CLI and the route store them.
+	const data = parsed.data as Payload;
+	const normalised = Object.fromEntries(Object.keys(IdentityScope.shape).filter((f) => f in payload || schema === IdentityScope).map((f) => [f, data[f] ?? null]));
+	return { ...payload, ...normalised };
+}
+
 /**
- * Identities are created with their token by `credentials identities create` or POST
- * /credentials/identities (the token is shown there, once). Through /items an admin edits the scope,
- * the expiry and the revocation; the token's digest is never written there, and a scope that is not
- * one is refused rather than stored.
+ * Through /items (the Studio's form) an admin creates an identity with a token generated in the browser
+ * (the `credentials-identity-token` interface shows it once): it arrives in `token_hash` and only its
+ * SHA-256 digest is stored — the filter runs before the row, its revision and its activity are written.
+ * Afterwards the scope, the expiry and the revocation are edited there; the token never changes (revoke
+ * and create another), and a scope that is not one is refused rather than stored. The CLI and POST
+ * /credentials/identities make the token on the server instead.
  */
 export function guardIdentityWrite(payload: Payload, collection: string, event: 'create' | 'update'): Payload {
 	if (collection !== IDENTITIES_COLLECTION || !payload || typeof payload !== 'object') return payload;
 	if (event === 'create') {
-		throw new InvalidPayloadError({ reason: 'Create machine identities with `npx directus credentials identities create` or POST /credentials/identities: their token is shown there, once' });
+		if (!isIdentityToken(payload['token_hash'])) {
+			throw new InvalidPayloadError({ reason: 'Generate the token in the form (it is shown once), or create the identity with `npx directus credentials identities create` or POST /credentials/identities' });
+		}
+		return { ...checkedScope(payload, IdentityScope), token_hash: identityTokenHash(payload['token_hash']) };
 	}
 	if ('token_hash' in payload || 'id' in payload) throw new InvalidPayloadError({ reason: 'The token of a machine identity is not changed here: revoke it and create a new one' });
-	const scope = Object.fromEntries(Object.entries(payload).filter(([field]) => field in EDITABLE.shape));
-	const parsed = EDITABLE.safeParse(scope);
-	if (!parsed.success) throw new InvalidPayloadError({ reason: parsed.error.issues[0]?.message ?? 'invalid scope' });
-	// Empty lists mean "any": stored as null, as the CLI and the route store them.
-	const lists = Object.fromEntries(['collections', 'platforms', 'services'].filter((f) => f in payload).map((f) => [f, (parsed.data as Payload)[f] ?? null]));
-	return { ...payload, ...lists };
+	return checkedScope(payload, EDITABLE);
 }
