@@ -61,7 +61,10 @@ export default defineEndpoint({
 		// Rate windows (identities' reveals, failed attempts per address): in Redis when Directus uses it, so instances share them.
 		const counter = directusCounter(`${env['CACHE_NAMESPACE'] ?? 'directus'}:credentials-rate`, (error) =>
 			logger.warn(`[credentials] rate window in Redis failed, counting in this process: ${safeMessage(error)}`),
-		);
+		).then(({ counter, shared }) => {
+			if (!shared && (env['REDIS'] || env['REDIS_HOST'])) logger.warn("[credentials] Directus's Redis client not found: rate limits are counted per instance");
+			return counter;
+		});
 		const machineAuth = async (): Promise<MachineAuth> => ({
 			secret: config.serverSecret,
 			failedAttempts: await counter,

@@ -54,7 +54,8 @@ export async function directusCoreEmitter(): Promise<CoreEmitter | undefined> {
 
 /** Directus's Redis connection when it is configured to use one (REDIS / REDIS_HOST…), else undefined. */
 export async function directusRedis<T>(): Promise<T | undefined> {
-	const path = resolveFromDirectus('@directus/api/redis');
+	// The package maps `@directus/api/*` to `dist/*.js`: the redis module is a folder.
+	const path = resolveFromDirectus('@directus/api/redis/index');
 	if (!path) return undefined;
 	try {
 		const module = (await import(pathToFileURL(path).href)) as { redisConfigAvailable?: () => boolean; useRedis?: () => T };

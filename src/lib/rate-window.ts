@@ -83,9 +83,9 @@ export async function spend(counter: WindowCounter, key: string, limit: number):
 	return { allowed: count <= limit, firstRefusal: count === limit + 1 };
 }
 
-/** A counter in Directus's Redis when it uses one (instances share it), else in this process. */
-export async function directusCounter(namespace: string, onError: (error: unknown) => void): Promise<WindowCounter> {
+/** A counter in Directus's Redis when it uses one (instances share it), else in this process; `shared` says which. */
+export async function directusCounter(namespace: string, onError: (error: unknown) => void): Promise<{ counter: WindowCounter; shared: boolean }> {
 	const local = memoryCounter();
 	const redis = await directusRedis<RedisLike>();
-	return redis ? redisCounter(redis, namespace, local, onError) : local;
+	return redis ? { counter: redisCounter(redis, namespace, local, onError), shared: true } : { counter: local, shared: false };
 }
