@@ -27,9 +27,9 @@ export const IdentityScope = z.object({
 		.min(1, 'routes: give at least one')
 		.transform((list) => [...new Set(list)]),
 	collections: names('collections').describe('only rows of these collections (decrypt, reveal-*); null: any'),
-	platforms: names('platforms').describe("only rows whose `platform` column is one of these (rows without one are not restricted); null: any"),
-	services: names('services').describe("only vault rows whose `service` is one of these (rows without one are not restricted); null: any"),
-	rate_limit: z.number().int().min(1).max(1_000_000).nullable().optional().transform((n) => n ?? null).describe('reveals per minute, across instances; null: none'),
+	platforms: names('platforms').describe('only rows whose `platform` is one of these (a row with none is refused; collections without the column are not restricted); null: any'),
+	services: names('services').describe('only rows whose `service` is one of these (a row with none is refused; collections without the column are not restricted); null: any'),
+	rate_limit: z.number().int().min(1).max(1_000_000).nullable().optional().transform((n) => n ?? null).describe('requests to the reveal routes per minute, across instances; null: none'),
 });
 export type IdentityScopeInput = z.infer<typeof IdentityScope>;
 
@@ -76,7 +76,7 @@ export const AuditQuery = z.object({
 	page: positive('page', 1_000_000, 1),
 	limit: positive('limit', 100, 25),
 	days: positive('days', 366, 30).describe('the summary covers this many days up to now (UTC days)'),
-	identity: uuidField('identity').optional(),
+	identity: uuidField('identity').transform((id) => id.toLowerCase()).optional(),
 	route: z.enum(SERVER_ROUTES, { error: `route is one of ${SERVER_ROUTES.join(', ')}` }).optional(),
 	outcome: z.enum(OUTCOMES, { error: `outcome is one of ${OUTCOMES.join(', ')}` }).optional(),
 	caller: z.enum(CALLERS, { error: `caller is one of ${CALLERS.join(', ')}` }).optional(),
@@ -108,7 +108,7 @@ export const AuditAnswer = z.object({
 	limit: z.number().int(),
 	summary: z.object({
 		since: z.string().describe('start of the first day summarised (UTC)'),
-		by_day: z.array(z.object({ day: z.string(), revealed: z.number().int(), other: z.number().int() })).describe('every day of the period, oldest first'),
+		by_day: z.array(z.object({ day: z.string(), revealed: z.number().int(), other: z.number().int() })).describe('every day of the period, oldest first (empty on a database other than PostgreSQL, MySQL/MariaDB and SQLite)'),
 		by_caller: z.array(z.object({ caller: z.enum(CALLERS), identity: z.string().nullable(), identity_name: z.string().nullable(), count: z.number().int() })),
 		by_route: z.array(z.object({ route: z.string(), count: z.number().int() })),
 	}),

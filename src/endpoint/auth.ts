@@ -70,23 +70,29 @@ export interface MachineAuth {
 /**
  * A server route's caller: a machine identity's token, or the shared secret — a Directus token, even
  * an admin's, opens none of them. Digests make the secret's comparison constant-time whatever the
- * lengths; tokens are looked up by their digest. Failures are counted per address, never written (every
- * bad request would become a database write), and past the limit answer 429; a valid token or secret
- * always passes, so an address shared with an attacker (NAT) does not lock its services out.
+ * lengths; tokens are looked up by their digest. Failures are counted per address (Directus's
+ * accountability IP: IP_TRUST_PROXY decides whether a client can name it), never written — every bad
+ * request would become a database write. Past the limit an address gets 429 and its shared-secret
+ * attempts are not even compared (the secret may be guessable; a right guess must not get through a
+ * flood of wrong ones), while identity tokens — 256 random bits, nothing to guess — are still looked
+ * up, so a service behind the same address (NAT) keeps working.
  */
 export async function requireMachine(req: Request, auth: MachineAuth): Promise<ServerCaller> {
 	const from = origin(req);
+	const address = `failed:${from.ip ?? 'unknown'}`;
+	const limited = async () => (await auth.failedAttempts.peek(address)) >= auth.maxFailedAttempts;
+	const tooMany = () => new RateLimitedError({ reason: 'Too many failed attempts from this address: try again in a minute' });
 	const given = serverSecrets.has(req) ? serverSecrets.get(req) : req.headers[SERVER_SECRET_HEADER];
 	if (isIdentityToken(given)) {
 		const identity = await auth.identityFor(given);
 		if (identity) return { kind: 'server', user: null, identity, ...from };
 	} else if (!auth.secret) {
 		throw new NotConfiguredError({ reason: 'RBAC_SYNC_WEBHOOK_SECRET not set' });
+	} else if (await limited()) {
+		throw tooMany();
 	} else if (typeof given === 'string' && timingSafeEqual(digest(given), digest(auth.secret))) {
 		return { kind: 'server', user: null, identity: null, ...from };
 	}
-	if ((await auth.failedAttempts.hit(`failed:${from.ip ?? 'unknown'}`)) > auth.maxFailedAttempts) {
-		throw new RateLimitedError({ reason: 'Too many failed attempts from this address: try again in a minute' });
-	}
+	if ((await auth.failedAttempts.hit(address)) > auth.maxFailedAttempts) throw tooMany();
 	throw new UnauthorizedError({ reason: 'Unauthorized' });
 }

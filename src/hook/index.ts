@@ -18,7 +18,7 @@ import { CollabGuard, isCollabMessage } from './handlers/guard-collab.js';
 import { SubscriptionGuard, isSubscribeMessage } from './handlers/guard-subscriptions.js';
 import { directusWebSocketClass } from '../lib/directus-runtime.js';
 import { guardQuery } from './handlers/query-guard.js';
-import { adminOnlyRead, guardAuditDrop, guardIdentityWrite, refuseAuditWrite } from './handlers/internal-collections.js';
+import { adminOnlyRead, guardAuditSchema, guardIdentityDelete, guardIdentityWrite, refuseAuditWrite } from './handlers/internal-collections.js';
 import { scrubDatabaseError, scrubErrorAnswers } from './handlers/scrub-errors.js';
 import { scrubLogStream } from './handlers/scrub-logs.js';
 import { guardGraphqlErrors } from './handlers/guard-graphql-errors.js';
@@ -62,7 +62,8 @@ export default defineHook(({ filter: registerFilter, action, init }, { services,
 
 	// Every read's query (items and system collections alike, which reach owned rows through relations):
 	// no filter, sort, group, aggregate or search on a protected field; owned rows only, at every depth.
-	const guard = (query: Query, collection: string, context: GuardContext) => guardQuery(fields, query, collection, context);
+	// Also: the audit and the identities are read by admins only, whatever a policy grants.
+	const guard = (query: Query, collection: string, context: GuardContext) => guardQuery(fields, adminOnlyRead(query, collection, context.accountability), collection, context);
 	filter('*.query', (query, meta, context) => guard(query as Query, meta['collection'], context));
 	// Counts (meta=filter_count/total_count, REST and websockets) never emit items.query: the same guard at their seam.
 	if (!guardMetaCounts(services.MetaService, guard)) {
@@ -102,11 +103,10 @@ export default defineHook(({ filter: registerFilter, action, init }, { services,
 		});
 	}
 	// The audit is append-only and, like identities, read by admins only; identities are created with their token elsewhere.
-	filter('*.query', (query, meta, context) => adminOnlyRead(query, meta['collection'], context.accountability));
-	filter('items.create', (payload, meta) => guardIdentityWrite(refuseAuditWrite(payload as Payload, meta['collection']), meta['collection'], 'create'));
-	filter('items.update', (payload, meta) => guardIdentityWrite(refuseAuditWrite(payload as Payload, meta['collection']), meta['collection'], 'update'));
-	filter('items.delete', (keys, meta) => refuseAuditWrite(keys, meta['collection']));
-	if (!guardAuditDrop(services.CollectionsService)) logger.error('[credentials] CollectionsService.deleteOne/deleteMany not found: an admin could drop credentials_audit through Directus');
+	filter('items.create', (payload, meta, context) => guardIdentityWrite(refuseAuditWrite(payload as Payload, meta['collection']), meta['collection'], 'create', context.accountability));
+	filter('items.update', (payload, meta, context) => guardIdentityWrite(refuseAuditWrite(payload as Payload, meta['collection']), meta['collection'], 'update', context.accountability));
+	filter('items.delete', (keys, meta, context) => guardIdentityDelete(refuseAuditWrite(keys, meta['collection']), meta['collection'], context.accountability));
+	if (!guardAuditSchema(services)) logger.error('[credentials] CollectionsService, FieldsService or RelationsService methods not found: an admin could drop or reshape credentials_audit through Directus');
 	filter('items.create', (payload, meta, context) => guardCreate(payload as Payload, meta['collection'], context));
 	filter('items.update', (payload, meta, context) => guardUpdate(payload as Payload, meta['collection'], meta['keys'], context));
 	// Comments, shares and content versions point at an item: only at the caller's own.

@@ -1,6 +1,5 @@
 import type { Knex } from 'knex';
 import type { AuditAnswerShape, AuditEntryAnswer, AuditQueryInput } from '../contracts/identities.js';
-import { NotConfiguredError } from '../errors.js';
 import { dialectOf } from '../lib/dialect.js';
 import { AUDIT_COLLECTION } from '../schema/collections.js';
 import { timeOf } from './identities.js';
@@ -12,8 +11,12 @@ import { timeOf } from './identities.js';
 const DAY_MS = 86_400_000;
 const COLUMNS = ['id', 'timestamp', 'route', 'caller', 'identity', 'identity_name', 'user', 'collection', 'item', 'outcome', 'ip', 'user_agent'];
 
-/** The entry's UTC day as YYYY-MM-DD, as each database can say it (SQLite holds Directus timestamps as milliseconds). */
-function dayOf(database: Knex): Knex.Raw {
+/**
+ * The entry's day as YYYY-MM-DD, as each database can say it: UTC on PostgreSQL and SQLite (which holds
+ * Directus timestamps as milliseconds); on MySQL/MariaDB the DATETIME as written, in the time zone of the
+ * Directus process (UTC where it runs in UTC, as in containers). Other databases get no per-day summary.
+ */
+function dayOf(database: Knex): Knex.Raw | null {
 	switch (dialectOf(database)) {
 		case 'postgres':
 			return database.raw(`to_char("timestamp" at time zone 'UTC', 'YYYY-MM-DD')`);
@@ -22,7 +25,7 @@ function dayOf(database: Knex): Knex.Raw {
 		case 'sqlite':
 			return database.raw(`strftime('%Y-%m-%d', "timestamp" / 1000, 'unixepoch')`);
 		default:
-			throw new NotConfiguredError({ reason: 'The audit summary supports PostgreSQL, MySQL/MariaDB and SQLite' });
+			return null;
 	}
 }
 
@@ -56,17 +59,19 @@ export async function readAudit(database: Knex, query: AuditQueryInput, now = Da
 	const [[counted], rows, days, callers, routes] = await Promise.all([
 		base().count({ n: '*' }) as Promise<Row[]>,
 		base().select(COLUMNS).orderBy('id', 'desc').limit(query.limit).offset((query.page - 1) * query.limit) as Promise<Row[]>,
-		base()
-			.select({ day })
-			.sum({ revealed: database.raw(`case when outcome = 'revealed' then 1 else 0 end`) })
-			.count({ n: '*' })
-			.groupBy(day) as Promise<Row[]>,
+		day
+			? (base()
+					.select({ day })
+					.sum({ revealed: database.raw(`case when outcome = 'revealed' then 1 else 0 end`) })
+					.count({ n: '*' })
+					.groupBy(day) as Promise<Row[]>)
+			: Promise.resolve(null),
 		base().select('caller', 'identity', 'identity_name').count({ n: '*' }).groupBy('caller', 'identity', 'identity_name') as Promise<Row[]>,
 		base().select('route').count({ n: '*' }).groupBy('route') as Promise<Row[]>,
 	]);
 
-	const perDay = new Map(days.map((d) => [String(d['day']), { revealed: Number(d['revealed'] ?? 0), all: Number(d['n']) }]));
-	const by_day = Array.from({ length: query.days }, (_, i) => {
+	const perDay = new Map((days ?? []).map((d) => [String(d['day']), { revealed: Number(d['revealed'] ?? 0), all: Number(d['n']) }]));
+	const by_day = !days ? [] : Array.from({ length: query.days }, (_, i) => {
 		const key = new Date(since + i * DAY_MS).toISOString().slice(0, 10);
 		const found = perDay.get(key) ?? { revealed: 0, all: 0 };
 		return { day: key, revealed: found.revealed, other: found.all - found.revealed };

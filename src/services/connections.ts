@@ -51,9 +51,10 @@ export async function updateProfileCredentials(deps: ServiceDeps, caller: UserCa
 
 export async function storeConnection(deps: ServiceDeps, caller: Caller, input: StoreInput) {
 	if (!mayReadCollection(caller, COLLECTION)) throw new NotFoundError({ reason: 'Not found' });
-	const { key, row } = await readRaw(deps, COLLECTION, input.creatorProfileId, scopeColumns(caller, deps.schema.collections[COLLECTION]?.fields ?? {}));
+	const columns = deps.schema.collections[COLLECTION]?.fields ?? {};
+	const { key, row } = await readRaw(deps, COLLECTION, input.creatorProfileId, scopeColumns(caller, columns));
 	// A connection outside a machine identity's platforms is missing to it, as on reveal.
-	if (!rowInScope(caller, row)) throw new NotFoundError({ reason: 'Not found' });
+	if (!rowInScope(caller, row, columns)) throw new NotFoundError({ reason: 'Not found' });
 	await itemsService(deps, COLLECTION, null).updateOne(key, credentialValues(input.credentials));
 	return { creatorProfileId: key, updated: key };
 }

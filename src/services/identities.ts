@@ -31,6 +31,13 @@ function list(value: unknown): string[] | null {
 	const parsed = typeof value === 'string' ? safeJson(value) : value;
 	return Array.isArray(parsed) && parsed.length > 0 ? parsed.map(String) : null;
 }
+
+/** A scope column that is neither empty nor a list of strings (written around the extension's checks): the identity then opens nothing. */
+function malformed(value: unknown): boolean {
+	if (value === null || value === undefined) return false;
+	const parsed = typeof value === 'string' ? safeJson(value) : value;
+	return !Array.isArray(parsed) || parsed.some((entry) => typeof entry !== 'string');
+}
 function safeJson(text: string): unknown {
 	try {
 		return JSON.parse(text);
@@ -76,9 +83,8 @@ export function viewOf(row: Row): IdentityViewAnswer {
 const json = (value: string[] | null) => (value === null ? null : JSON.stringify(value));
 
 export async function createIdentity(database: Knex, input: CreateIdentityInput): Promise<IdentityViewAnswer & { token: string }> {
-	if (await database(IDENTITIES_COLLECTION).where({ name: input.name }).first('id')) {
-		throw new ConflictError({ reason: `An identity named "${input.name}" exists: revoke it, or choose another name` });
-	}
+	const taken = () => new ConflictError({ reason: `An identity named "${input.name}" exists (revoked ones keep their names): choose another name` });
+	if (await database(IDENTITIES_COLLECTION).where({ name: input.name }).first('id')) throw taken();
 	const token = newIdentityToken();
 	const row = {
 		id: randomUUID(),
@@ -94,7 +100,13 @@ export async function createIdentity(database: Knex, input: CreateIdentityInput)
 		created_at: new Date(),
 		last_used_at: null,
 	};
-	await database(IDENTITIES_COLLECTION).insert(row);
+	try {
+		await database(IDENTITIES_COLLECTION).insert(row);
+	} catch (error) {
+		// Two creates of one name at once: the unique index answers for the second.
+		if (await database(IDENTITIES_COLLECTION).where({ name: input.name }).first('id')) throw taken();
+		throw error;
+	}
 	return { ...viewOf(row), token };
 }
 
@@ -105,7 +117,8 @@ export async function listIdentities(database: Knex): Promise<IdentityViewAnswer
 /** By id or by name. Revoking twice keeps the first time. */
 export async function revokeIdentity(database: Knex, idOrName: string): Promise<IdentityViewAnswer> {
 	const byId = /^[0-9a-f-]{36}$/i.test(idOrName);
-	const find = () => database(IDENTITIES_COLLECTION).where(byId ? { id: idOrName } : { name: idOrName }).first(COLUMNS) as Promise<Row | undefined>;
+	// Ids are written lower case (randomUUID, Directus's uuid special); SQLite compares text with its case.
+	const find = () => database(IDENTITIES_COLLECTION).where(byId ? { id: idOrName.toLowerCase() } : { name: idOrName }).first(COLUMNS) as Promise<Row | undefined>;
 	const row = await find();
 	if (!row) throw new NotFoundError({ reason: `No identity ${byId ? 'with id' : 'named'} ${idOrName}` });
 	if (timeOf(row['revoked_at']) === null) await database(IDENTITIES_COLLECTION).where({ id: row['id'] }).update({ revoked_at: new Date() });
@@ -124,6 +137,8 @@ export async function identityForToken(database: Knex, token: string): Promise<M
 	if (!isIdentityToken(token)) return null;
 	const row = (await database(IDENTITIES_COLLECTION).where({ token_hash: identityTokenHash(token) }).first(COLUMNS)) as Row | undefined;
 	if (!row || !isActive(row)) return null;
+	// Fail closed: a scope that cannot be read would read as "any".
+	if (['routes', 'collections', 'platforms', 'services'].some((column) => malformed(row[column]))) return null;
 	const view = viewOf(row);
 	const now = Date.now();
 	if (now - (lastTouched.get(view.id) ?? 0) > TOUCH_EVERY_MS) {

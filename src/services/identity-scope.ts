@@ -16,6 +16,18 @@ export const mayReadCollection = (caller: Caller, collection: string) => {
 	return !allowed || allowed.includes(collection);
 };
 
+/** Whether the caller is an identity limited to some rows (by collection, platform or service). */
+export const hasRowLimits = (caller: Caller) => {
+	const identity = identityOf(caller);
+	return Boolean(identity && (identity.collections || identity.platforms || identity.services));
+};
+
+/** Whether rows of this platform can be in the caller's scope (decided before a search, so that a search outside it says nothing). */
+export const mayReachPlatform = (caller: Caller, platform: string) => {
+	const allowed = identityOf(caller)?.platforms;
+	return !allowed || allowed.includes(platform);
+};
+
 /** Row columns an identity's scope is decided on: `platform` for platforms, `service` for the vault's services. */
 const SCOPED_COLUMNS = [
 	['platforms', 'platform'],
@@ -29,12 +41,17 @@ export function scopeColumns(caller: Caller, columnsOfCollection: Record<string,
 	return SCOPED_COLUMNS.filter(([scope, column]) => identity[scope] && column in columnsOfCollection).map(([, column]) => column);
 }
 
-/** Whether the row (read with scopeColumns) is inside the caller's scope; a row of a collection without the column is not restricted by it. */
-export function rowInScope(caller: Caller, row: Record<string, unknown>): boolean {
+/**
+ * Whether the row is inside the caller's scope. Decided by the collection's columns, not the row's: a
+ * collection without the column is not restricted by it, and a row read without a column its collection
+ * has is refused (fail closed), as is one whose value (null included) is not listed.
+ */
+export function rowInScope(caller: Caller, row: Record<string, unknown>, columnsOfCollection: Record<string, unknown>): boolean {
 	const identity = identityOf(caller);
 	if (!identity) return true;
 	return SCOPED_COLUMNS.every(([scope, column]) => {
 		const allowed = identity[scope];
-		return !allowed || !(column in row) || allowed.includes(String(row[column]));
+		if (!allowed || !(column in columnsOfCollection)) return true;
+		return typeof row[column] === 'string' && allowed.includes(row[column] as string);
 	});
 }

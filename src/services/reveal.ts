@@ -98,7 +98,7 @@ export async function revealRow(
 ) {
 	const { collection, field } = target;
 	const keys = ring(deps);
-	if (!mayReadCollection(caller, collection) || !rowInScope(caller, row)) throw new NotFoundError({ reason: target.notFound ?? 'Not found' });
+	if (!mayReadCollection(caller, collection) || !rowInScope(caller, row, deps.schema.collections[collection]?.fields ?? {})) throw new NotFoundError({ reason: target.notFound ?? 'Not found' });
 	try {
 		const opened = await openStoredValueAsync(keys, row[field], { collection, field, pk: key }, directusSecretFor(target, deps.directusSecret));
 		return { key, row, value: opened.value };

@@ -3,6 +3,7 @@ import { NotFoundError } from '../errors.js';
 import { isoOrNull } from '../lib/dates.js';
 import type { Caller, UserCaller } from './caller.js';
 import { itemsService, ring, type ServiceDeps } from './deps.js';
+import { mayReachPlatform, mayReadCollection } from './identity-scope.js';
 import { reporting, revealRow } from './reveal.js';
 import { keySpellings } from '../crypto/index.js';
 import { assertCallerMayTouch, readRaw, type RawRow } from './rows.js';
@@ -75,9 +76,12 @@ export async function getPlatformSession(deps: ServiceDeps, caller: Caller, inpu
 	const route = 'get-platform-session';
 	const { key: id, row: session, value: cookies } = await reporting(deps, caller, { route, collection: COLLECTION, item: null }, async () => {
 		ring(deps); // fail on a missing key before any read, as every reveal does
+		const notFound = 'No active platform session found';
+		// Outside a machine identity's scope: the same answer as no session, before any search (its timing and answer say nothing).
+		if (!mayReadCollection(caller, COLLECTION) || !mayReachPlatform(caller, input.platform)) throw new NotFoundError({ reason: notFound });
 		const active = await newestActiveSession(deps, input, Date.now());
-		if (!active) throw new NotFoundError({ reason: 'No active platform session found' });
-		return revealRow(deps, caller, { collection: COLLECTION, field: FIELD, route }, active);
+		if (!active) throw new NotFoundError({ reason: notFound });
+		return revealRow(deps, caller, { collection: COLLECTION, field: FIELD, route, notFound }, active);
 	});
 	return {
 		id,

@@ -1,8 +1,9 @@
 import type { DecryptInput } from '../contracts/utility.js';
-import { DecryptError, openStored, sealValue, type ValueContext } from '../crypto/index.js';
+import { classifyStored, DecryptError, openStored, sealValue, type ValueContext } from '../crypto/index.js';
 import { InvalidInputError } from '../errors.js';
 import type { Caller } from './caller.js';
 import { ring, type ServiceDeps } from './deps.js';
+import { hasRowLimits } from './identity-scope.js';
 import { reporting, revealField } from './reveal.js';
 
 /**
@@ -22,6 +23,10 @@ export async function decryptUtility(deps: ServiceDeps, caller: Caller, input: D
 		const { encrypted } = input;
 		// A value of no row: reported with the utility's own collection and no item.
 		const opened = await reporting(deps, caller, { route: 'decrypt', collection: UTILITY.collection, item: null }, async () => {
+			// A legacy value names no row, so it could be a row's, copied: not for an identity limited to some rows.
+			if (hasRowLimits(caller) && classifyStored(encrypted).format !== 'v2') {
+				throw new InvalidInputError({ reason: 'encrypted value is in a legacy format, which names no row: an identity limited to some rows opens only values from /encrypt' });
+			}
 			try {
 				return { key: null, value: openStored(keys, encrypted, UTILITY) };
 			} catch (error) {

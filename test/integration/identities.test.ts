@@ -152,6 +152,29 @@ describe('machine identities', () => {
 		expect((await api('GET', '/items/credentials_identities', { token: owner.token })).status).toBe(403);
 	});
 
+	it('a policy that grants a user the identities collection still gives no write: an identity could otherwise give itself every scope', async () => {
+		const admin = directus.adminToken;
+		const [policy] = await directus.db.query<{ id: string }>(`select id from directus_policies where name = 'Credentials Owner'`);
+		const granted: string[] = [];
+		for (const action of ['create', 'read', 'update', 'delete']) {
+			const permission = await api('POST', '/permissions', { token: admin, body: { policy: policy!.id, collection: 'credentials_identities', action, fields: ['*'] } });
+			expect(permission.status, permission.text).toBe(200);
+			granted.push(permission.body.data.id);
+		}
+		try {
+			const mine = `cid_${randomBytes(32).toString('base64url')}`;
+			expect((await api('POST', '/items/credentials_identities', { token: owner.token, body: { name: 'self-made', routes: ['reveal'], token_hash: mine } })).status).toBe(403);
+			expect((await as(mine, 'reveal', { creatorProfileId: instagram })).status).toBe(401);
+			const revoked = (await directus.db.query<{ id: string }>(`select id from credentials_identities where name = 'short-lived'`))[0]!.id;
+			expect((await api('PATCH', `/items/credentials_identities/${revoked}`, { token: owner.token, body: { revoked_at: null } })).status).toBe(403);
+			expect((await api('DELETE', `/items/credentials_identities/${scraper.id}`, { token: owner.token })).status).toBe(403);
+			expect((await api('GET', '/items/credentials_identities', { token: owner.token })).status).toBe(403);
+			expect((await directus.db.query(`select id from credentials_identities where id = ? and revoked_at is not null`, revoked)).length).toBe(1);
+		} finally {
+			await api('DELETE', '/permissions', { token: admin, body: granted });
+		}
+	});
+
 	it('a rate-limited identity answers 429 past its reveals per minute; the first refusal is audited, the rest are not', async () => {
 		const limited = await createByCli(['--name', 'limited', '--routes', 'reveal,encrypt', '--rate-limit', '3']);
 		const answers = [];
@@ -179,6 +202,8 @@ describe('machine identities', () => {
 		expect(statuses.slice(0, firstLimited).every((s) => s === 401)).toBe(true);
 		expect(statuses.slice(firstLimited).every((s) => s === 429)).toBe(true);
 		expect((await as(scraper.token, 'reveal', { creatorProfileId: instagram })).status).toBe(200);
+		// Past the limit the shared secret is not even compared (it may be guessable): the right one waits out the minute too.
+		expect((await as(sharedSecret(), 'reveal', { creatorProfileId: instagram })).status).toBe(429);
 		expect(Number((await directus.db.query<{ n: number }>('select count(*) as n from credentials_audit'))[0]!.n)).toBe(Number(before) + 1);
 	});
 
@@ -191,6 +216,12 @@ describe('machine identities', () => {
 		expect((await api('DELETE', `/items/credentials_audit/${entry!.id}`, { token: admin })).status).toBe(400);
 		expect((await api('POST', '/items/credentials_audit', { token: admin, body: { route: 'reveal', outcome: 'revealed' } })).status).toBe(400);
 		expect((await api('DELETE', '/collections/credentials_audit', { token: admin })).status).toBe(400);
+		// Nor reshaped: no field dropped or changed, no relation that would delete entries with their identity.
+		expect((await api('DELETE', '/fields/credentials_audit/identity', { token: admin })).status).toBe(400);
+		expect((await api('PATCH', '/fields/credentials_audit/outcome', { token: admin, body: { schema: { is_nullable: true, default_value: 'revealed' } } })).status).toBe(400);
+		const cascade = { collection: 'credentials_audit', field: 'identity', related_collection: 'credentials_identities', schema: { on_delete: 'CASCADE' } };
+		expect((await api('POST', '/relations', { token: admin, body: cascade })).status).toBe(400);
+		expect(await directus.db.query(`select id from directus_relations where many_collection = 'credentials_audit'`)).toEqual([]);
 		// Nor by a flow whose "Delete Data" has events off (which would skip every filter): its events are forced on.
 		const flow = await api('POST', '/flows', { token: admin, body: { name: 'erase audit', status: 'active', trigger: 'webhook', accountability: null, options: { method: 'POST', async: false } } });
 		const op = await api('POST', '/operations', {

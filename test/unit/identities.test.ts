@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { identityTokenHash, isIdentityToken, newIdentityToken } from '../../src/crypto/index.js';
 import { CreateIdentityBody } from '../../src/contracts/identities.js';
-import { guardIdentityWrite, refuseAuditWrite } from '../../src/hook/handlers/internal-collections.js';
+import { guardIdentityDelete, guardIdentityWrite, refuseAuditWrite } from '../../src/hook/handlers/internal-collections.js';
 import { memoryCounter, redisCounter, spend, type RedisLike } from '../../src/lib/rate-window.js';
 import { timeOf, viewOf } from '../../src/services/identities.js';
 
@@ -48,12 +48,24 @@ describe('writes through Directus', () => {
 		expect(refuseAuditWrite({ a: 1 }, 'platform_connections')).toEqual({ a: 1 });
 	});
 
-	it('create an identity only with a generated token, stored as its digest; edit its scope and revocation, never its token', () => {
-		expect(() => guardIdentityWrite({ name: 'x', routes: ['reveal'] }, 'credentials_identities', 'create')).toThrow(/identities create/);
-		expect(() => guardIdentityWrite({ name: 'x', routes: ['reveal'], token_hash: 'f'.repeat(64) }, 'credentials_identities', 'create')).toThrow(/Generate the token/);
+	it('are an admin’s alone for identities, whatever a policy grants (an identity could otherwise give itself every scope)', () => {
+		const user = { user: 'u', admin: false } as never;
+		const admin = { user: 'a', admin: true } as never;
 		const token = newIdentityToken();
-		expect(() => guardIdentityWrite({ name: 'x', token_hash: token }, 'credentials_identities', 'create')).toThrow(/routes/);
-		expect(guardIdentityWrite({ name: 'x', routes: ['reveal', 'reveal'], platforms: [], token_hash: token }, 'credentials_identities', 'create')).toEqual({
+		expect(() => guardIdentityWrite({ name: 'mine', routes: ['reveal'], token_hash: token }, 'credentials_identities', 'create', user)).toThrow(/permission/i);
+		expect(() => guardIdentityWrite({ revoked_at: null }, 'credentials_identities', 'update', user)).toThrow(/permission/i);
+		expect(() => guardIdentityDelete(['id'], 'credentials_identities', user)).toThrow(/permission/i);
+		expect(guardIdentityWrite({ revoked_at: null }, 'credentials_identities', 'update', admin)).toEqual({ revoked_at: null });
+		expect(guardIdentityDelete(['id'], 'credentials_identities', admin)).toEqual(['id']);
+		expect(guardIdentityWrite({ a: 1 }, 'platform_connections', 'update', user)).toEqual({ a: 1 });
+	});
+
+	it('create an identity only with a generated token, stored as its digest; edit its scope and revocation, never its token', () => {
+		expect(() => guardIdentityWrite({ name: 'x', routes: ['reveal'] }, 'credentials_identities', 'create', null)).toThrow(/identities create/);
+		expect(() => guardIdentityWrite({ name: 'x', routes: ['reveal'], token_hash: 'f'.repeat(64) }, 'credentials_identities', 'create', null)).toThrow(/Generate the token/);
+		const token = newIdentityToken();
+		expect(() => guardIdentityWrite({ name: 'x', token_hash: token }, 'credentials_identities', 'create', null)).toThrow(/routes/);
+		expect(guardIdentityWrite({ name: 'x', routes: ['reveal', 'reveal'], platforms: [], token_hash: token }, 'credentials_identities', 'create', null)).toEqual({
 			name: 'x',
 			routes: ['reveal'],
 			collections: null,
@@ -62,9 +74,9 @@ describe('writes through Directus', () => {
 			rate_limit: null,
 			token_hash: identityTokenHash(token),
 		});
-		expect(() => guardIdentityWrite({ token_hash: 'a'.repeat(64) }, 'credentials_identities', 'update')).toThrow(/token/);
-		expect(() => guardIdentityWrite({ routes: ['everything'] }, 'credentials_identities', 'update')).toThrow();
-		expect(guardIdentityWrite({ revoked_at: '2030-01-01T00:00:00Z', platforms: [] }, 'credentials_identities', 'update')).toEqual({ revoked_at: '2030-01-01T00:00:00Z', platforms: null });
+		expect(() => guardIdentityWrite({ token_hash: 'a'.repeat(64) }, 'credentials_identities', 'update', null)).toThrow(/token/);
+		expect(() => guardIdentityWrite({ routes: ['everything'] }, 'credentials_identities', 'update', null)).toThrow();
+		expect(guardIdentityWrite({ revoked_at: '2030-01-01T00:00:00Z', platforms: [] }, 'credentials_identities', 'update', null)).toEqual({ revoked_at: '2030-01-01T00:00:00Z', platforms: null });
 	});
 });
 

@@ -5,6 +5,9 @@ import { readRaw } from '../../src/services/rows.js';
 import { getPlatformSession } from '../../src/services/sessions.js';
 import { createVaultEntry, readVaultEntry } from '../../src/services/vault.js';
 import { serverCaller, StandIn, userCaller } from './stand-in/directus.js';
+import { legacyEncrypt } from './helpers.js';
+import { rowInScope } from '../../src/services/identity-scope.js';
+import { decryptUtility, encryptUtility } from '../../src/services/utility.js';
 
 /** The services' own decisions, against an in-memory stand-in of Directus (no permissions, no hook). */
 const A = userCaller('user-a');
@@ -109,6 +112,41 @@ describe('connections', () => {
 			{ caller: 'identity', identity_name: 'scraper', item: other, outcome: 'not-found' },
 			{ caller: 'identity', item: CONNECTION, outcome: 'not-found' },
 		]);
+	});
+});
+
+describe('machine identities at the edges of their scope', () => {
+	const identity = { id: 'identity-2', name: 'ig', routes: ['get-platform-session' as const, 'decrypt' as const], collections: null, platforms: ['instagram'], services: null, rateLimit: null };
+	const scoped = { ...serverCaller, identity };
+
+	it('get-platform-session outside the platforms answers as no session, before any search', async () => {
+		const directus = new StandIn();
+		const deps = directus.deps(ring);
+		directus.table('platform_sessions').push({ id: 's1', creator_profile_id: CONNECTION, platform: 'tiktok', encrypted_cookies: sealedFor('platform_sessions', 'encrypted_cookies', 's1', []), captured_at: new Date().toISOString(), expires_at: null, revoked_at: null });
+		const outside = await errorOf(getPlatformSession(deps, scoped, { creator_profile_id: CONNECTION, platform: 'tiktok' }));
+		const none = await errorOf(getPlatformSession(deps, scoped, { creator_profile_id: CONNECTION, platform: 'instagram' }));
+		expect(outside).toMatchObject({ status: 404, message: 'No active platform session found' });
+		expect(none).toMatchObject({ status: 404, message: 'No active platform session found' });
+	});
+
+	it('a row with no platform, or read without its scope column, is outside; a collection without the column is not restricted', () => {
+		const columns = { id: {}, platform: {} };
+		expect(rowInScope(scoped, { id: 'r', platform: 'instagram' }, columns)).toBe(true);
+		expect(rowInScope(scoped, { id: 'r', platform: null }, columns)).toBe(false);
+		expect(rowInScope(scoped, { id: 'r' }, columns)).toBe(false);
+		expect(rowInScope(scoped, { id: 'r' }, { id: {} })).toBe(true);
+		expect(rowInScope(serverCaller, { id: 'r', platform: 'x' }, columns)).toBe(true);
+	});
+
+	it('the utility opens a legacy value (no row named) for the shared secret, never for an identity limited to some rows', async () => {
+		const key = Buffer.alloc(32, 7);
+		const directus = new StandIn();
+		const deps = directus.deps(ring);
+		const legacy = legacyEncrypt(key, { copied: 'from a row' });
+		expect(await decryptUtility(deps, serverCaller, { encrypted: legacy })).toEqual({ copied: 'from a row' });
+		expect(await errorOf(decryptUtility(deps, scoped, { encrypted: legacy }))).toMatchObject({ status: 400, message: expect.stringMatching(/legacy format/) });
+		const fromEncrypt = encryptUtility(deps, { made: 'by /encrypt' }).enc;
+		expect(await decryptUtility(deps, scoped, { encrypted: fromEncrypt })).toEqual({ made: 'by /encrypt' });
 	});
 });
 

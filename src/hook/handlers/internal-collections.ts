@@ -26,25 +26,38 @@ export function refuseAuditWrite<T>(payload: T, collection: string): T {
 	return payload;
 }
 
-/**
- * The audit collection is not dropped through Directus either (REST, GraphQL, a schema apply). Before
- * CollectionsService starts: its `collections.delete` event comes after the DROP TABLE, which MySQL and
- * MariaDB commit at once, whatever the transaction.
- */
-export function guardAuditDrop(CollectionsService: { prototype: object } | undefined): boolean {
-	const refuse = (keys: unknown) => {
-		if ([keys].flat().map(String).includes(AUDIT_COLLECTION)) {
-			throw new InvalidPayloadError({ reason: `${AUDIT_COLLECTION} is the audit of record and is not deleted through Directus` });
-		}
-	};
-	return ['deleteOne', 'deleteMany'].every((name) =>
-		wrapMethod(CollectionsService, name, (original) =>
-			async function (this: unknown, keys: unknown, ...rest: unknown[]) {
-				refuse(keys);
-				return original.call(this, keys, ...rest);
+const auditIsRecord = () => new InvalidPayloadError({ reason: `${AUDIT_COLLECTION} is the audit of record: its table, fields and relations are not changed through Directus` });
+
+type ServiceClass = { prototype: object } | undefined;
+/** Wraps the named methods so that a call whose first argument names the audit collection is refused first. */
+function refuseOnAudit(Service: ServiceClass, names: string[], collectionOf: (first: unknown) => unknown[], allowInternal: boolean): boolean {
+	return names.every((name) =>
+		wrapMethod(Service, name, (original) =>
+			async function (this: { accountability?: Accountability | null }, first: unknown, ...rest: unknown[]) {
+				const internal = allowInternal && !this.accountability;
+				if (!internal && collectionOf(first).map(String).includes(AUDIT_COLLECTION)) throw auditIsRecord();
+				return original.call(this, first, ...rest);
 			},
 		),
 	);
+}
+
+/**
+ * The audit's table is not dropped or reshaped through Directus either (REST, GraphQL, a schema apply):
+ * no delete of the collection, no change or delete of its fields, no relation from it (an ON DELETE
+ * CASCADE from `identity` or `user` would delete entries with their identity or user). Refused before
+ * the service starts: CollectionsService's `collections.delete` event comes after the DROP TABLE, which
+ * MySQL and MariaDB commit at once. `setup` itself (no accountability) may still adjust the audit's
+ * fields (MySQL's column types); users, admins included, may not.
+ */
+export function guardAuditSchema(services: { CollectionsService?: ServiceClass; FieldsService?: ServiceClass; RelationsService?: ServiceClass }): boolean {
+	const collectionArgument = (first: unknown) => [first].flat();
+	const relationCollection = (first: unknown) => [typeof first === 'object' && first !== null ? (first as { collection?: unknown }).collection : first];
+	return [
+		refuseOnAudit(services.CollectionsService, ['deleteOne', 'deleteMany'], collectionArgument, false),
+		refuseOnAudit(services.FieldsService, ['deleteField', 'updateField', 'updateFields'], collectionArgument, true),
+		refuseOnAudit(services.RelationsService, ['createOne', 'updateOne', 'deleteOne'], relationCollection, true),
+	].every(Boolean);
 }
 
 const EDITABLE = IdentityScope.partial();
@@ -64,11 +77,14 @@ function checkedScope(payload: Payload, schema: typeof IdentityScope | typeof ED
  * (the `credentials-identity-token` interface shows it once): it arrives in `token_hash` and only its
  * SHA-256 digest is stored — the filter runs before the row, its revision and its activity are written.
  * Afterwards the scope, the expiry and the revocation are edited there; the token never changes (revoke
- * and create another), and a scope that is not one is refused rather than stored. The CLI and POST
- * /credentials/identities make the token on the server instead.
+ * and create another), and a scope that is not one is refused rather than stored. Only admins (or
+ * Directus itself) write identities, whatever a policy grants: one could otherwise give itself every
+ * scope. The CLI and POST /credentials/identities make the token on the server instead.
  */
-export function guardIdentityWrite(payload: Payload, collection: string, event: 'create' | 'update'): Payload {
-	if (collection !== IDENTITIES_COLLECTION || !payload || typeof payload !== 'object') return payload;
+export function guardIdentityWrite(payload: Payload, collection: string, event: 'create' | 'update', accountability: Accountability | null): Payload {
+	if (collection !== IDENTITIES_COLLECTION) return payload;
+	if (accountability && !accountability.admin) throw new ForbiddenError();
+	if (!payload || typeof payload !== 'object') return payload;
 	if (event === 'create') {
 		if (!isIdentityToken(payload['token_hash'])) {
 			throw new InvalidPayloadError({ reason: 'Generate the token in the form (it is shown once), or create the identity with `npx directus credentials identities create` or POST /credentials/identities' });
@@ -77,4 +93,10 @@ export function guardIdentityWrite(payload: Payload, collection: string, event: 
 	}
 	if ('token_hash' in payload || 'id' in payload) throw new InvalidPayloadError({ reason: 'The token of a machine identity is not changed here: revoke it and create a new one' });
 	return checkedScope(payload, EDITABLE);
+}
+
+/** Deletes of identities too: admins only. */
+export function guardIdentityDelete<T>(keys: T, collection: string, accountability: Accountability | null): T {
+	if (collection === IDENTITIES_COLLECTION && accountability && !accountability.admin) throw new ForbiddenError();
+	return keys;
 }
