@@ -182,7 +182,7 @@ async function httpRows(directus: Instance) {
 	const getPlain: Target = { url: u(`/items/bench_plain/${plain}`), method: 'GET', headers: admin };
 
 	await compare('POST /credentials/store', { url: u('/credentials/store'), method: 'POST', headers: secret, body: { creatorProfileId: conn, credentials } }, patchPlain, 1.0, ['store', 'PATCH /items (no protected field)']);
-	await compare('POST /credentials/reveal (with its activity entry)', { url: u('/credentials/reveal'), method: 'POST', headers: secret, body: { creatorProfileId: conn } }, getPlain, 0.95, ['reveal', 'GET /items/:id']);
+	await compare('POST /credentials/reveal (with its audit entry)', { url: u('/credentials/reveal'), method: 'POST', headers: secret, body: { creatorProfileId: conn } }, getPlain, 0.95, ['reveal', 'GET /items/:id']);
 	// create-profile and store-platform-session against Directus writing the same row into an unprotected twin of their collection.
 	const connections = await twinCollection(directus, 'platform_connections');
 	const sessions = await twinCollection(directus, 'platform_sessions');

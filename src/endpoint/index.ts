@@ -65,23 +65,24 @@ export default defineEndpoint({
 			if (!shared && (env['REDIS'] || env['REDIS_HOST'])) logger.warn("[credentials] Directus's Redis client not found: rate limits are counted per instance");
 			return counter;
 		});
-		const machineAuth = async (): Promise<MachineAuth> => ({
+		// Built once: the counter settles at start; the schema is the request's own (read once per request).
+		const machineAuth = counter.then((failedAttempts) => (schema: SchemaOverview): MachineAuth => ({
 			secret: config.serverSecret,
-			failedAttempts: await counter,
+			failedAttempts,
 			maxFailedAttempts: config.failedAttemptsPerMinute,
 			// Before `setup` has created the collection there is no identity to find.
-			identityFor: async (token) => ((await getSchema()).collections[IDENTITIES_COLLECTION] ? identityForToken(database, token) : null),
-		});
+			identityFor: async (token) => (schema.collections[IDENTITIES_COLLECTION] ? identityForToken(database, token) : null),
+		}));
 
-		const authorize = async (route: RouteDef, req: Request): Promise<Caller> =>
-			route.auth === 'server' ? requireMachine(req, await machineAuth()) : route.auth === 'admin' ? requireAdmin(req) : requireUser(req);
+		const authorize = async (route: RouteDef, req: Request, schema: SchemaOverview): Promise<Caller> =>
+			route.auth === 'server' ? requireMachine(req, (await machineAuth)(schema)) : route.auth === 'admin' ? requireAdmin(req) : requireUser(req);
 
 		for (const route of ROUTES) {
 			router[route.method](
 				route.path,
 				asyncRoute(async (req, res) => {
-					const caller = await authorize(route, req);
 					const schema = (req as Request & { schema?: SchemaOverview }).schema ?? (await getSchema());
+					const caller = await authorize(route, req, schema);
 					const deps: ServiceDeps = {
 						services,
 						database,

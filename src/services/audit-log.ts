@@ -1,8 +1,8 @@
 import type { Knex } from 'knex';
 import type { AuditAnswerShape, AuditEntryAnswer, AuditQueryInput } from '../contracts/identities.js';
+import { isoOrNull } from '../lib/dates.js';
 import { dialectOf } from '../lib/dialect.js';
 import { AUDIT_COLLECTION } from '../schema/collections.js';
-import { timeOf } from './identities.js';
 
 /**
  * The audit of record, read for admins: one page of entries newest first, and a summary of the same
@@ -33,10 +33,9 @@ type Row = Record<string, unknown>;
 const text = (value: unknown) => (value === null || value === undefined ? null : String(value));
 
 function entryOf(row: Row): AuditEntryAnswer {
-	const ms = timeOf(row['timestamp']);
 	return {
 		id: Number(row['id']),
-		timestamp: ms === null ? null : new Date(ms).toISOString(),
+		timestamp: isoOrNull(row['timestamp']),
 		route: String(row['route']),
 		caller: row['caller'] as AuditEntryAnswer['caller'],
 		identity: text(row['identity']),

@@ -3,6 +3,7 @@ import type { Knex } from 'knex';
 import { identityTokenHash, isIdentityToken, newIdentityToken } from '../crypto/index.js';
 import type { CreateIdentityInput, IdentityViewAnswer, ServerRoute } from '../contracts/identities.js';
 import { ConflictError, NotFoundError } from '../errors.js';
+import { isoOrNull, msOrNull } from '../lib/dates.js';
 import { IDENTITIES_COLLECTION } from '../schema/collections.js';
 
 /**
@@ -46,22 +47,8 @@ function safeJson(text: string): unknown {
 	}
 }
 
-/** Dates as each database returns what Directus wrote: a Date, milliseconds (SQLite, as a number or digits) or text. */
-export function timeOf(value: unknown): number | null {
-	if (value === null || value === undefined || value === '') return null;
-	if (value instanceof Date) return value.getTime();
-	if (typeof value === 'number') return value;
-	const text = String(value);
-	const ms = /^\d+$/.test(text) ? Number(text) : Date.parse(/[zZ]|[+-]\d\d:?\d\d$/.test(text) ? text : `${text.replace(' ', 'T')}Z`);
-	return Number.isNaN(ms) ? null : ms;
-}
-const iso = (value: unknown) => {
-	const ms = timeOf(value);
-	return ms === null ? null : new Date(ms).toISOString();
-};
-
 /** Active: not revoked, and its expiry (if any) still ahead. */
-const isActive = (row: Row, now = Date.now()) => timeOf(row['revoked_at']) === null && ((timeOf(row['expires_at']) ?? Infinity) > now);
+const isActive = (row: Row, now = Date.now()) => msOrNull(row['revoked_at']) === null && ((msOrNull(row['expires_at']) ?? Infinity) > now);
 
 export function viewOf(row: Row): IdentityViewAnswer {
 	return {
@@ -72,10 +59,10 @@ export function viewOf(row: Row): IdentityViewAnswer {
 		platforms: list(row['platforms']),
 		services: list(row['services']),
 		rate_limit: row['rate_limit'] === null || row['rate_limit'] === undefined ? null : Number(row['rate_limit']),
-		expires_at: iso(row['expires_at']),
-		revoked_at: iso(row['revoked_at']),
-		created_at: iso(row['created_at']),
-		last_used_at: iso(row['last_used_at']),
+		expires_at: isoOrNull(row['expires_at']),
+		revoked_at: isoOrNull(row['revoked_at']),
+		created_at: isoOrNull(row['created_at']),
+		last_used_at: isoOrNull(row['last_used_at']),
 		active: isActive(row),
 	};
 }
@@ -121,7 +108,7 @@ export async function revokeIdentity(database: Knex, idOrName: string): Promise<
 	const find = () => database(IDENTITIES_COLLECTION).where(byId ? { id: idOrName.toLowerCase() } : { name: idOrName }).first(COLUMNS) as Promise<Row | undefined>;
 	const row = await find();
 	if (!row) throw new NotFoundError({ reason: `No identity ${byId ? 'with id' : 'named'} ${idOrName}` });
-	if (timeOf(row['revoked_at']) === null) await database(IDENTITIES_COLLECTION).where({ id: row['id'] }).update({ revoked_at: new Date() });
+	if (msOrNull(row['revoked_at']) === null) await database(IDENTITIES_COLLECTION).where({ id: row['id'] }).update({ revoked_at: new Date() });
 	return viewOf((await find())!);
 }
 

@@ -11,28 +11,25 @@ const identityOf = (caller: Caller): MachineIdentity | null => (caller.kind === 
 
 export const mayCallRoute = (caller: Caller, route: ServerRoute) => identityOf(caller)?.routes.includes(route) ?? true;
 
-export const mayReadCollection = (caller: Caller, collection: string) => {
-	const allowed = identityOf(caller)?.collections;
-	return !allowed || allowed.includes(collection);
-};
+/** A restriction left out (null) allows everything; a list allows what it names. */
+const allows = (allowed: readonly string[] | null | undefined, value: string) => !allowed || allowed.includes(value);
 
-/** Whether the caller is an identity limited to some rows (by collection, platform or service). */
-export const hasRowLimits = (caller: Caller) => {
-	const identity = identityOf(caller);
-	return Boolean(identity && (identity.collections || identity.platforms || identity.services));
-};
+export const mayReadCollection = (caller: Caller, collection: string) => allows(identityOf(caller)?.collections, collection);
 
 /** Whether rows of this platform can be in the caller's scope (decided before a search, so that a search outside it says nothing). */
-export const mayReachPlatform = (caller: Caller, platform: string) => {
-	const allowed = identityOf(caller)?.platforms;
-	return !allowed || allowed.includes(platform);
-};
+export const mayReachPlatform = (caller: Caller, platform: string) => allows(identityOf(caller)?.platforms, platform);
 
 /** Row columns an identity's scope is decided on: `platform` for platforms, `service` for the vault's services. */
 const SCOPED_COLUMNS = [
 	['platforms', 'platform'],
 	['services', 'service'],
 ] as const;
+
+/** Whether the caller is an identity limited to some rows (by collection, or a scoped column). */
+export const hasRowLimits = (caller: Caller) => {
+	const identity = identityOf(caller);
+	return Boolean(identity && (identity.collections || SCOPED_COLUMNS.some(([scope]) => identity[scope])));
+};
 
 /** The columns of the collection this caller's scope needs read with the row. */
 export function scopeColumns(caller: Caller, columnsOfCollection: Record<string, unknown>): string[] {
@@ -52,6 +49,6 @@ export function rowInScope(caller: Caller, row: Record<string, unknown>, columns
 	return SCOPED_COLUMNS.every(([scope, column]) => {
 		const allowed = identity[scope];
 		if (!allowed || !(column in columnsOfCollection)) return true;
-		return typeof row[column] === 'string' && allowed.includes(row[column] as string);
+		return typeof row[column] === 'string' && allows(allowed, row[column] as string);
 	});
 }

@@ -3,7 +3,8 @@ import { identityTokenHash, isIdentityToken, newIdentityToken } from '../../src/
 import { CreateIdentityBody } from '../../src/contracts/identities.js';
 import { guardIdentityDelete, guardIdentityWrite, refuseAuditWrite } from '../../src/hook/handlers/internal-collections.js';
 import { memoryCounter, redisCounter, spend, type RedisLike } from '../../src/lib/rate-window.js';
-import { timeOf, viewOf } from '../../src/services/identities.js';
+import { viewOf } from '../../src/services/identities.js';
+import { msOrNull } from '../../src/lib/dates.js';
 
 describe('identity tokens', () => {
 	it('are 256 random bits behind a prefix, stored as their SHA-256 digest', () => {
@@ -36,7 +37,7 @@ describe('an identity as created', () => {
 				active: true,
 			});
 		}
-		expect(timeOf(null)).toBeNull();
+		expect(msOrNull(null)).toBeNull();
 		expect(viewOf({ id: 'i', name: 'n', routes: '["reveal"]', revoked_at: new Date() }).active).toBe(false);
 		expect(viewOf({ id: 'i', name: 'n', routes: '["reveal"]', expires_at: Date.now() - 1 }).active).toBe(false);
 	});

@@ -14,9 +14,12 @@ type Payload = Record<string, unknown>;
 
 const ADMIN_ONLY = new Set([AUDIT_COLLECTION, IDENTITIES_COLLECTION]);
 
+/** A user who is not an admin; null accountability is Directus itself (setup, migrations), always allowed. */
+const isUserNotAdmin = (accountability: Accountability | null) => Boolean(accountability && !accountability.admin);
+
 /** Reads of either only by admins (or Directus itself), whatever a policy grants. */
 export function adminOnlyRead<T>(query: T, collection: string, accountability: Accountability | null): T {
-	if (ADMIN_ONLY.has(collection) && accountability && !accountability.admin) throw new ForbiddenError();
+	if (ADMIN_ONLY.has(collection) && isUserNotAdmin(accountability)) throw new ForbiddenError();
 	return query;
 }
 
@@ -83,7 +86,7 @@ function checkedScope(payload: Payload, schema: typeof IdentityScope | typeof ED
  */
 export function guardIdentityWrite(payload: Payload, collection: string, event: 'create' | 'update', accountability: Accountability | null): Payload {
 	if (collection !== IDENTITIES_COLLECTION) return payload;
-	if (accountability && !accountability.admin) throw new ForbiddenError();
+	if (isUserNotAdmin(accountability)) throw new ForbiddenError();
 	if (!payload || typeof payload !== 'object') return payload;
 	if (event === 'create') {
 		if (!isIdentityToken(payload['token_hash'])) {
@@ -97,6 +100,6 @@ export function guardIdentityWrite(payload: Payload, collection: string, event: 
 
 /** Deletes of identities too: admins only. */
 export function guardIdentityDelete<T>(keys: T, collection: string, accountability: Accountability | null): T {
-	if (collection === IDENTITIES_COLLECTION && accountability && !accountability.admin) throw new ForbiddenError();
+	if (collection === IDENTITIES_COLLECTION && isUserNotAdmin(accountability)) throw new ForbiddenError();
 	return keys;
 }
