@@ -22,6 +22,9 @@ const EnvSchema = z.object({
 	CREDENTIALS_KDF_MEMORY_KIB: text,
 	CREDENTIALS_KDF_ITERATIONS: text,
 	CREDENTIALS_FAILED_ATTEMPTS_PER_MINUTE: text,
+	CREDENTIALS_KEK_PROVIDER: text,
+	CREDENTIALS_KEK_LOCAL_B64: text,
+	CREDENTIALS_KEYS_POLL_SECONDS: text,
 });
 type RawEnv = z.infer<typeof EnvSchema>;
 
@@ -32,10 +35,21 @@ export type KeyringState = { ok: true; ring: Keyring } | { ok: false; error: str
 export type KeySource =
 	| { kind: 'raw'; current: Buffer; previous: Buffer[] }
 	| { kind: 'passphrase'; passphrase: string; salt: Buffer; memoryKiB: number; iterations: number; previous: Buffer[] }
-	| { kind: 'invalid'; error: string };
+	| { kind: 'invalid'; error: string }
+	/** No key in the environment: the current key must come from the wrapped data keys (a KEK is configured). */
+	| { kind: 'none'; previous: Buffer[] };
+
+/**
+ * The key-encryption key that wraps data keys (opt-in). `local`: KEKs from the environment, named by
+ * their fingerprint, for development and tests of the hierarchy; new wraps use the first.
+ */
+export type KekConfig = { kind: 'none' } | { kind: 'local'; keks: Buffer[] } | { kind: 'invalid'; error: string };
 
 export interface CredentialsConfig {
 	keySource: KeySource;
+	kek: KekConfig;
+	/** How often an instance looks for data keys added, promoted or rewrapped elsewhere. */
+	keysPollMs: number;
 	/** Unset means the server-secret routes are closed with a 500, as in the seed. */
 	serverSecret: string | undefined;
 	/** Fields added by the operator, as `collection.field`. */
@@ -88,32 +102,66 @@ export function loadKeySource(env: RawEnv): KeySource {
 		if (!(iterations >= 1)) return { kind: 'invalid', error: 'CREDENTIALS_KDF_ITERATIONS is invalid' };
 		return { kind: 'passphrase', passphrase: env.CREDENTIALS_MASTER_PASSPHRASE, salt, memoryKiB, iterations, previous };
 	}
-	if (!env.CREDENTIALS_ENC_KEY_B64) return { kind: 'invalid', error: 'CREDENTIALS_ENC_KEY_B64 not set' };
+	if (!env.CREDENTIALS_ENC_KEY_B64) return env.CREDENTIALS_KEK_PROVIDER ? { kind: 'none', previous } : { kind: 'invalid', error: 'CREDENTIALS_ENC_KEY_B64 not set' };
 	const current = decodeKey(env.CREDENTIALS_ENC_KEY_B64);
 	if (!current) return { kind: 'invalid', error: 'CREDENTIALS_ENC_KEY_B64 is invalid' };
 	return { kind: 'raw', current, previous };
 }
 
-/** The keyring for a source; a passphrase is derived once here, never per value. */
-export async function buildKeyring(source: KeySource, derive: (s: Extract<KeySource, { kind: 'passphrase' }>) => Promise<Buffer>): Promise<KeyringState> {
+export function loadKekConfig(env: RawEnv): KekConfig {
+	const provider = env.CREDENTIALS_KEK_PROVIDER;
+	if (!provider) return { kind: 'none' };
+	if (provider !== 'local') return { kind: 'invalid', error: `CREDENTIALS_KEK_PROVIDER "${provider}" is not one of: local` };
+	const keks: Buffer[] = [];
+	for (const item of (env.CREDENTIALS_KEK_LOCAL_B64 ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+		const raw = decodeKey(item);
+		if (!raw) return { kind: 'invalid', error: 'CREDENTIALS_KEK_LOCAL_B64 is invalid (32-byte keys, base64, comma-separated)' };
+		keks.push(raw);
+	}
+	if (keks.length === 0) return { kind: 'invalid', error: 'CREDENTIALS_KEK_LOCAL_B64 not set' };
+	return { kind: 'local', keks };
+}
+
+/** The key of a direct source (raw, or derived from a passphrase once, here); null when the environment has none. */
+export async function directKey(source: KeySource, derive: (s: Extract<KeySource, { kind: 'passphrase' }>) => Promise<Buffer>): Promise<{ ok: true; key: Buffer | null } | { ok: false; error: string }> {
 	if (source.kind === 'invalid') return { ok: false, error: source.error };
-	let current: Buffer;
+	if (source.kind === 'none') return { ok: true, key: null };
+	if (source.kind === 'raw') return { ok: true, key: source.current };
 	try {
-		current = source.kind === 'raw' ? source.current : await derive(source);
+		return { ok: true, key: await derive(source) };
 	} catch {
 		return { ok: false, error: 'CREDENTIALS_MASTER_PASSPHRASE could not be turned into a key (argon2 unavailable)' };
 	}
+}
+
+/** Names for where each key of a keyring came from, for a key id collision's message. */
+export interface KeyNames {
+	current: string;
+	previous: (index: number) => string;
+}
+
+/** A keyring, or the collision named in words (never a key). */
+export function keyringOf(current: Buffer, previous: readonly Buffer[], names: KeyNames): KeyringState {
 	try {
-		return { ok: true, ring: makeKeyring(current, source.previous) };
+		return { ok: true, ring: makeKeyring(current, previous) };
 	} catch (error) {
 		if (!(error instanceof KeyIdCollisionError)) throw error;
-		const currentName = source.kind === 'raw' ? 'CREDENTIALS_ENC_KEY_B64' : 'the key derived from CREDENTIALS_MASTER_PASSPHRASE';
-		const where = (at: 'current' | number) => (at === 'current' ? currentName : `entry ${at + 1} of CREDENTIALS_ENC_PREVIOUS_KEYS_B64`);
+		const where = (at: 'current' | number) => (at === 'current' ? names.current : names.previous(at));
 		return { ok: false, error: `${where(error.first)} and ${where(error.second)} are different keys with the same key id ${error.id}: keep one and generate a different key for the other` };
 	}
 }
 
+/** The keyring for a source; a passphrase is derived once here, never per value. */
+export async function buildKeyring(source: KeySource, derive: (s: Extract<KeySource, { kind: 'passphrase' }>) => Promise<Buffer>): Promise<KeyringState> {
+	const direct = await directKey(source, derive);
+	if (!direct.ok) return direct;
+	if (!direct.key) return { ok: false, error: 'CREDENTIALS_ENC_KEY_B64 not set' };
+	const current = source.kind === 'raw' ? 'CREDENTIALS_ENC_KEY_B64' : 'the key derived from CREDENTIALS_MASTER_PASSPHRASE';
+	return keyringOf(direct.key, source.kind === 'invalid' ? [] : source.previous, { current, previous: (at) => `entry ${at + 1} of CREDENTIALS_ENC_PREVIOUS_KEYS_B64` });
+}
+
 const DEFAULT_FAILED_ATTEMPTS_PER_MINUTE = 30;
+const DEFAULT_KEYS_POLL_SECONDS = 5;
 
 export function loadConfig(env: Record<string, unknown>): CredentialsConfig {
 	const parsed = EnvSchema.parse(env);
@@ -126,8 +174,12 @@ export function loadConfig(env: Record<string, unknown>): CredentialsConfig {
 	}
 	const attempts = Number(parsed.CREDENTIALS_FAILED_ATTEMPTS_PER_MINUTE ?? DEFAULT_FAILED_ATTEMPTS_PER_MINUTE);
 	if (!Number.isInteger(attempts) || attempts < 1) warnings.push(`CREDENTIALS_FAILED_ATTEMPTS_PER_MINUTE must be a whole number from 1; using ${DEFAULT_FAILED_ATTEMPTS_PER_MINUTE}`);
+	const pollSeconds = Number(parsed.CREDENTIALS_KEYS_POLL_SECONDS ?? DEFAULT_KEYS_POLL_SECONDS);
+	if (!(pollSeconds >= 0.1 && pollSeconds <= 3600)) warnings.push(`CREDENTIALS_KEYS_POLL_SECONDS must be a number from 0.1 to 3600; using ${DEFAULT_KEYS_POLL_SECONDS}`);
 	return {
 		keySource: loadKeySource(parsed),
+		kek: loadKekConfig(parsed),
+		keysPollMs: 1000 * (pollSeconds >= 0.1 && pollSeconds <= 3600 ? pollSeconds : DEFAULT_KEYS_POLL_SECONDS),
 		serverSecret: parsed.RBAC_SYNC_WEBHOOK_SECRET,
 		extraFields,
 		warnings,

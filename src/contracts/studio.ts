@@ -43,9 +43,24 @@ export const FieldHealth = z.object({
 });
 export type FieldHealth = z.infer<typeof FieldHealth>;
 
+/** The key hierarchy as this instance holds it: never a key, only ids, KEK labels and states. */
+export const KeyHierarchyView = z.object({
+	provider: z.string().nullable().describe('the KEK provider (local, pkcs11); null: data keys come from the environment only'),
+	wrapped: z.array(
+		z.object({
+			keyId: z.string(),
+			kek: z.string().describe('label of the key-encryption key that wraps it'),
+			state: z.enum(['pending', 'current', 'retired']),
+			unwrapped: z.boolean().describe('whether this instance holds it unwrapped (in memory)'),
+		}),
+	),
+	problem: z.string().nullable().describe('why a wrapped key is not unwrapped here (no key, PIN or secret in it); null: none'),
+});
+
 export const KeyHealthAnswer = z.object({
 	success: z.literal(true),
 	keys: z.object({ current: z.string(), previous: z.array(z.string()) }),
+	kek: KeyHierarchyView,
 	fields: z.array(FieldHealth),
 	missingKeyIds: z.array(z.string()),
 });

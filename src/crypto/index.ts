@@ -6,3 +6,4 @@ export * from './legacy.js';
 export * from './stored-value.js';
 export * from './directus-encrypt.js';
 export * from './token.js';
+export * from './data-key-wrap.js';

@@ -90,6 +90,7 @@ export default defineEndpoint({
 						keys: await runtime.keys(),
 						fields: fields.sync(schema),
 						directusSecret: runtime.config.directusSecret,
+						keyView: () => runtime.hierarchy.view(),
 						reportReveal: reportRevealOf(caller, schema),
 					};
 					if (route.auth === 'server') await admitToRoute(deps, caller, route.path.slice(1) as ServerRoute, await counter);

@@ -7,6 +7,7 @@ import { credentialsErrorShape } from '../endpoint/http.js';
 import { takeServerSecretHeader } from '../endpoint/auth.js';
 import { registerCli } from './cli/index.js';
 import { checkKeysAtStart } from './handlers/key-check.js';
+import { watchKeys } from '../keys/watch.js';
 import { maskRows } from './handlers/mask-on-read.js';
 import { emitEventsOnCreate, emitEventsOnUpdate, fixStoredOperations } from './handlers/flow-operations.js';
 import { assertNoPlaintext } from './handlers/plaintext-guard.js';
@@ -18,7 +19,7 @@ import { CollabGuard, isCollabMessage } from './handlers/guard-collab.js';
 import { SubscriptionGuard, isSubscribeMessage } from './handlers/guard-subscriptions.js';
 import { directusWebSocketClass } from '../lib/directus-runtime.js';
 import { guardQuery } from './handlers/query-guard.js';
-import { adminOnlyRead, guardAuditSchema, guardIdentityDelete, guardIdentityWrite, refuseAuditWrite } from './handlers/internal-collections.js';
+import { adminOnlyRead, guardAuditSchema, guardIdentityDelete, guardIdentityWrite, refuseRecordWrite } from './handlers/internal-collections.js';
 import { scrubDatabaseError, scrubErrorAnswers } from './handlers/scrub-errors.js';
 import { scrubLogStream } from './handlers/scrub-logs.js';
 import { guardGraphqlErrors } from './handlers/guard-graphql-errors.js';
@@ -47,6 +48,8 @@ export default defineHook(({ filter: registerFilter, action, init }, { services,
 			fields.sync(context?.schema);
 			return handler(payload, meta, context);
 		});
+	// Wrapped data keys live in the database: the keyring is loaded from it once Directus hands it over.
+	runtime.attach(database, logger);
 	void runtime.keys().then((keys) => {
 		if (!keys.ok) logger.error(`[credentials] ${keys.error}: writes of protected fields are refused and reveals fail closed`);
 	});
@@ -59,6 +62,8 @@ export default defineHook(({ filter: registerFilter, action, init }, { services,
 
 	// At start: are the configured keys the ones the data was written with?
 	action('server.start', () => void checkKeysAtStart(runtime, database, getSchema, logger));
+	// While serving: data keys added, promoted or rewrapped elsewhere are picked up, and this instance says which it reads.
+	action('server.start', () => watchKeys(runtime, database, logger));
 
 	// Every read's query (items and system collections alike, which reach owned rows through relations):
 	// no filter, sort, group, aggregate or search on a protected field; owned rows only, at every depth.
@@ -103,9 +108,9 @@ export default defineHook(({ filter: registerFilter, action, init }, { services,
 		});
 	}
 	// The audit is append-only and, like identities, read by admins only; identities are created with their token elsewhere.
-	filter('items.create', (payload, meta, context) => guardIdentityWrite(refuseAuditWrite(payload as Payload, meta['collection']), meta['collection'], 'create', context.accountability));
-	filter('items.update', (payload, meta, context) => guardIdentityWrite(refuseAuditWrite(payload as Payload, meta['collection']), meta['collection'], 'update', context.accountability));
-	filter('items.delete', (keys, meta, context) => guardIdentityDelete(refuseAuditWrite(keys, meta['collection']), meta['collection'], context.accountability));
+	filter('items.create', (payload, meta, context) => guardIdentityWrite(refuseRecordWrite(payload as Payload, meta['collection']), meta['collection'], 'create', context.accountability));
+	filter('items.update', (payload, meta, context) => guardIdentityWrite(refuseRecordWrite(payload as Payload, meta['collection']), meta['collection'], 'update', context.accountability));
+	filter('items.delete', (keys, meta, context) => guardIdentityDelete(refuseRecordWrite(keys, meta['collection']), meta['collection'], context.accountability));
 	if (!guardAuditSchema(services)) logger.error('[credentials] CollectionsService, FieldsService or RelationsService methods not found: an admin could drop or reshape credentials_audit through Directus');
 	filter('items.create', (payload, meta, context) => guardCreate(payload as Payload, meta['collection'], context));
 	filter('items.update', (payload, meta, context) => guardUpdate(payload as Payload, meta['collection'], meta['keys'], context));

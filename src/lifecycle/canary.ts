@@ -2,11 +2,15 @@ import type { Knex } from 'knex';
 import { DecryptError, openEnvelope, sealValue, type Keyring, type ValueContext } from '../crypto/index.js';
 import { KEYS_COLLECTION } from '../schema/collections.js';
 import { censusOf } from './census.js';
+import { hasWrappedKeys } from '../keys/store.js';
 import type { Target } from './scan.js';
 import { safeMessage } from '../lib/error-message.js';
 
 const CANARY_VALUE = 'directus-extension-credentials canary';
 const canaryContext = (keyId: string): ValueContext => ({ collection: KEYS_COLLECTION, field: 'canary', pk: keyId });
+
+/** The canary a new key's row is created with (a wrapped data key gets it at once, sealed under itself). */
+export const canaryFor = (ring: Keyring) => sealValue(ring, CANARY_VALUE, canaryContext(ring.current.id));
 
 export interface KeyCheck {
 	/** Errors to log: each names the key id and what to do, never a key. */
@@ -24,12 +28,15 @@ export interface KeyCheck {
  */
 export async function checkKeys(db: Knex, ring: Keyring, targets: Target[]): Promise<KeyCheck> {
 	const result: KeyCheck = { errors: [], info: [], missingKeyIds: [] };
-	const canaries = (await db(KEYS_COLLECTION).select('key_id', 'canary')) as { key_id: string; canary: string }[];
+	// Wrapped data keys (src/keys/) are loaded by the hierarchy: one this process has not loaded yet (added
+	// since it started) is not "missing", and its row — the only copy of that key — is never deleted here.
+	const wrapped = (await hasWrappedKeys(db)) ? new Set(((await db(KEYS_COLLECTION).whereNotNull('wrapped').pluck('key_id')) as string[]).map(String)) : new Set<string>();
+	const canaries = ((await db(KEYS_COLLECTION).select('key_id', 'canary')) as { key_id: string; canary: string }[]).filter((c) => ring.byId(c.key_id) || !wrapped.has(c.key_id));
 
 	if (!canaries.some((c) => c.key_id === ring.current.id)) {
 		try {
 			// The database's own clock: an ISO string with Z is no DATETIME literal on MariaDB/MySQL.
-			await db(KEYS_COLLECTION).insert({ key_id: ring.current.id, canary: sealValue(ring, CANARY_VALUE, canaryContext(ring.current.id)), created_at: db.fn.now() });
+			await db(KEYS_COLLECTION).insert({ key_id: ring.current.id, canary: canaryFor(ring), created_at: db.fn.now() });
 		} catch (error) {
 			// Another instance may have recorded it first; anything else is a failure to say.
 			const recorded = await db(KEYS_COLLECTION).where('key_id', ring.current.id).first('key_id');

@@ -192,6 +192,8 @@ export const VAULT_IDENTITY = { collection: 'api_credentials', field: 'identity'
  * configured tells which key id is missing. Admin-only (no policy grants it).
  */
 export const KEYS_COLLECTION = 'credentials_keys';
+/** Each running instance's heartbeat with the wrapped data keys it has unwrapped: a key is promoted once every live instance reads it. */
+export const KEY_READERS_COLLECTION = 'credentials_key_readers';
 /**
  * One row per protected field: what the last `verify` found (counts, never a value or a row key).
  * `status` counts by key id in SQL without decrypting; whether values open comes from here, with
@@ -216,6 +218,21 @@ export const INTERNAL_COLLECTIONS: CollectionDef[] = [
 			{ field: 'key_id', type: 'string', meta: { readonly: true, interface: 'input' }, schema: { is_primary_key: true, length: 16, has_auto_increment: false } },
 			{ field: 'canary', type: 'text', meta: { readonly: true, interface: 'input-multiline' }, schema: {} },
 			stamp('created_at', 'date-created'),
+			// Wrapped data keys (the key hierarchy, src/keys/): the key under its KEK, never in the clear. Null for keys from the environment.
+			{ field: 'wrapped', type: 'text', meta: { readonly: true, interface: 'input-multiline', note: 'the data key wrapped by its key-encryption key' }, schema: {} },
+			{ field: 'kek', type: 'string', meta: { readonly: true, interface: 'input', note: 'label of the key-encryption key that wraps it' }, schema: { length: 255 } },
+			{ field: 'state', type: 'string', meta: { readonly: true, interface: 'input', note: 'pending (readable, not yet written with), current, or retired' }, schema: { length: 16 } },
+		],
+		relations: [],
+	},
+	{
+		collection: KEY_READERS_COLLECTION,
+		meta: { icon: 'dns', hidden: true, note: 'Which data keys each running instance has unwrapped (directus-extension-credentials; no secrets)', accountability: null },
+		fields: [
+			{ field: 'instance', type: 'string', meta: { readonly: true, interface: 'input' }, schema: { is_primary_key: true, length: 64, has_auto_increment: false } },
+			{ field: 'key_ids', type: 'text', meta: { readonly: true, interface: 'input', note: 'comma-separated key ids' }, schema: {} },
+			// ISO 8601 text written by the instance (as verified_at): compared in JavaScript, the same on every database.
+			{ field: 'seen_at', type: 'string', meta: { readonly: true, interface: 'input', note: 'ISO 8601, UTC' }, schema: { is_nullable: false, length: 32 } },
 		],
 		relations: [],
 	},

@@ -2,6 +2,7 @@ import type { Accountability, SchemaOverview } from '@directus/types';
 import type { Knex } from 'knex';
 import type { Keyring } from '../crypto/index.js';
 import type { KeyringState } from '../config/index.js';
+import type { HierarchyView } from '../keys/hierarchy.js';
 import type { ProtectedFields } from '../schema/protected-fields.js';
 import { NotConfiguredError } from '../errors.js';
 import type { RevealReport } from '../contracts/reveal-event.js';
@@ -19,6 +20,8 @@ export interface ServiceDeps {
 	fields: ProtectedFields;
 	/** Directus's SECRET, for values its `encrypt` special wrote (see openStoredValueAsync). */
 	directusSecret: string | null;
+	/** The key hierarchy as this instance holds it (status). */
+	keyView?: () => HierarchyView;
 	/** Tells how each reveal ended (the endpoint emits Directus's `credentials.reveal` action); never waits. */
 	reportReveal?: (report: RevealReport) => void;
 }

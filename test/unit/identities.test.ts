@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { identityTokenHash, isIdentityToken, newIdentityToken } from '../../src/crypto/index.js';
 import { CreateIdentityBody } from '../../src/contracts/identities.js';
-import { guardIdentityDelete, guardIdentityWrite, refuseAuditWrite } from '../../src/hook/handlers/internal-collections.js';
+import { guardIdentityDelete, guardIdentityWrite, refuseRecordWrite } from '../../src/hook/handlers/internal-collections.js';
 import { memoryCounter, redisCounter, spend, type RedisLike } from '../../src/lib/rate-window.js';
 import { viewOf } from '../../src/services/identities.js';
 import { msOrNull } from '../../src/lib/dates.js';
@@ -45,8 +45,9 @@ describe('an identity as created', () => {
 
 describe('writes through Directus', () => {
 	it('never create, change or delete an audit entry', () => {
-		expect(() => refuseAuditWrite({ outcome: 'revealed' }, 'credentials_audit')).toThrow(/append-only/);
-		expect(refuseAuditWrite({ a: 1 }, 'platform_connections')).toEqual({ a: 1 });
+		expect(() => refuseRecordWrite({ outcome: 'revealed' }, 'credentials_audit')).toThrow(/append-only/);
+		expect(() => refuseRecordWrite({ state: 'current' }, 'credentials_keys')).toThrow(/unreadable/);
+		expect(refuseRecordWrite({ a: 1 }, 'platform_connections')).toEqual({ a: 1 });
 	});
 
 	it('are an admin’s alone for identities, whatever a policy grants (an identity could otherwise give itself every scope)', () => {

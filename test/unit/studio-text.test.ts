@@ -62,6 +62,7 @@ describe('the JSON editor', () => {
 describe('the key-health panel warning', () => {
 	const report = (field: Partial<KeyHealthReport['fields'][number]>): KeyHealthReport => ({
 		keys: { current: 'aaaaaaaa', previous: ['bbbbbbbb'] },
+		kek: { provider: null, wrapped: [], problem: null },
 		fields: [{ field: 'c.f', rows: 0, empty: 0, byKeyId: {}, legacy: 0, directusEncrypt: 0, earlierBinding: 0, plaintext: 0, undecryptable: 0, verifiedAt: '2026-11-27T10:00:00.000Z', missingKeyIds: [], ...field }],
 		missingKeyIds: [],
 	});

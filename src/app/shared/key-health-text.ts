@@ -29,3 +29,10 @@ export function encryptedText(field: string, { sealed, remaining }: { sealed: nu
 	const done = `Encrypted ${sealed} value${sealed === 1 ? '' : 's'} of ${field}.`;
 	return remaining === 0 ? done : `${done} ${remaining} stored unencrypted meanwhile: encrypt again.`;
 }
+
+/** The panel's key-hierarchy line: the KEK provider and each wrapped data key's state and KEK; null when keys come from the environment only. */
+export function kekText({ kek }: KeyHealthReport): string | null {
+	if (!kek.provider && kek.wrapped.length === 0) return null;
+	const keys = kek.wrapped.map((k) => `${k.keyId} ${k.state} (KEK ${k.kek}${k.unwrapped ? '' : ', NOT unwrapped here'})`);
+	return `Data keys wrapped by a ${kek.provider ?? 'missing'} KEK: ${keys.join(', ') || 'none yet (run `credentials keys init`)'}${kek.problem ? `. Problem: ${kek.problem}` : ''}`;
+}

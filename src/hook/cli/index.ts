@@ -13,6 +13,7 @@ import { handOverEncryptSpecial } from './adopt-encrypt-special.js';
 import { releaseForDecrypt } from './decrypt-field.js';
 import { progressBar } from './progress.js';
 import { registerIdentityCommands } from './identities.js';
+import { registerKeyCommands } from './keys.js';
 import { run } from './run.js';
 import { activeIdentityCount } from '../../services/identities.js';
 import type { CliDeps, Prelude, RewriteOptions } from './types.js';
@@ -57,6 +58,7 @@ const wholeNumber = (option: string, value: string | undefined, fallback: number
 export function registerCli(program: Command, deps: CliDeps) {
 	const credentials = program.command('credentials').description('Encrypted credentials: schema, keys and migrations');
 	registerIdentityCommands(credentials, deps);
+	registerKeyCommands(credentials, deps);
 
 	credentials
 		.command('setup')
@@ -88,7 +90,11 @@ export function registerCli(program: Command, deps: CliDeps) {
 				const bar = progressBar('status');
 				const { keys, fields, missingKeyIds } = await keyHealth(deps.database, ring, await targetsOf(deps, opts.collection), bar.update);
 				bar.done();
+				const kek = deps.runtime.hierarchy.view();
 				const lines = [`current key ${keys.current}${keys.previous.length ? `, previous ${keys.previous.join(', ')}` : ''}`];
+				if (kek.provider || kek.wrapped.length) {
+					lines.push(`KEK provider ${kek.provider ?? 'NOT SET'}; wrapped data keys: ${kek.wrapped.map((k) => `${k.keyId} ${k.state} under "${k.kek}"${k.unwrapped ? '' : ' (NOT unwrapped)'}`).join(', ') || 'none yet'}`);
+				}
 				for (const f of fields) {
 					const perKey = Object.entries(f.byKeyId).map(([id, n]) => `${id}${id === keys.current ? ' (current)' : ring.byId(id) ? ' (previous)' : ' (NOT CONFIGURED)'}: ${n}`);
 					const verified =
@@ -101,7 +107,7 @@ export function registerCli(program: Command, deps: CliDeps) {
 				if (missingKeyIds.length) lines.push(`! rows under key ids no configured key has: ${missingKeyIds.join(', ')} (they fail closed)`);
 				const warnings = (await sharedSecretOnly(deps)) ? [SHARED_SECRET_ONLY] : [];
 				lines.push(...warnings.map((w) => `! ${w}`));
-				return { exitCode: 0, summary: { ok: true, keys, fields, missingKeyIds, warnings }, lines };
+				return { exitCode: 0, summary: { ok: true, keys, kek, fields, missingKeyIds, warnings }, lines };
 			}),
 		);
 

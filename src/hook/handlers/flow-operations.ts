@@ -2,7 +2,7 @@ import { InvalidPayloadError } from '@directus/errors';
 import type { Knex } from 'knex';
 import type { ProtectedFields } from '../../schema/protected-fields.js';
 import { isOwned } from '../../schema/ownership.js';
-import { AUDIT_COLLECTION, IDENTITIES_COLLECTION } from '../../schema/collections.js';
+import { AUDIT_COLLECTION, IDENTITIES_COLLECTION, KEY_READERS_COLLECTION, KEYS_COLLECTION } from '../../schema/collections.js';
 import { isRecord } from './schema-paths.js';
 
 /**
@@ -14,8 +14,8 @@ import { isRecord } from './schema-paths.js';
  * older install, a direct database write) are fixed when the server starts.
  */
 const ITEM_OPERATIONS = new Set(['item-read', 'item-create', 'item-update', 'item-delete']);
-/** The audit (append-only) and the identities (tokens hashed): their guards are filters too. */
-const GUARDED_RECORDS = new Set([AUDIT_COLLECTION, IDENTITIES_COLLECTION]);
+/** The audit (append-only), the identities (tokens hashed) and the keys: their guards are filters too. */
+const GUARDED_RECORDS = new Set([AUDIT_COLLECTION, IDENTITIES_COLLECTION, KEYS_COLLECTION, KEY_READERS_COLLECTION]);
 
 type Options = Record<string, unknown>;
 export interface StoredOperation {

@@ -2,7 +2,7 @@ import type { Accountability } from '@directus/types';
 import { ForbiddenError, InvalidPayloadError } from '@directus/errors';
 import { IdentityScope } from '../../contracts/identities.js';
 import { identityTokenHash, isIdentityToken } from '../../crypto/index.js';
-import { AUDIT_COLLECTION, IDENTITIES_COLLECTION } from '../../schema/collections.js';
+import { AUDIT_COLLECTION, IDENTITIES_COLLECTION, KEY_READERS_COLLECTION, KEYS_COLLECTION } from '../../schema/collections.js';
 import { wrapMethod } from './wrap-method.js';
 
 /**
@@ -12,7 +12,7 @@ import { wrapMethod } from './wrap-method.js';
  */
 type Payload = Record<string, unknown>;
 
-const ADMIN_ONLY = new Set([AUDIT_COLLECTION, IDENTITIES_COLLECTION]);
+const ADMIN_ONLY = new Set([AUDIT_COLLECTION, IDENTITIES_COLLECTION, KEYS_COLLECTION, KEY_READERS_COLLECTION]);
 
 /** A user who is not an admin; null accountability is Directus itself (setup, migrations), always allowed. */
 const isUserNotAdmin = (accountability: Accountability | null) => Boolean(accountability && !accountability.admin);
@@ -23,22 +23,38 @@ export function adminOnlyRead<T>(query: T, collection: string, accountability: A
 	return query;
 }
 
-/** No create, update or delete of audit entries through Directus, not even by an admin. */
-export function refuseAuditWrite<T>(payload: T, collection: string): T {
-	if (collection === AUDIT_COLLECTION) throw new InvalidPayloadError({ reason: `${AUDIT_COLLECTION} is append-only: entries are written by the extension and never changed` });
+/**
+ * Written by the extension alone, with plain SQL, never through Directus's items (not even by an admin):
+ * the audit is append-only; the keys table holds the wrapped data keys (a deleted or altered row would
+ * make every value under that key unreadable) and the key readers say which instance reads which key.
+ */
+const RECORDS: Record<string, string> = {
+	[AUDIT_COLLECTION]: `${AUDIT_COLLECTION} is append-only: entries are written by the extension and never changed`,
+	[KEYS_COLLECTION]: `${KEYS_COLLECTION} is changed only by \`npx directus credentials keys …\`: a wrapped data key deleted or altered here would leave its values unreadable`,
+	[KEY_READERS_COLLECTION]: `${KEY_READERS_COLLECTION} is written by the running instances only`,
+};
+
+/** No create, update or delete of the extension's records through Directus's items. */
+export function refuseRecordWrite<T>(payload: T, collection: string): T {
+	const reason = RECORDS[collection];
+	if (reason) throw new InvalidPayloadError({ reason });
 	return payload;
 }
 
-const auditIsRecord = () => new InvalidPayloadError({ reason: `${AUDIT_COLLECTION} is the audit of record: its table, fields and relations are not changed through Directus` });
+/** Tables whose shape the extension's records depend on: never dropped or reshaped through Directus. */
+const SHAPED_RECORDS = [AUDIT_COLLECTION, KEYS_COLLECTION];
+const recordShapeKept = (collection: string) =>
+	new InvalidPayloadError({ reason: `${collection} is a record of directus-extension-credentials: its table, fields and relations are not changed through Directus` });
 
 type ServiceClass = { prototype: object } | undefined;
-/** Wraps the named methods so that a call whose first argument names the audit collection is refused first. */
-function refuseOnAudit(Service: ServiceClass, names: string[], collectionOf: (first: unknown) => unknown[], allowInternal: boolean): boolean {
+/** Wraps the named methods so that a call whose first argument names the audit or the keys is refused first. */
+function refuseOnRecord(Service: ServiceClass, names: string[], collectionOf: (first: unknown) => unknown[], allowInternal: boolean): boolean {
 	return names.every((name) =>
 		wrapMethod(Service, name, (original) =>
 			async function (this: { accountability?: Accountability | null }, first: unknown, ...rest: unknown[]) {
 				const internal = allowInternal && !this.accountability;
-				if (!internal && collectionOf(first).map(String).includes(AUDIT_COLLECTION)) throw auditIsRecord();
+				const named = collectionOf(first).map(String).find((c) => SHAPED_RECORDS.includes(c));
+				if (!internal && named) throw recordShapeKept(named);
 				return original.call(this, first, ...rest);
 			},
 		),
@@ -46,7 +62,7 @@ function refuseOnAudit(Service: ServiceClass, names: string[], collectionOf: (fi
 }
 
 /**
- * The audit's table is not dropped or reshaped through Directus either (REST, GraphQL, a schema apply):
+ * The audit's table (and the keys') is not dropped or reshaped through Directus either (REST, GraphQL, a schema apply):
  * no delete of the collection, no change or delete of its fields, no relation from it (an ON DELETE
  * CASCADE from `identity` or `user` would delete entries with their identity or user). Refused before
  * the service starts: CollectionsService's `collections.delete` event comes after the DROP TABLE, which
@@ -57,9 +73,9 @@ export function guardAuditSchema(services: { CollectionsService?: ServiceClass; 
 	const collectionArgument = (first: unknown) => [first].flat();
 	const relationCollection = (first: unknown) => [typeof first === 'object' && first !== null ? (first as { collection?: unknown }).collection : first];
 	return [
-		refuseOnAudit(services.CollectionsService, ['deleteOne', 'deleteMany'], collectionArgument, false),
-		refuseOnAudit(services.FieldsService, ['deleteField', 'updateField', 'updateFields'], collectionArgument, true),
-		refuseOnAudit(services.RelationsService, ['createOne', 'updateOne', 'deleteOne'], relationCollection, true),
+		refuseOnRecord(services.CollectionsService, ['deleteOne', 'deleteMany'], collectionArgument, false),
+		refuseOnRecord(services.FieldsService, ['deleteField', 'updateField', 'updateFields'], collectionArgument, true),
+		refuseOnRecord(services.RelationsService, ['createOne', 'updateOne', 'deleteOne'], relationCollection, true),
 	].every(Boolean);
 }
 

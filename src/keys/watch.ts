@@ -1,0 +1,50 @@
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import type { Knex } from 'knex';
+import type { Runtime } from '../config/index.js';
+import { hasWrappedKeys, recordReader } from './store.js';
+import { safeMessage } from '../lib/error-message.js';
+
+interface Logger {
+	warn(message: string): void;
+}
+
+/** Heartbeats are written when what an instance reads changes, and at least this often. */
+export const HEARTBEAT_MS = 30_000;
+/** An instance not heard from for this long has stopped: promote no longer waits for it. */
+export const READER_TTL_MS = 75_000;
+
+/**
+ * A running instance looks for wrapped keys added, promoted or rewrapped elsewhere (one indexed read each
+ * poll) and says which ones it has unwrapped, so that `keys promote` waits until every live instance
+ * reads a key before anything is written with it. Instances without a KEK report too: with nothing
+ * unwrapped, they hold a promotion back instead of meeting rows they cannot open.
+ */
+export function watchKeys(runtime: Runtime, database: Knex, logger: Logger): () => void {
+	const instance = `${hostname().slice(0, 40)}:${process.pid}:${randomBytes(4).toString('hex')}`;
+	let reported: string | null = null;
+	let reportedAt = 0;
+	let running = false;
+	const tick = async () => {
+		if (running) return;
+		running = true;
+		try {
+			if (!(await hasWrappedKeys(database))) return; // setup has not run (or is older): nothing to read
+			await runtime.reload();
+			const ids = runtime.hierarchy.unwrappedIds().join(',');
+			if (ids !== reported || Date.now() - reportedAt >= HEARTBEAT_MS) {
+				await recordReader(database, instance, runtime.hierarchy.unwrappedIds());
+				reported = ids;
+				reportedAt = Date.now();
+			}
+		} catch (error) {
+			logger.warn(`[credentials] looking for new data keys failed: ${safeMessage(error)}`);
+		} finally {
+			running = false;
+		}
+	};
+	void tick();
+	const timer = setInterval(() => void tick(), runtime.config.keysPollMs);
+	timer.unref();
+	return () => clearInterval(timer);
+}
