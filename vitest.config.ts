@@ -19,16 +19,20 @@ const STUDIO = 'test/integration/studio.test.ts';
  * `npm start` and `npm run cli` on the local instance, and the package installed into a new Directus project:
  * both on SQLite, the database those start with (and the install test alone installs Directus once more).
  */
-const SQLITE_ONLY = [STUDIO, 'test/integration/local-instance.test.ts', 'test/integration/install.test.ts'];
+/**
+ * The HSM test proves the PKCS#11 provider (a token, its PIN, KEK rotation), not a database: the key
+ * hierarchy's database side (wrapped keys, promotion, rewrap) runs on every database in key-hierarchy.test.ts.
+ */
+const SQLITE_ONLY = [STUDIO, 'test/integration/local-instance.test.ts', 'test/integration/install.test.ts', 'test/integration/hsm.test.ts'];
 const NOT_ON_MYSQL = ['test/integration/**/*.postgres.test.ts', ...SQLITE_ONLY];
 /**
  * The Directus 11 smoke run (`npm run test:directus-11`, with CREDENTIALS_DIRECTUS_HOST naming the folder
  * Directus 11 is installed in): the routes, the hook's write and read paths, isolation on every channel,
- * plaintext at every door, the key lifecycle, machine identities and the audit, and the Data Studio, on SQLite. The rest (storage limits per
+ * plaintext at every door, the key lifecycle and the key hierarchy, machine identities and the audit, and the Data Studio, on SQLite. The rest (storage limits per
  * database, rotation at scale, several instances, the install) depends on the database or the package, not
  * on the major, and runs on 12.
  */
-const DIRECTUS_11_SMOKE = ['api', 'foundation', 'isolation', 'plaintext', 'lifecycle', 'identities', 'studio'].map((name) => `test/integration/${name}.test.ts`);
+const DIRECTUS_11_SMOKE = ['api', 'foundation', 'isolation', 'plaintext', 'lifecycle', 'key-hierarchy', 'identities', 'studio'].map((name) => `test/integration/${name}.test.ts`);
 
 export default defineConfig({
 	test: {

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { KeyIdCollisionError, makeKeyring, type Keyring } from '../crypto/index.js';
 
@@ -25,6 +26,11 @@ const EnvSchema = z.object({
 	CREDENTIALS_KEK_PROVIDER: text,
 	CREDENTIALS_KEK_LOCAL_B64: text,
 	CREDENTIALS_KEYS_POLL_SECONDS: text,
+	CREDENTIALS_PKCS11_MODULE: text,
+	CREDENTIALS_PKCS11_TOKEN_LABEL: text,
+	CREDENTIALS_PKCS11_KEK_LABEL: text,
+	CREDENTIALS_PKCS11_PIN: text,
+	CREDENTIALS_PKCS11_PIN_FILE: text,
 });
 type RawEnv = z.infer<typeof EnvSchema>;
 
@@ -43,7 +49,12 @@ export type KeySource =
  * The key-encryption key that wraps data keys (opt-in). `local`: KEKs from the environment, named by
  * their fingerprint, for development and tests of the hierarchy; new wraps use the first.
  */
-export type KekConfig = { kind: 'none' } | { kind: 'local'; keks: Buffer[] } | { kind: 'invalid'; error: string };
+export type KekConfig =
+	| { kind: 'none' }
+	| { kind: 'local'; keks: Buffer[] }
+	/** A KEK inside a PKCS#11 token: the module (the vendor's library), the token and the KEK for new wraps by label, and the user PIN. */
+	| { kind: 'pkcs11'; module: string; tokenLabel: string; kekLabel: string; pin: string }
+	| { kind: 'invalid'; error: string };
 
 export interface CredentialsConfig {
 	keySource: KeySource;
@@ -108,10 +119,31 @@ export function loadKeySource(env: RawEnv): KeySource {
 	return { kind: 'raw', current, previous };
 }
 
-export function loadKekConfig(env: RawEnv): KekConfig {
+/** The PIN as given, or read from its file (Directus reads `_FILE` only for its own variables); one trailing newline dropped. */
+function pinOf(env: RawEnv, readFile: (path: string) => string): { pin: string } | { error: string } {
+	if (env.CREDENTIALS_PKCS11_PIN && env.CREDENTIALS_PKCS11_PIN_FILE) return { error: 'CREDENTIALS_PKCS11_PIN and CREDENTIALS_PKCS11_PIN_FILE are both set: set only one' };
+	if (env.CREDENTIALS_PKCS11_PIN) return { pin: env.CREDENTIALS_PKCS11_PIN };
+	if (!env.CREDENTIALS_PKCS11_PIN_FILE) return { error: 'CREDENTIALS_PKCS11_PIN (or CREDENTIALS_PKCS11_PIN_FILE) not set' };
+	try {
+		const pin = readFile(env.CREDENTIALS_PKCS11_PIN_FILE).replace(/\r?\n$/, '');
+		return pin ? { pin } : { error: 'the file in CREDENTIALS_PKCS11_PIN_FILE is empty' };
+	} catch {
+		return { error: 'the file in CREDENTIALS_PKCS11_PIN_FILE could not be read' };
+	}
+}
+
+export function loadKekConfig(env: RawEnv, readFile: (path: string) => string = (path) => readFileSync(path, 'utf8')): KekConfig {
 	const provider = env.CREDENTIALS_KEK_PROVIDER;
 	if (!provider) return { kind: 'none' };
-	if (provider !== 'local') return { kind: 'invalid', error: `CREDENTIALS_KEK_PROVIDER "${provider}" is not one of: local` };
+	if (provider === 'pkcs11') {
+		for (const name of ['CREDENTIALS_PKCS11_MODULE', 'CREDENTIALS_PKCS11_TOKEN_LABEL', 'CREDENTIALS_PKCS11_KEK_LABEL'] as const) {
+			if (!env[name]) return { kind: 'invalid', error: `${name} not set` };
+		}
+		const pin = pinOf(env, readFile);
+		if ('error' in pin) return { kind: 'invalid', error: pin.error };
+		return { kind: 'pkcs11', module: env.CREDENTIALS_PKCS11_MODULE!, tokenLabel: env.CREDENTIALS_PKCS11_TOKEN_LABEL!, kekLabel: env.CREDENTIALS_PKCS11_KEK_LABEL!, pin: pin.pin };
+	}
+	if (provider !== 'local') return { kind: 'invalid', error: `CREDENTIALS_KEK_PROVIDER "${provider}" is not one of: pkcs11, local` };
 	const keks: Buffer[] = [];
 	for (const item of (env.CREDENTIALS_KEK_LOCAL_B64 ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
 		const raw = decodeKey(item);

@@ -80,20 +80,22 @@ function newRuntime(config: CredentialsConfig): Runtime {
 		return state;
 	};
 	let previous: Promise<KeyringState | null> = Promise.resolve(null);
-	let current = load();
+	// Loaded when first asked (a request, the start-up check, a CLI command that needs keys): a CLI command that
+	// needs none must not race its own exit with a read of the keys table.
+	let current: Promise<KeyringState> | null = null;
 
 	const runtime: Runtime = {
 		config,
 		fields: new ProtectedFields([...BUILT_IN_PROTECTED_FIELDS, ...config.extraFields], markedFields),
-		keys: () => current,
+		keys: () => (current ??= load()),
 		missingKeyIds: new Set(),
 		keyIds: null,
 		hierarchy,
 		kek,
 		attach: (database, logger) => attached({ database, logger }),
 		reload: async () => {
-			previous = current;
-			await current;
+			previous = current ?? Promise.resolve(null);
+			await previous;
 			const next = await load();
 			current = Promise.resolve(next);
 			return next;

@@ -1,10 +1,8 @@
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { requireFromHost } from '../lib/host-require.js';
 
 /**
- * Argon2id through the `argon2` package that Directus itself ships. The extension is installed
- * outside Directus's node_modules, so the package is resolved from where the running Directus
- * CLI lives (process.argv[1]), falling back to the working directory.
+ * Argon2id through the `argon2` package that Directus itself ships, resolved from the Directus
+ * project (the extension is installed outside Directus's node_modules).
  */
 export interface KdfOptions {
 	memoryKiB: number;
@@ -17,15 +15,11 @@ type Argon2 = {
 };
 
 function loadArgon2(): Argon2 {
-	const bases = [process.argv[1], join(process.cwd(), 'index.js')].filter((b): b is string => !!b);
-	for (const base of bases) {
-		try {
-			return createRequire(base)('argon2') as Argon2;
-		} catch {
-			/* try the next base */
-		}
+	try {
+		return requireFromHost<Argon2>('argon2');
+	} catch {
+		throw new Error('the argon2 package (shipped with Directus) could not be loaded');
 	}
-	throw new Error('the argon2 package (shipped with Directus) could not be loaded');
 }
 
 export async function deriveKey(passphrase: string, salt: Buffer, options: KdfOptions): Promise<Buffer> {

@@ -50,9 +50,6 @@ export default defineHook(({ filter: registerFilter, action, init }, { services,
 		});
 	// Wrapped data keys live in the database: the keyring is loaded from it once Directus hands it over.
 	runtime.attach(database, logger);
-	void runtime.keys().then((keys) => {
-		if (!keys.ok) logger.error(`[credentials] ${keys.error}: writes of protected fields are refused and reveals fail closed`);
-	});
 	for (const warning of config.warnings) logger.warn(`[credentials] ${warning}`);
 
 	const deps: WriteDeps = { keys: runtime.keys, fields, missingKeyIds: () => runtime.missingKeyIds };

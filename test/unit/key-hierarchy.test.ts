@@ -91,7 +91,7 @@ describe('the configuration', () => {
 		expect(loadConfig({ CREDENTIALS_KEK_PROVIDER: 'local', CREDENTIALS_KEK_LOCAL_B64: b64 }).keySource.kind).toBe('none');
 		expect(loadConfig({ CREDENTIALS_KEK_PROVIDER: 'local', CREDENTIALS_KEK_LOCAL_B64: `${b64},${kek2.toString('base64')}` }).kek).toMatchObject({ kind: 'local', keks: [kek1, kek2] });
 		expect(loadConfig({}).keySource).toEqual({ kind: 'invalid', error: 'CREDENTIALS_ENC_KEY_B64 not set' });
-		expect(loadConfig({ CREDENTIALS_KEK_PROVIDER: 'vault' }).kek).toEqual({ kind: 'invalid', error: 'CREDENTIALS_KEK_PROVIDER "vault" is not one of: local' });
+		expect(loadConfig({ CREDENTIALS_KEK_PROVIDER: 'vault' }).kek).toEqual({ kind: 'invalid', error: 'CREDENTIALS_KEK_PROVIDER "vault" is not one of: pkcs11, local' });
 		expect(loadConfig({ CREDENTIALS_KEK_PROVIDER: 'local' }).kek).toEqual({ kind: 'invalid', error: 'CREDENTIALS_KEK_LOCAL_B64 not set' });
 		const invalid = loadConfig({ CREDENTIALS_KEK_PROVIDER: 'local', CREDENTIALS_KEK_LOCAL_B64: 'c2hvcnQ=' }).kek;
 		expect(invalid.kind).toBe('invalid');

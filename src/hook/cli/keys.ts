@@ -4,6 +4,7 @@ import { resolveTargets } from '../../lifecycle/scan.js';
 import { createDataKey, kekForNewKey, promoteWhenRead, rewrapAll } from '../../keys/operations.js';
 import { hasWrappedKeys, readWrappedKeys } from '../../keys/store.js';
 import type { KekProvider } from '../../keys/kek.js';
+import type { Pkcs11Kek } from '../../keys/pkcs11-kek.js';
 import { isoOrNull } from '../../lib/dates.js';
 import { run } from './run.js';
 import type { CliDeps } from './types.js';
@@ -54,9 +55,23 @@ export function registerKeyCommands(credentials: Command, deps: CliDeps) {
 	const keys = credentials.command('keys').description('Data keys wrapped by a key-encryption key (HSM over PKCS#11, or local): create, promote, rewrap, list');
 
 	keys
+		.command('create-kek')
+		.description('Make a non-extractable AES-256 key-encryption key in the PKCS#11 token (wrap and unwrap only); a vendor’s own tool does the same')
+		.requiredOption('--label <label>', 'the new KEK’s label (CREDENTIALS_PKCS11_KEK_LABEL names the one `keys init` uses)')
+		.option('--json', 'print one JSON summary line')
+		.action((opts: { label: string; json?: boolean }) =>
+			run(deps, opts.json, async () => {
+				const provider = await providerOf(deps, 'pkcs11');
+				if (!('generateKek' in provider)) throw new Error('this provider cannot make keys');
+				await (provider as Pkcs11Kek).generateKek(opts.label);
+				return { exitCode: 0, summary: { ok: true, label: opts.label }, lines: [`✓ made the key-encryption key "${opts.label}" in the token (non-extractable: it never leaves it)`] };
+			}),
+		);
+
+	keys
 		.command('init')
 		.description('The first wrapped data key: made, wrapped by the KEK, and current once every running instance reads it')
-		.requiredOption('--kek <provider>', 'the KEK provider configured in CREDENTIALS_KEK_PROVIDER: local')
+		.requiredOption('--kek <provider>', 'the KEK provider configured in CREDENTIALS_KEK_PROVIDER: pkcs11 or local')
 		.option('--kek-label <label>', 'the KEK to wrap it under (default: the provider’s first)')
 		.option('--wait <seconds>', 'how long to wait for running instances to read it', String(DEFAULT_WAIT_SECONDS))
 		.option('--json', 'print one JSON summary line')

@@ -14,7 +14,10 @@ interface Logger {
 export async function checkKeysAtStart(runtime: Runtime, database: Knex, getSchema: (o?: { database?: Knex }) => Promise<SchemaOverview>, logger: Logger) {
 	try {
 		const keys = await runtime.keys();
-		if (!keys.ok) return; // already logged at registration
+		if (!keys.ok) {
+			logger.error(`[credentials] ${keys.error}: writes of protected fields are refused and reveals fail closed`);
+			return;
+		}
 		const targets = resolveTargets(await getSchema({ database }), runtime.fields.all());
 		const result = await checkKeys(database, keys.ring, targets);
 		runtime.missingKeyIds.clear();

@@ -1,0 +1,22 @@
+/**
+ * A key-encryption key provider: wraps and unwraps data keys by a KEK's label, never handing the KEK
+ * out. Unwrapping happens when keys are loaded (start, or a key added elsewhere), never per value.
+ */
+export interface KekProvider {
+	readonly kind: 'local' | 'pkcs11';
+	/** What an operator needs to recognise the provider (no secret): shown by status. */
+	readonly description: string;
+	/** The KEK that wraps a first data key when none is named. */
+	readonly defaultLabel: string;
+	wrap(label: string, raw: Buffer, dataKeyId: string): Promise<string>;
+	unwrap(label: string, wrapped: string, dataKeyId: string): Promise<Buffer>;
+	close(): Promise<void>;
+}
+
+/** The provider's own failures: the message names what is missing, never a key or PIN. */
+export class KekUnavailableError extends Error {
+	constructor(message: string) {
+		super(message);
+		this.name = 'KekUnavailableError';
+	}
+}
