@@ -231,6 +231,32 @@ async function httpRows(directus: Instance) {
 	);
 }
 
+const WRAPPED_MEASURE = 'POST /credentials/reveal with wrapped data keys (KEK provider local)';
+/**
+ * Reveal on an instance whose data key is wrapped by a KEK (the key hierarchy) against reveal on the main
+ * instance, whose key comes from the environment: unwrapping happens at start, so both should cost the same.
+ */
+async function wrappedKeys(directus: Instance) {
+	if (!wanted(WRAPPED_MEASURE)) return;
+	const wrapped = await startDirectus({
+		env: { LOG_LEVEL: 'warn', CREDENTIALS_KEK_PROVIDER: 'local', CREDENTIALS_KEK_LOCAL_B64: newKeyB64(), CREDENTIALS_KEYS_POLL_SECONDS: '0.5', CREDENTIALS_ENC_KEY_B64: undefined },
+	});
+	try {
+		const init = await wrapped.cli(['credentials', 'keys', 'init', '--kek', 'local', '--json']);
+		if (init.code !== 0) throw new Error(`keys init: ${init.stderr}`);
+		const keyId = JSON.parse(init.stdout.trim().split('\n').pop()!).keyId as string;
+		const api = client(wrapped);
+		for (let i = 0; i < 50 && (await api('GET', '/credentials/status', { token: wrapped.adminToken })).body.keys?.current !== keyId; i++) await new Promise((r) => setTimeout(r, 100));
+		const reveal = async (instance: Instance): Promise<Target> => {
+			const conn = (await client(instance)('POST', '/credentials/create-profile', { token: instance.adminToken, body: { platform: 'bench-wrapped', credentials } })).body.id;
+			return { url: `${instance.url}/credentials/reveal`, method: 'POST', headers: { 'x-rbac-sync-secret': instance.env.RBAC_SYNC_WEBHOOK_SECRET! }, body: { creatorProfileId: conn } };
+		};
+		await compare(WRAPPED_MEASURE, await reveal(wrapped), await reveal(directus), 0.95, ['reveal, wrapped data key', 'reveal, key from the environment']);
+	} finally {
+		await wrapped.stop();
+	}
+}
+
 /** The same PATCH on a collection with no protected field, with and without the extension, alternating. */
 async function hookOverhead(directus: Instance) {
 	if (!wanted(HOOK_MEASURE)) return;
@@ -455,6 +481,7 @@ async function main() {
 		if (scale) await scaleRows(directus);
 		else {
 			await httpRows(directus);
+			await wrappedKeys(directus);
 			await hookOverhead(directus);
 			await rotation(directus);
 		}

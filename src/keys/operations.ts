@@ -3,7 +3,6 @@ import { keyId, makeKeyring, newDataKey } from '../crypto/index.js';
 import { canaryFor } from '../lifecycle/canary.js';
 import type { KekProvider } from './kek.js';
 import { insertWrappedKey, liveReaders, promoteWrappedKey, readWrappedKeys, replaceWrapping, type KeyReader } from './store.js';
-import { READER_TTL_MS } from './watch.js';
 
 /**
  * What `credentials keys …` does, without the command line: data keys made, wrapped, promoted and
@@ -42,16 +41,20 @@ export class PromotionRefused extends Error {
 
 /**
  * Makes a wrapped key current once every live instance reads it, waiting up to `waitMs` for the slow
- * ones (they look every CREDENTIALS_KEYS_POLL_SECONDS). Instances silent for longer than READER_TTL_MS
+ * ones (they look every CREDENTIALS_KEYS_POLL_SECONDS). Instances silent for longer than `readerTtlMs`
  * have stopped; one that starts later loads every key at start.
  */
-export async function promoteWhenRead(db: Knex, id: string, { waitMs, stepMs = 500 }: { waitMs: number; stepMs?: number }): Promise<{ readers: number; waitedMs: number }> {
+export async function promoteWhenRead(
+	db: Knex,
+	id: string,
+	{ waitMs, readerTtlMs, stepMs = 500 }: { waitMs: number; readerTtlMs: number; stepMs?: number },
+): Promise<{ readers: number; waitedMs: number }> {
 	const rows = await readWrappedKeys(db);
 	const row = rows.find((r) => r.keyId === id);
 	if (!row) throw new Error(`no wrapped data key ${id} (\`credentials keys list\` shows them)`);
 	const started = Date.now();
 	for (;;) {
-		const readers = await liveReaders(db, READER_TTL_MS);
+		const readers = await liveReaders(db, readerTtlMs);
 		const lagging = readers.filter((r) => !r.keyIds.includes(id));
 		if (lagging.length === 0) {
 			if (!(await promoteWrappedKey(db, id))) throw new Error(`no wrapped data key ${id}`);

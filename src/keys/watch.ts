@@ -9,10 +9,13 @@ interface Logger {
 	warn(message: string): void;
 }
 
-/** Heartbeats are written when what an instance reads changes, and at least this often. */
-export const HEARTBEAT_MS = 30_000;
-/** An instance not heard from for this long has stopped: promote no longer waits for it. */
-export const READER_TTL_MS = 75_000;
+/** Heartbeats are written when what an instance reads changes, and at least every poll (once a second at most). */
+export const heartbeatMs = (pollMs: number) => Math.max(pollMs, 1000);
+/**
+ * An instance not heard from for three heartbeats has stopped (a restarted one comes back under a new
+ * name): promote no longer waits for it. The CLI has the servers' environment, so the same poll.
+ */
+export const readerTtlMs = (pollMs: number) => 3 * heartbeatMs(pollMs);
 
 /**
  * A running instance looks for wrapped keys added, promoted or rewrapped elsewhere (one indexed read each
@@ -32,7 +35,7 @@ export function watchKeys(runtime: Runtime, database: Knex, logger: Logger): () 
 			if (!(await hasWrappedKeys(database))) return; // setup has not run (or is older): nothing to read
 			await runtime.reload();
 			const ids = runtime.hierarchy.unwrappedIds().join(',');
-			if (ids !== reported || Date.now() - reportedAt >= HEARTBEAT_MS) {
+			if (ids !== reported || Date.now() - reportedAt >= heartbeatMs(runtime.config.keysPollMs)) {
 				await recordReader(database, instance, runtime.hierarchy.unwrappedIds());
 				reported = ids;
 				reportedAt = Date.now();

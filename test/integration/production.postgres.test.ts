@@ -170,6 +170,40 @@ describe('machine identities on two instances', () => {
 	}, 180_000);
 });
 
+describe('wrapped data keys on two instances', () => {
+	it('a new data key becomes current only once both instances read it; one that cannot unwrap it holds the promotion back', async () => {
+		const kek = randomBytes(32).toString('base64');
+		const wrapping = { CREDENTIALS_KEK_PROVIDER: 'local', CREDENTIALS_KEYS_POLL_SECONDS: '0.5' };
+		await a.restart({ ...wrapping, CREDENTIALS_KEK_LOCAL_B64: kek });
+		// B is configured with another KEK: it cannot unwrap what A's CLI wraps.
+		await b.restart({ ...wrapping, CREDENTIALS_KEK_LOCAL_B64: randomBytes(32).toString('base64') });
+		const environmentKey = (await apiA('GET', '/credentials/status', { token: a.adminToken })).body.keys.current;
+
+		const refused = await a.cli(['credentials', 'keys', 'init', '--kek', 'local', '--wait', '3', '--json']);
+		expect(refused.code).toBe(1);
+		const error = JSON.parse(refused.stdout.trim().split('\n').pop()!).error as string;
+		expect(error).toMatch(/not promoted: 1 running instance\(s\) have not unwrapped/);
+		const [pending] = await a.db.query<{ key_id: string; state: string }>('select key_id, state from credentials_keys where wrapped is not null');
+		expect(pending!.state).toBe('pending');
+		// Nothing is written with it meanwhile: both still write with the environment's key.
+		for (const api of [apiA, apiB]) expect((await api('GET', '/credentials/status', { token: a.adminToken })).body.keys.current).toBe(environmentKey);
+		expect(b.log()).toMatch(new RegExp(`data key ${pending!.key_id}`));
+
+		await b.restart({ ...wrapping, CREDENTIALS_KEK_LOCAL_B64: kek });
+		const promoted = await a.cli(['credentials', 'keys', 'promote', pending!.key_id, '--wait', '30', '--json']);
+		expect(promoted.code, promoted.stderr).toBe(0);
+		expect(JSON.parse(promoted.stdout.trim().split('\n').pop()!)).toMatchObject({ ok: true, readers: 2 });
+		for (const api of [apiA, apiB]) {
+			for (let i = 0; i < 50 && (await api('GET', '/credentials/status', { token: a.adminToken })).body.keys.current !== pending!.key_id; i++) await new Promise((r) => setTimeout(r, 100));
+		}
+		const created = await apiB('POST', '/credentials/create-profile', { token: user.token, body: { platform: 'wrapped', credentials: { via: 'B' } } });
+		expect(created.status, created.text).toBe(200);
+		const [row] = await a.db.query<{ encrypted_credentials: string }>('select encrypted_credentials from platform_connections where id = ?', created.body.id);
+		expect(row!.encrypted_credentials).toContain(`cred:v2:${pending!.key_id}:`);
+		expect((await apiA('POST', '/credentials/reveal', { body: { creatorProfileId: created.body.id }, headers: secretHeader() })).body.credentials).toEqual({ via: 'B' });
+	});
+});
+
 describe('npm start pointed at PostgreSQL (DB_CLIENT=pg)', () => {
 	it('asks Directus whether the database holds an installation before it would generate secrets for it', async () => {
 		expect(await databaseExists({ ...a.env, CONFIG_PATH: '/dev/null' })).toBe('yes');

@@ -116,7 +116,7 @@ describe('the key hierarchy', () => {
 		const pending = await start(local());
 		expect(ringOf(pending.state).current.id).toBe(keyId(direct));
 		expect(ringOf(pending.state).byId(id)).toBeDefined();
-		await promoteWhenRead(db, id, { waitMs: 0 });
+		await promoteWhenRead(db, id, { waitMs: 0, readerTtlMs: 60_000 });
 		const after = ringOf((await start(local())).state);
 		expect(after.current.id).toBe(id);
 		expect(after.byId(keyId(direct))).toBeDefined();
@@ -132,9 +132,9 @@ describe('the key hierarchy', () => {
 
 	it('rewraps every data key under another KEK without touching a value; the old KEK can then go', async () => {
 		const first = await createDataKey(db, local(), label(kek1));
-		await promoteWhenRead(db, first, { waitMs: 0 });
+		await promoteWhenRead(db, first, { waitMs: 0, readerTtlMs: 60_000 });
 		const second = await createDataKey(db, local(), label(kek1));
-		await promoteWhenRead(db, second, { waitMs: 0 });
+		await promoteWhenRead(db, second, { waitMs: 0, readerTtlMs: 60_000 });
 		const sealedUnderSecond = sealValue(ringOf((await start(local())).state), 'rewrapped', ctx);
 
 		const report = await rewrapAll(db, local(), label(kek2));
@@ -150,7 +150,7 @@ describe('the key hierarchy', () => {
 
 	it('fails closed at start when a wrapped key does not unwrap, saying why in the log and only "keys unavailable" in answers', async () => {
 		const id = await createDataKey(db, local(), label(kek1));
-		await promoteWhenRead(db, id, { waitMs: 0 });
+		await promoteWhenRead(db, id, { waitMs: 0, readerTtlMs: 60_000 });
 		const rowsBefore = await db('credentials_keys').select();
 
 		const withoutKek1 = await start(localKekProvider([kek2]));
@@ -178,20 +178,22 @@ describe('the key hierarchy', () => {
 		expect(running.hierarchy.view().problem).toContain(id);
 
 		await recordReader(db, 'instance-a', running.hierarchy.unwrappedIds());
-		const refused = promoteWhenRead(db, id, { waitMs: 50, stepMs: 10 });
+		const refused = promoteWhenRead(db, id, { waitMs: 50, stepMs: 10, readerTtlMs: 60_000 });
 		await expect(refused).rejects.toBeInstanceOf(PromotionRefused);
 		await expect(refused).rejects.toThrow(/instance-a/);
 		expect((await readWrappedKeys(db)).find((r) => r.keyId === id)?.state).toBe('pending');
 
+		// An instance silent for longer than the time to live has stopped: it holds nothing back.
+		await db('credentials_key_readers').insert({ instance: 'stopped', key_ids: '', seen_at: new Date(Date.now() - 61_000).toISOString() });
 		// Once the instance reads it, the promotion goes through.
 		await recordReader(db, 'instance-a', [id]);
-		await promoteWhenRead(db, id, { waitMs: 0 });
+		await promoteWhenRead(db, id, { waitMs: 0, readerTtlMs: 60_000 });
 		expect((await readWrappedKeys(db)).map((r) => r.state)).toEqual(['current']);
 	});
 
 	it('keeps keys unwrapped at start in memory when the KEK goes away later (until restart)', async () => {
 		const id = await createDataKey(db, local(), label(kek1));
-		await promoteWhenRead(db, id, { waitMs: 0 });
+		await promoteWhenRead(db, id, { waitMs: 0, readerTtlMs: 60_000 });
 		let present = true;
 		const provider = local();
 		const hierarchy = new KeyHierarchy({ previous: [], currentName: 'x' }, async () => ({ ...provider, unwrap: (...a) => (present ? provider.unwrap(...a) : Promise.reject(new Error('token removed'))) }), 'local');

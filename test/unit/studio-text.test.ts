@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { attentionText, encryptedText, type KeyHealthReport } from '../../src/app/shared/key-health-text.js';
+import { attentionText, encryptedText, kekText, type KeyHealthReport } from '../../src/app/shared/key-health-text.js';
 import { blockedText, describeFieldStatus, parseJsonDraft, relativeTime } from '../../src/app/shared/status-text.js';
 
 const now = new Date('2026-11-24T12:00:00Z');
@@ -99,5 +99,28 @@ describe('the key-health panel warning', () => {
 		const text = attentionText(report({ rows: 2, byKeyId: { aaaaaaaa: 2 }, earlierBinding: 2 }));
 		expect(text).toContain("2 bound to an earlier spelling of their row's key");
 		expect(text).toContain('credentials rotate');
+	});
+});
+
+describe('the key-health panel’s key hierarchy line', () => {
+	const base: KeyHealthReport = { keys: { current: 'aaaaaaaa', previous: [] }, kek: { provider: null, wrapped: [], problem: null }, fields: [], missingKeyIds: [] };
+
+	it('is absent while keys come from the environment only', () => {
+		expect(kekText(base)).toBeNull();
+	});
+
+	it('names the provider, each wrapped key’s state and KEK, what this instance could not unwrap, and why', () => {
+		const kek = {
+			provider: 'pkcs11',
+			wrapped: [
+				{ keyId: 'aaaaaaaa', kek: 'kek-2', state: 'current' as const, unwrapped: true },
+				{ keyId: 'bbbbbbbb', kek: 'kek-3', state: 'pending' as const, unwrapped: false },
+			],
+			problem: 'data key bbbbbbbb (wrapped by "kek-3"): no key labelled "kek-3" on token "creds"',
+		};
+		expect(kekText({ ...base, kek })).toBe(
+			'Data keys wrapped by a pkcs11 KEK: aaaaaaaa current (KEK kek-2), bbbbbbbb pending (KEK kek-3, NOT unwrapped here). Problem: data key bbbbbbbb (wrapped by "kek-3"): no key labelled "kek-3" on token "creds"',
+		);
+		expect(kekText({ ...base, kek: { provider: 'local', wrapped: [], problem: null } })).toBe('Data keys wrapped by a local KEK: none yet (run `credentials keys init`)');
 	});
 });

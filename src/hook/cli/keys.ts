@@ -4,6 +4,7 @@ import { resolveTargets } from '../../lifecycle/scan.js';
 import { createDataKey, kekForNewKey, promoteWhenRead, rewrapAll } from '../../keys/operations.js';
 import { hasWrappedKeys, readWrappedKeys } from '../../keys/store.js';
 import type { KekProvider } from '../../keys/kek.js';
+import { readerTtlMs } from '../../keys/watch.js';
 import type { Pkcs11Kek } from '../../keys/pkcs11-kek.js';
 import { isoOrNull } from '../../lib/dates.js';
 import { run } from './run.js';
@@ -39,7 +40,7 @@ async function newKey(deps: CliDeps, provider: KekProvider, opts: { kekLabel?: s
 	if (opts.promote === false) {
 		return { exitCode: 0, summary: { ok: true, keyId: id, kek: label, state: 'pending' }, lines: [`✓ ${verb} data key ${id} (wrapped by "${label}"), pending: \`credentials keys promote ${id}\` makes it current once every instance reads it`] };
 	}
-	const promoted = await promoteWhenRead(db, id, { waitMs: wait });
+	const promoted = await promoteWhenRead(db, id, { waitMs: wait, readerTtlMs: readerTtlMs(deps.runtime.config.keysPollMs) });
 	return {
 		exitCode: 0,
 		summary: { ok: true, keyId: id, kek: label, state: 'current', readers: promoted.readers, waitedMs: promoted.waitedMs },
@@ -99,7 +100,7 @@ export function registerKeyCommands(credentials: Command, deps: CliDeps) {
 		.option('--json', 'print one JSON summary line')
 		.action((keyId: string, opts: { wait?: string; json?: boolean }) =>
 			run(deps, opts.json, async () => {
-				const promoted = await promoteWhenRead(await keysTable(deps), keyId.trim().toLowerCase(), { waitMs: waitMs(opts.wait) });
+				const promoted = await promoteWhenRead(await keysTable(deps), keyId.trim().toLowerCase(), { waitMs: waitMs(opts.wait), readerTtlMs: readerTtlMs(deps.runtime.config.keysPollMs) });
 				return { exitCode: 0, summary: { ok: true, keyId, ...promoted }, lines: [`✓ ${keyId} is the current data key (${promoted.readers} running instance(s) read it)`] };
 			}),
 		);
