@@ -57,6 +57,7 @@ function newRuntime(config: CredentialsConfig): Runtime {
 		},
 		kek,
 		config.kek.kind === 'none' ? null : config.kek.kind,
+		config.kek.kind === 'pkcs11' ? config.kek.tokenLabel : null,
 	);
 	let attached: (value: { database: Knex; logger: Logger }) => void;
 	const attachment = new Promise<{ database: Knex; logger: Logger }>((resolve) => (attached = resolve));

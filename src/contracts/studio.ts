@@ -46,6 +46,7 @@ export type FieldHealth = z.infer<typeof FieldHealth>;
 /** The key hierarchy as this instance holds it: never a key, only ids, KEK labels and states. */
 export const KeyHierarchyView = z.object({
 	provider: z.string().nullable().describe('the KEK provider (local, pkcs11); null: data keys come from the environment only'),
+	token: z.string().nullable().describe('the PKCS#11 token label; null for other providers'),
 	wrapped: z.array(
 		z.object({
 			keyId: z.string(),

@@ -37,6 +37,7 @@ export class KeyHierarchy {
 		private readonly direct: DirectKeys,
 		private readonly provider: () => Promise<KekProvider | null>,
 		private readonly providerName: string | null,
+		private readonly token: string | null = null,
 	) {}
 
 	/** The wrapped keys this instance holds unwrapped. */
@@ -47,6 +48,7 @@ export class KeyHierarchy {
 	view(): HierarchyView {
 		return {
 			provider: this.providerName,
+			token: this.token,
 			wrapped: this.rows.map((r) => ({ keyId: r.keyId, kek: r.kek, state: r.state, unwrapped: this.raw.has(r.keyId) })),
 			problem: this.problem,
 		};

@@ -12,5 +12,5 @@ const FRESH_MS = 2_000;
  */
 export const keyHealthReport = sharedFor(FRESH_MS, async (deps: ServiceDeps) => {
 	const targets = resolveTargets(deps.schema, deps.fields.all());
-	return { success: true as const, ...(await keyHealth(deps.database, ring(deps), targets)), kek: deps.keyView?.() ?? { provider: null, wrapped: [], problem: null } };
+	return { success: true as const, ...(await keyHealth(deps.database, ring(deps), targets)), kek: deps.keyView?.() ?? { provider: null, token: null, wrapped: [], problem: null } };
 });

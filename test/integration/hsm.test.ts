@@ -112,7 +112,7 @@ describe('a KEK in a PKCS#11 token (SoftHSM2)', () => {
 		const [row] = await directus.db.query<{ encrypted_credentials: string }>('select encrypted_credentials from platform_connections where platform_username = ?', 'ua');
 		expect(row!.encrypted_credentials).toContain(`cred:v2:${dataKey}:`);
 		const status = await api('GET', '/credentials/status', { token: directus.adminToken });
-		expect(status.body.kek).toEqual({ provider: 'pkcs11', wrapped: [{ keyId: dataKey, kek: 'kek-1', state: 'current', unwrapped: true }], problem: null });
+		expect(status.body.kek).toEqual({ provider: 'pkcs11', token: 'creds', wrapped: [{ keyId: dataKey, kek: 'kek-1', state: 'current', unwrapped: true }], problem: null });
 		// The PIN is in no log line and no answer.
 		expect(directus.log()).not.toContain(token.pin);
 	});

@@ -85,9 +85,9 @@ describe('data keys wrapped by a key-encryption key', () => {
 		const status = await api('GET', '/credentials/status', { token: directus.adminToken });
 		expect(status.status, status.text).toBe(200);
 		expect(status.body.keys.current).toBe(first);
-		expect(status.body.kek).toEqual({ provider: 'local', wrapped: [{ keyId: first, kek: keyId(kek1), state: 'current', unwrapped: true }], problem: null });
+		expect(status.body.kek).toEqual({ provider: 'local', token: null, wrapped: [{ keyId: first, kek: keyId(kek1), state: 'current', unwrapped: true }], problem: null });
 		const cli = await cliJson(['status']);
-		expect(cli.summary['kek']).toMatchObject({ provider: 'local', wrapped: [{ keyId: first, unwrapped: true }] });
+		expect(cli.summary['kek']).toMatchObject({ provider: 'local', token: null, wrapped: [{ keyId: first, unwrapped: true }] });
 		const list = await cliJson(['keys', 'list']);
 		expect(list.code, list.stderr).toBe(0);
 		expect(list.summary['keys']).toEqual([

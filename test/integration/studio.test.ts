@@ -94,7 +94,7 @@ describe('GET /credentials/status', () => {
 		expect(res.status).toBe(200);
 		const cli = await cliStatus();
 		expect(res.body).toEqual({ success: true, keys: cli.keys, kek: cli.kek, fields: cli.fields, missingKeyIds: cli.missingKeyIds });
-		expect(res.body.kek).toEqual({ provider: null, wrapped: [], problem: null });
+		expect(res.body.kek).toEqual({ provider: null, token: null, wrapped: [], problem: null });
 		expect(res.body.fields.find((f: { field: string }) => f.field === `${C}.${F}`).byKeyId[res.body.keys.current]).toBeGreaterThanOrEqual(1);
 	});
 

@@ -62,7 +62,7 @@ describe('the JSON editor', () => {
 describe('the key-health panel warning', () => {
 	const report = (field: Partial<KeyHealthReport['fields'][number]>): KeyHealthReport => ({
 		keys: { current: 'aaaaaaaa', previous: ['bbbbbbbb'] },
-		kek: { provider: null, wrapped: [], problem: null },
+		kek: { provider: null, token: null, wrapped: [], problem: null },
 		fields: [{ field: 'c.f', rows: 0, empty: 0, byKeyId: {}, legacy: 0, directusEncrypt: 0, earlierBinding: 0, plaintext: 0, undecryptable: 0, verifiedAt: '2026-11-27T10:00:00.000Z', missingKeyIds: [], ...field }],
 		missingKeyIds: [],
 	});
@@ -103,7 +103,7 @@ describe('the key-health panel warning', () => {
 });
 
 describe('the key-health panel’s key hierarchy line', () => {
-	const base: KeyHealthReport = { keys: { current: 'aaaaaaaa', previous: [] }, kek: { provider: null, wrapped: [], problem: null }, fields: [], missingKeyIds: [] };
+	const base: KeyHealthReport = { keys: { current: 'aaaaaaaa', previous: [] }, kek: { provider: null, token: null, wrapped: [], problem: null }, fields: [], missingKeyIds: [] };
 
 	it('is absent while keys come from the environment only', () => {
 		expect(kekText(base)).toBeNull();
@@ -112,6 +112,7 @@ describe('the key-health panel’s key hierarchy line', () => {
 	it('names the provider, each wrapped key’s state and KEK, what this instance could not unwrap, and why', () => {
 		const kek = {
 			provider: 'pkcs11',
+			token: 'creds',
 			wrapped: [
 				{ keyId: 'aaaaaaaa', kek: 'kek-2', state: 'current' as const, unwrapped: true },
 				{ keyId: 'bbbbbbbb', kek: 'kek-3', state: 'pending' as const, unwrapped: false },
@@ -119,8 +120,8 @@ describe('the key-health panel’s key hierarchy line', () => {
 			problem: 'data key bbbbbbbb (wrapped by "kek-3"): no key labelled "kek-3" on token "creds"',
 		};
 		expect(kekText({ ...base, kek })).toBe(
-			'Data keys wrapped by a pkcs11 KEK: aaaaaaaa current (KEK kek-2), bbbbbbbb pending (KEK kek-3, NOT unwrapped here). Problem: data key bbbbbbbb (wrapped by "kek-3"): no key labelled "kek-3" on token "creds"',
+			'Data keys wrapped by a pkcs11 KEK (token creds): aaaaaaaa current (KEK kek-2), bbbbbbbb pending (KEK kek-3, NOT unwrapped here). Problem: data key bbbbbbbb (wrapped by "kek-3"): no key labelled "kek-3" on token "creds"',
 		);
-		expect(kekText({ ...base, kek: { provider: 'local', wrapped: [], problem: null } })).toBe('Data keys wrapped by a local KEK: none yet (run `credentials keys init`)');
+		expect(kekText({ ...base, kek: { provider: 'local', token: null, wrapped: [], problem: null } })).toBe('Data keys wrapped by a local KEK: none yet (run `credentials keys init`)');
 	});
 });

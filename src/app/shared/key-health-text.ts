@@ -34,5 +34,5 @@ export function encryptedText(field: string, { sealed, remaining }: { sealed: nu
 export function kekText({ kek }: KeyHealthReport): string | null {
 	if (!kek.provider && kek.wrapped.length === 0) return null;
 	const keys = kek.wrapped.map((k) => `${k.keyId} ${k.state} (KEK ${k.kek}${k.unwrapped ? '' : ', NOT unwrapped here'})`);
-	return `Data keys wrapped by a ${kek.provider ?? 'missing'} KEK: ${keys.join(', ') || 'none yet (run `credentials keys init`)'}${kek.problem ? `. Problem: ${kek.problem}` : ''}`;
+	return `Data keys wrapped by a ${kek.provider ?? 'missing'} KEK${kek.token ? ` (token ${kek.token})` : ''}: ${keys.join(', ') || 'none yet (run `credentials keys init`)'}${kek.problem ? `. Problem: ${kek.problem}` : ''}`;
 }

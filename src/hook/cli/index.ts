@@ -93,7 +93,7 @@ export function registerCli(program: Command, deps: CliDeps) {
 				const kek = deps.runtime.hierarchy.view();
 				const lines = [`current key ${keys.current}${keys.previous.length ? `, previous ${keys.previous.join(', ')}` : ''}`];
 				if (kek.provider || kek.wrapped.length) {
-					lines.push(`KEK provider ${kek.provider ?? 'NOT SET'}; wrapped data keys: ${kek.wrapped.map((k) => `${k.keyId} ${k.state} under "${k.kek}"${k.unwrapped ? '' : ' (NOT unwrapped)'}`).join(', ') || 'none yet'}`);
+					lines.push(`KEK provider ${kek.provider ?? 'NOT SET'}${kek.token ? ` (token "${kek.token}")` : ''}; wrapped data keys: ${kek.wrapped.map((k) => `${k.keyId} ${k.state} under "${k.kek}"${k.unwrapped ? '' : ' (NOT unwrapped)'}`).join(', ') || 'none yet'}`);
 				}
 				for (const f of fields) {
 					const perKey = Object.entries(f.byKeyId).map(([id, n]) => `${id}${id === keys.current ? ' (current)' : ring.byId(id) ? ' (previous)' : ' (NOT CONFIGURED)'}: ${n}`);

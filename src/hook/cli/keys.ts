@@ -144,10 +144,10 @@ export function registerKeyCommands(credentials: Command, deps: CliDeps) {
 				];
 				const view = deps.runtime.hierarchy.view();
 				const lines = [
-					`KEK provider: ${view.provider ?? 'none (data keys come from the environment)'}${state.ok ? '' : ` — ${state.error}${view.problem ? `: ${view.problem}` : ''}`}`,
+					`KEK provider: ${view.provider ?? 'none (data keys come from the environment)'}${view.token ? ` (token "${view.token}")` : ''}${state.ok ? '' : ` — ${state.error}${view.problem ? `: ${view.problem}` : ''}`}`,
 					...list.map((k) => `${k.keyId}  ${k.state.padEnd(8)} ${k.source === 'wrapped' ? `wrapped by "${k.kek}"` : 'from the environment'}${k.createdAt ? `, created ${k.createdAt}` : ''}; ${k.rows} value(s)`),
 				];
-				return { exitCode: state.ok ? 0 : 1, summary: { ok: state.ok, provider: view.provider, problem: view.problem, current, keys: list }, lines };
+				return { exitCode: state.ok ? 0 : 1, summary: { ok: state.ok, provider: view.provider, token: view.token, problem: view.problem, current, keys: list }, lines };
 			}),
 		);
 }
