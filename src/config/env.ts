@@ -1,6 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { KeyIdCollisionError, makeKeyring, type Keyring } from '../crypto/index.js';
+import { keyringOf, type KeyringState } from '../crypto/index.js';
+import type { KekConfig } from '../keys/provider.js';
+
+export type { KeyringState } from '../crypto/index.js';
+export type { KekConfig } from '../keys/provider.js';
 
 /**
  * The extension's configuration, parsed once from Directus's env. Directus casts env values
@@ -34,9 +38,6 @@ const EnvSchema = z.object({
 });
 type RawEnv = z.infer<typeof EnvSchema>;
 
-/** A keyring, or the one clear reason there is none. Never both. */
-export type KeyringState = { ok: true; ring: Keyring } | { ok: false; error: string };
-
 /** Where the current key comes from: given raw, or derived from a passphrase with Argon2id. */
 export type KeySource =
 	| { kind: 'raw'; current: Buffer; previous: Buffer[] }
@@ -44,17 +45,6 @@ export type KeySource =
 	| { kind: 'invalid'; error: string }
 	/** No key in the environment: the current key must come from the wrapped data keys (a KEK is configured). */
 	| { kind: 'none'; previous: Buffer[] };
-
-/**
- * The key-encryption key that wraps data keys (opt-in). `local`: KEKs from the environment, named by
- * their fingerprint, for development and tests of the hierarchy; new wraps use the first.
- */
-export type KekConfig =
-	| { kind: 'none' }
-	| { kind: 'local'; keks: Buffer[] }
-	/** A KEK inside a PKCS#11 token: the module (the vendor's library), the token and the KEK for new wraps by label, and the user PIN. */
-	| { kind: 'pkcs11'; module: string; tokenLabel: string; kekLabel: string; pin: string }
-	| { kind: 'invalid'; error: string };
 
 export interface CredentialsConfig {
 	keySource: KeySource;
@@ -163,23 +153,6 @@ export async function directKey(source: KeySource, derive: (s: Extract<KeySource
 		return { ok: true, key: await derive(source) };
 	} catch {
 		return { ok: false, error: 'CREDENTIALS_MASTER_PASSPHRASE could not be turned into a key (argon2 unavailable)' };
-	}
-}
-
-/** Names for where each key of a keyring came from, for a key id collision's message. */
-export interface KeyNames {
-	current: string;
-	previous: (index: number) => string;
-}
-
-/** A keyring, or the collision named in words (never a key). */
-export function keyringOf(current: Buffer, previous: readonly Buffer[], names: KeyNames): KeyringState {
-	try {
-		return { ok: true, ring: makeKeyring(current, previous) };
-	} catch (error) {
-		if (!(error instanceof KeyIdCollisionError)) throw error;
-		const where = (at: 'current' | number) => (at === 'current' ? names.current : names.previous(at));
-		return { ok: false, error: `${where(error.first)} and ${where(error.second)} are different keys with the same key id ${error.id}: keep one and generate a different key for the other` };
 	}
 }
 

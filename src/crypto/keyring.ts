@@ -65,3 +65,23 @@ export function makeKeyring(currentRaw: Buffer, previousRaw: readonly Buffer[] =
 		all: () => [current, ...previous],
 	};
 }
+
+/** A keyring, or the one clear reason there is none. Never both. */
+export type KeyringState = { ok: true; ring: Keyring } | { ok: false; error: string };
+
+/** Names for where each key of a keyring came from, for a key id collision's message. */
+export interface KeyNames {
+	current: string;
+	previous: (index: number) => string;
+}
+
+/** A keyring, or the collision named in words (never a key). */
+export function keyringOf(current: Buffer, previous: readonly Buffer[], names: KeyNames): KeyringState {
+	try {
+		return { ok: true, ring: makeKeyring(current, previous) };
+	} catch (error) {
+		if (!(error instanceof KeyIdCollisionError)) throw error;
+		const where = (at: 'current' | number) => (at === 'current' ? names.current : names.previous(at));
+		return { ok: false, error: `${where(error.first)} and ${where(error.second)} are different keys with the same key id ${error.id}: keep one and generate a different key for the other` };
+	}
+}

@@ -60,7 +60,7 @@ export default defineHook(({ filter: registerFilter, action, init }, { services,
 	// At start: are the configured keys the ones the data was written with?
 	action('server.start', () => void checkKeysAtStart(runtime, database, getSchema, logger));
 	// While serving: data keys added, promoted or rewrapped elsewhere are picked up, and this instance says which it reads.
-	action('server.start', () => watchKeys(runtime, database, logger));
+	action('server.start', () => watchKeys({ reload: runtime.reload, unwrappedIds: () => runtime.hierarchy.unwrappedIds(), pollMs: config.keysPollMs }, database, logger));
 
 	// Every read's query (items and system collections alike, which reach owned rows through relations):
 	// no filter, sort, group, aggregate or search on a protected field; owned rows only, at every depth.

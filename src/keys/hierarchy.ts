@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { z } from 'zod';
 import type { KeyHierarchyView } from '../contracts/studio.js';
-import { keyringOf, type KeyringState } from '../config/env.js';
+import { keyringOf, type KeyringState } from '../crypto/index.js';
 import type { KekProvider } from './kek.js';
 import { readWrappedKeys, type WrappedKeyRow } from './store.js';
 import { safeMessage } from '../lib/error-message.js';

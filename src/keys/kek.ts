@@ -1,7 +1,6 @@
-import type { KekConfig } from '../config/env.js';
 import { localKekProvider } from './local-kek.js';
 import { openPkcs11Kek } from './pkcs11-kek.js';
-import { KekUnavailableError, type KekProvider } from './provider.js';
+import { KekUnavailableError, type KekConfig, type KekProvider } from './provider.js';
 
 export { KekUnavailableError, type KekProvider } from './provider.js';
 export { localKekProvider } from './local-kek.js';

@@ -1,4 +1,15 @@
 /**
+ * The key-encryption key that wraps data keys (opt-in). `local`: KEKs from the environment, named by
+ * their fingerprint, for development and tests of the hierarchy; new wraps use the first.
+ */
+export type KekConfig =
+	| { kind: 'none' }
+	| { kind: 'local'; keks: Buffer[] }
+	/** A KEK inside a PKCS#11 token: the module (the vendor's library), the token and the KEK for new wraps by label, and the user PIN. */
+	| { kind: 'pkcs11'; module: string; tokenLabel: string; kekLabel: string; pin: string }
+	| { kind: 'invalid'; error: string };
+
+/**
  * A key-encryption key provider: wraps and unwraps data keys by a KEK's label, never handing the KEK
  * out. Unwrapping happens when keys are loaded (start, or a key added elsewhere), never per value.
  */

@@ -1,7 +1,6 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
-import type { Runtime } from '../config/index.js';
 import { hasWrappedKeys, recordReader } from './store.js';
 import { safeMessage } from '../lib/error-message.js';
 
@@ -23,7 +22,15 @@ export const readerTtlMs = (pollMs: number) => 3 * heartbeatMs(pollMs);
  * reads a key before anything is written with it. Instances without a KEK report too: with nothing
  * unwrapped, they hold a promotion back instead of meeting rows they cannot open.
  */
-export function watchKeys(runtime: Runtime, database: Knex, logger: Logger): () => void {
+export interface WatchedKeys {
+	/** Reads the wrapped keys again (the runtime's keyring follows). */
+	reload(): Promise<unknown>;
+	/** The wrapped keys this instance holds unwrapped. */
+	unwrappedIds(): string[];
+	pollMs: number;
+}
+
+export function watchKeys(keys: WatchedKeys, database: Knex, logger: Logger): () => void {
 	const instance = `${hostname().slice(0, 40)}:${process.pid}:${randomBytes(4).toString('hex')}`;
 	let reported: string | null = null;
 	let reportedAt = 0;
@@ -33,10 +40,10 @@ export function watchKeys(runtime: Runtime, database: Knex, logger: Logger): () 
 		running = true;
 		try {
 			if (!(await hasWrappedKeys(database))) return; // setup has not run (or is older): nothing to read
-			await runtime.reload();
-			const ids = runtime.hierarchy.unwrappedIds().join(',');
-			if (ids !== reported || Date.now() - reportedAt >= heartbeatMs(runtime.config.keysPollMs)) {
-				await recordReader(database, instance, runtime.hierarchy.unwrappedIds());
+			await keys.reload();
+			const ids = keys.unwrappedIds().join(',');
+			if (ids !== reported || Date.now() - reportedAt >= heartbeatMs(keys.pollMs)) {
+				await recordReader(database, instance, keys.unwrappedIds());
 				reported = ids;
 				reportedAt = Date.now();
 			}
@@ -47,7 +54,7 @@ export function watchKeys(runtime: Runtime, database: Knex, logger: Logger): () 
 		}
 	};
 	void tick();
-	const timer = setInterval(() => void tick(), runtime.config.keysPollMs);
+	const timer = setInterval(() => void tick(), keys.pollMs);
 	timer.unref();
 	return () => clearInterval(timer);
 }

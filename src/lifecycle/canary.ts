@@ -2,7 +2,6 @@ import type { Knex } from 'knex';
 import { DecryptError, openEnvelope, sealValue, type Keyring, type ValueContext } from '../crypto/index.js';
 import { KEYS_COLLECTION } from '../schema/collections.js';
 import { censusOf } from './census.js';
-import { hasWrappedKeys } from '../keys/store.js';
 import type { Target } from './scan.js';
 import { safeMessage } from '../lib/error-message.js';
 
@@ -30,7 +29,7 @@ export async function checkKeys(db: Knex, ring: Keyring, targets: Target[]): Pro
 	const result: KeyCheck = { errors: [], info: [], missingKeyIds: [] };
 	// Wrapped data keys (src/keys/) are loaded by the hierarchy: one this process has not loaded yet (added
 	// since it started) is not "missing", and its row — the only copy of that key — is never deleted here.
-	const wrapped = (await hasWrappedKeys(db)) ? new Set(((await db(KEYS_COLLECTION).whereNotNull('wrapped').pluck('key_id')) as string[]).map(String)) : new Set<string>();
+	const wrapped = (await db.schema.hasColumn(KEYS_COLLECTION, 'wrapped')) ? new Set(((await db(KEYS_COLLECTION).whereNotNull('wrapped').pluck('key_id')) as string[]).map(String)) : new Set<string>();
 	const canaries = ((await db(KEYS_COLLECTION).select('key_id', 'canary')) as { key_id: string; canary: string }[]).filter((c) => ring.byId(c.key_id) || !wrapped.has(c.key_id));
 
 	if (!canaries.some((c) => c.key_id === ring.current.id)) {
