@@ -5,7 +5,7 @@ import { BUILT_IN_PROTECTED_FIELDS, ProtectedFields } from '../schema/protected-
 import { markedFields } from '../schema/field-registry.js';
 import { KeyHierarchy, KEYS_UNAVAILABLE } from '../keys/hierarchy.js';
 import { safeMessage } from '../lib/error-message.js';
-import { kekProviderFor, type KekProvider } from '../keys/kek.js';
+import { kekProviderFor, KekUnavailableError, type KekProvider } from '../keys/kek.js';
 
 export * from './env.js';
 
@@ -48,7 +48,23 @@ export function runtimeFor(env: Record<string, unknown>): Runtime {
 function newRuntime(config: CredentialsConfig): Runtime {
 	const direct = directKey(config.keySource, (s) => deriveKey(s.passphrase, s.salt, s));
 	let provider: Promise<KekProvider | null> | null = null;
-	const kek = () => (provider ??= Promise.resolve().then(() => kekProviderFor(config.kek)));
+	const open = () =>
+		Promise.resolve()
+			.then(() => kekProviderFor(config.kek))
+			.catch((error: unknown) => {
+				// Opened again next time when that may help (a token plugged back in); never after a refused PIN.
+				if (!(error instanceof KekUnavailableError) || error.retriable) provider = null;
+				throw error;
+			});
+	const kek = async () => {
+		const opened = await (provider ??= open());
+		if (opened && !opened.usable()) {
+			// The session or device was lost: the keys already unwrapped stay; new ones need a new session.
+			void opened.close();
+			return (provider = open());
+		}
+		return opened;
+	};
 	const source = config.keySource;
 	const hierarchy = new KeyHierarchy(
 		{

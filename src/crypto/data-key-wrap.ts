@@ -2,10 +2,11 @@ import { createCipheriv, createDecipheriv, randomBytes, type KeyObject } from 'n
 import { KEY_BYTES, keyId } from './keyring.js';
 
 /**
- * Data keys wrapped by a key-encryption key (KEK): AES-256-GCM over the 32 raw bytes, the AAD naming
- * the data key's id, so a wrapped key copied onto another key's row does not unwrap there. The same
- * layout whether the KEK is in the environment (local) or inside a PKCS#11 token (which runs the same
- * GCM itself, never exporting the KEK): `dkw1:` + base64url(iv ‖ ciphertext ‖ tag).
+ * Data keys wrapped by a local key-encryption key (KEK): AES-256-GCM over the 32 raw bytes, the AAD
+ * naming the data key's id, so a wrapped key copied onto another key's row does not unwrap there:
+ * `dkw1:` + base64url(iv ‖ ciphertext ‖ tag). A PKCS#11 token wraps with RFC 5649 instead (`kwp1:`,
+ * keys/pkcs11-kek.ts), which has no AAD: there `checkUnwrapped` is the binding (a key id is a hash of
+ * the key, so bytes from another row's blob never match this row's id).
  */
 const PREFIX = 'dkw1:';
 const IV_BYTES = 12;

@@ -26,6 +26,8 @@ export default defineEndpoint({
 	id: 'credentials',
 	handler: (router, { services, database, getSchema, env, logger }) => {
 		const runtime = runtimeFor(env);
+		// The hook attaches it too; should Directus ever hand the two different env objects, keys still load here.
+		runtime.attach(database, logger);
 		const { config, fields } = runtime;
 		const onUnexpected = (error: unknown) =>
 			// The message only (and its cause's, without the statement): stacks and Directus errors can carry payload fragments.

@@ -15,7 +15,7 @@ export interface DirectKeys {
 /** What a keyring was built from, for status (contracts/studio.ts): never a key, only ids, KEK labels and states. */
 export type HierarchyView = z.infer<typeof KeyHierarchyView>;
 
-/** The public reason when the hierarchy fails: token, label and PIN details go to the log only. */
+/** The answer's reason when the hierarchy fails: token and label details go to the log and the admins' status, a PIN nowhere. */
 export const KEYS_UNAVAILABLE = 'keys unavailable';
 
 /**
@@ -23,8 +23,8 @@ export const KEYS_UNAVAILABLE = 'keys unavailable';
  * kept in process memory only. Loaded at start and again when the rows change (another instance or the
  * CLI added, promoted or rewrapped one); a key already unwrapped is never unwrapped again, so losing the
  * token after start changes nothing until restart. At start any wrapped key that does not unwrap fails
- * closed; later, a new key that does not unwrap leaves the keyring as it was (and this instance does not
- * report it read, so it cannot be promoted).
+ * closed (and is tried again at the next load: a token plugged back in is found); later, a new key that
+ * does not unwrap stays out of the keyring (and out of what this instance reports, so it cannot be promoted).
  */
 export class KeyHierarchy {
 	private readonly raw = new Map<string, Buffer>();
@@ -40,9 +40,10 @@ export class KeyHierarchy {
 		private readonly token: string | null = null,
 	) {}
 
-	/** The wrapped keys this instance holds unwrapped. */
+	/** The wrapped keys in the keyring this instance serves with: what it tells `keys promote` it reads. */
 	unwrappedIds(): string[] {
-		return [...this.raw.keys()].sort();
+		const ring = this.state?.ok ? this.state.ring : null;
+		return this.rows.filter((r) => ring?.byId(r.keyId)).map((r) => r.keyId).sort();
 	}
 
 	view(): HierarchyView {
@@ -56,49 +57,57 @@ export class KeyHierarchy {
 
 	/**
 	 * Reads the rows; rebuilds the keyring when they changed. Returns the keyring and, in `detail`, what
-	 * went wrong in words for the log (null when nothing did).
+	 * went wrong in words for the log — only when that changed since the last load, so a poll that meets the
+	 * same problem again does not repeat it. Rows that did not all unwrap are read again at the next load.
 	 */
 	async load(db: Knex, directCurrent: Buffer | null): Promise<{ state: KeyringState; changed: boolean; detail: string | null }> {
 		const rows = await readWrappedKeys(db);
 		const signature = rows.map((r) => `${r.keyId}:${r.kek}:${r.state}`).join('|');
 		if (this.state && signature === this.signature) return { state: this.state, changed: false, detail: null };
-		const starting = this.state === null;
-		const failures: string[] = [];
-		const missing = rows.filter((r) => !this.raw.has(r.keyId));
-		if (missing.length > 0) {
-			let provider: KekProvider | null = null;
-			try {
-				provider = await this.provider();
-				if (!provider) failures.push(`${missing.length} data key(s) in credentials_keys are wrapped, but CREDENTIALS_KEK_PROVIDER is not set`);
-			} catch (error) {
-				failures.push(safeMessage(error));
-			}
-			for (const row of provider ? missing : []) {
-				try {
-					this.raw.set(row.keyId, await provider!.unwrap(row.kek, row.wrapped, row.keyId));
-				} catch (error) {
-					failures.push(`data key ${row.keyId} (wrapped by "${row.kek}"): ${safeMessage(error)}`);
-				}
-			}
-		}
-		const detail = failures.length > 0 ? failures.join('; ') : null;
-		if (detail && starting) {
-			this.problem = detail;
+		const failures = await this.unwrapMissing(rows);
+		const problem = failures.length > 0 ? failures.join('; ') : null;
+		const detail = problem !== this.problem ? problem : null;
+		this.problem = problem;
+		const unreadable = rows.filter((r) => !this.raw.has(r.keyId));
+		// Settled only when every row opened; otherwise the next load tries the rest again (a token back, a session reopened).
+		this.signature = unreadable.length === 0 ? signature : null;
+		const serving = this.state?.ok ? this.state : null;
+		if (unreadable.length > 0 && !serving) {
+			// At start (or while failed): every wrapped key must open, or nothing is served.
 			this.rows = rows;
 			this.state = { ok: false, error: KEYS_UNAVAILABLE };
-			this.signature = signature;
 			return { state: this.state, changed: true, detail };
 		}
-		if (detail && this.state) {
-			// After start: keep serving with what opened before; the rows are read again next time.
-			this.problem = detail;
-			return { state: this.state, changed: false, detail };
+		if (unreadable.some((r) => r.state === 'current')) {
+			// Promoted elsewhere while this instance cannot open it: keep serving with what it has.
+			return { state: serving!, changed: false, detail };
 		}
-		this.problem = null;
+		// Keys that did not open here (new, pending) stay out of the keyring, and out of what this instance reports.
 		this.rows = rows;
-		this.signature = signature;
-		this.state = this.build(rows, directCurrent);
-		return { state: this.state, changed: true, detail: null };
+		this.state = this.build(rows.filter((r) => this.raw.has(r.keyId)), directCurrent);
+		return { state: this.state, changed: true, detail };
+	}
+
+	/** Unwraps the rows not yet in memory; returns what failed, in words (never a key or PIN). */
+	private async unwrapMissing(rows: WrappedKeyRow[]): Promise<string[]> {
+		const missing = rows.filter((r) => !this.raw.has(r.keyId));
+		if (missing.length === 0) return [];
+		let provider: KekProvider | null;
+		try {
+			provider = await this.provider();
+		} catch (error) {
+			return [safeMessage(error)];
+		}
+		if (!provider) return [`${missing.length} data key(s) in credentials_keys are wrapped, but CREDENTIALS_KEK_PROVIDER is not set`];
+		const failures: string[] = [];
+		for (const row of missing) {
+			try {
+				this.raw.set(row.keyId, await provider.unwrap(row.kek, row.wrapped, row.keyId));
+			} catch (error) {
+				failures.push(`data key ${row.keyId} (wrapped by "${row.kek}"): ${safeMessage(error)}`);
+			}
+		}
+		return failures;
 	}
 
 	private build(rows: WrappedKeyRow[], directCurrent: Buffer | null): KeyringState {

@@ -16,6 +16,7 @@ export function localKekProvider(keks: readonly Buffer[]): KekProvider {
 		defaultLabel: [...byLabel.keys()][0]!,
 		wrap: async (label, raw, dataKeyId) => wrapLocally(find(label), raw, dataKeyId),
 		unwrap: async (label, wrapped, dataKeyId) => unwrapLocally(find(label), wrapped, dataKeyId),
+		usable: () => true,
 		close: async () => undefined,
 	};
 }

@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import { keyId, makeKeyring, newDataKey } from '../crypto/index.js';
 import { canaryFor } from '../lifecycle/canary.js';
 import type { KekProvider } from './kek.js';
-import { insertWrappedKey, liveReaders, promoteWrappedKey, readWrappedKeys, replaceWrapping, type KeyReader } from './store.js';
+import { FORGET_AFTER_MS, insertWrappedKey, promoteWrappedKey, readReaders, readWrappedKeys, replaceWrapping, type KeyReader } from './store.js';
 
 /**
  * What `credentials keys …` does, without the command line: data keys made, wrapped, promoted and
@@ -13,13 +13,19 @@ import { insertWrappedKey, liveReaders, promoteWrappedKey, readWrappedKeys, repl
 /** A new random data key, wrapped under the KEK labelled `kekLabel`, stored pending with its canary. */
 export async function createDataKey(db: Knex, provider: KekProvider, kekLabel: string): Promise<string> {
 	const raw = newDataKey();
-	const id = keyId(raw);
-	const wrapped = await provider.wrap(kekLabel, raw, id);
-	// Unwrapped again before it is stored: a KEK that wraps but cannot unwrap would leave a key nobody opens.
-	if (!(await provider.unwrap(kekLabel, wrapped, id)).equals(raw)) throw new Error(`the key-encryption key "${kekLabel}" does not give back what it wrapped`);
-	await insertWrappedKey(db, { keyId: id, wrapped, kek: kekLabel, canary: canaryFor(makeKeyring(raw)) });
-	raw.fill(0);
-	return id;
+	try {
+		const id = keyId(raw);
+		const wrapped = await provider.wrap(kekLabel, raw, id);
+		// Unwrapped again before it is stored: a KEK that wraps but cannot unwrap would leave a key nobody opens.
+		const back = await provider.unwrap(kekLabel, wrapped, id);
+		const same = back.equals(raw);
+		back.fill(0);
+		if (!same) throw new Error(`the key-encryption key "${kekLabel}" does not give back what it wrapped`);
+		await insertWrappedKey(db, { keyId: id, wrapped, kek: kekLabel, canary: canaryFor(makeKeyring(raw)) });
+		return id;
+	} finally {
+		raw.fill(0);
+	}
 }
 
 /** The KEK new data keys are wrapped under: the one named, else the current data key's, else the provider's first. */
@@ -41,8 +47,9 @@ export class PromotionRefused extends Error {
 
 /**
  * Makes a wrapped key current once every live instance reads it, waiting up to `waitMs` for the slow
- * ones (they look every CREDENTIALS_KEYS_POLL_SECONDS). Instances silent for longer than `readerTtlMs`
- * have stopped; one that starts later loads every key at start.
+ * ones (they look every CREDENTIALS_KEYS_POLL_SECONDS). An instance whose report does not change for
+ * `readerTtlMs` while we watch has stopped (measured on this process's clock alone, so hosts' clocks
+ * may differ); one that starts later loads every key at start.
  */
 export async function promoteWhenRead(
 	db: Knex,
@@ -53,12 +60,16 @@ export async function promoteWhenRead(
 	const row = rows.find((r) => r.keyId === id);
 	if (!row) throw new Error(`no wrapped data key ${id} (\`credentials keys list\` shows them)`);
 	const started = Date.now();
+	const heard = new Map<string, { seenAt: string; at: number }>();
 	for (;;) {
-		const readers = await liveReaders(db, readerTtlMs);
-		const lagging = readers.filter((r) => !r.keyIds.includes(id));
+		const now = Date.now();
+		const reports = (await readReaders(db)).filter((r) => !(now - Date.parse(r.seenAt) > FORGET_AFTER_MS));
+		for (const r of reports) if (heard.get(r.instance)?.seenAt !== r.seenAt) heard.set(r.instance, { seenAt: r.seenAt, at: now });
+		const live = reports.filter((r) => now - heard.get(r.instance)!.at < readerTtlMs || r.keyIds.includes(id));
+		const lagging = live.filter((r) => !r.keyIds.includes(id));
 		if (lagging.length === 0) {
 			if (!(await promoteWrappedKey(db, id))) throw new Error(`no wrapped data key ${id}`);
-			return { readers: readers.length, waitedMs: Date.now() - started };
+			return { readers: live.length, waitedMs: Date.now() - started };
 		}
 		if (Date.now() - started >= waitMs) {
 			throw new PromotionRefused(
@@ -92,7 +103,10 @@ export async function rewrapAll(db: Knex, provider: KekProvider, toLabel: string
 		const raw = await provider.unwrap(row.kek, row.wrapped, row.keyId);
 		try {
 			const wrapped = await provider.wrap(toLabel, raw, row.keyId);
-			if (!(await provider.unwrap(toLabel, wrapped, row.keyId)).equals(raw)) throw new Error(`the key-encryption key "${toLabel}" does not give back what it wrapped`);
+			const back = await provider.unwrap(toLabel, wrapped, row.keyId);
+			const same = back.equals(raw);
+			back.fill(0);
+			if (!same) throw new Error(`the key-encryption key "${toLabel}" does not give back what it wrapped`);
 			if (await replaceWrapping(db, row.keyId, row.wrapped, { wrapped, kek: toLabel })) report.rewrapped.push(row.keyId);
 			else report.changedConcurrently.push(row.keyId);
 		} finally {

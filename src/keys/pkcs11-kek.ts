@@ -87,25 +87,36 @@ export function openPkcs11Kek(settings: Pkcs11Settings): Pkcs11Kek {
 	} catch (error) {
 		if (ckr(error) !== 'CKR_CRYPTOKI_ALREADY_INITIALIZED') throw new KekUnavailableError(`the PKCS#11 module ${settings.module} did not initialise (${ckr(error)})`);
 	}
-	const fail = (message: string): never => {
+	const fail = (message: string, retriable = true): never => {
 		try {
 			p11.C_Finalize();
 		} catch {
 			/* already finalised */
 		}
-		throw new KekUnavailableError(message);
+		throw new KekUnavailableError(message, retriable);
 	};
-	const slot = p11.C_GetSlotList(true).find((s) => p11.C_GetTokenInfo(s).label.trim() === settings.tokenLabel);
-	if (!slot) return fail(`no token labelled "${settings.tokenLabel}" is present in ${settings.module}`);
-	const session = p11.C_OpenSession(slot, c('CKF_SERIAL_SESSION') | c('CKF_RW_SESSION'));
+	let session: Handle;
+	try {
+		const slot = p11.C_GetSlotList(true).find((s) => p11.C_GetTokenInfo(s).label.trim() === settings.tokenLabel);
+		if (!slot) return fail(`no token labelled "${settings.tokenLabel}" is present in ${settings.module}`);
+		session = p11.C_OpenSession(slot, c('CKF_SERIAL_SESSION') | c('CKF_RW_SESSION'));
+	} catch (error) {
+		if (error instanceof KekUnavailableError) throw error;
+		return fail(`token "${settings.tokenLabel}" could not be opened (${ckr(error)})`);
+	}
 	try {
 		p11.C_Login(session, c('CKU_USER'), settings.pin);
 	} catch (error) {
 		const why = ckr(error);
 		if (why !== 'CKR_USER_ALREADY_LOGGED_IN') {
-			return fail(why === 'CKR_PIN_INCORRECT' ? `the PIN for token "${settings.tokenLabel}" was refused (CKR_PIN_INCORRECT)` : `login to token "${settings.tokenLabel}" failed (${why})`);
+			// Never tried again by this process: a token locks its PIN after a few wrong tries.
+			if (why === 'CKR_PIN_INCORRECT' || why === 'CKR_PIN_LOCKED') return fail(`the PIN for token "${settings.tokenLabel}" was refused (${why})`, false);
+			return fail(`login to token "${settings.tokenLabel}" failed (${why})`);
 		}
 	}
+	/** Set when a call says the session or the device is gone: the runtime opens the provider again. */
+	let lost = false;
+	const LOST = ['CKR_SESSION_HANDLE_INVALID', 'CKR_SESSION_CLOSED', 'CKR_DEVICE_REMOVED', 'CKR_DEVICE_ERROR', 'CKR_TOKEN_NOT_PRESENT', 'CKR_USER_NOT_LOGGED_IN'];
 
 	const mechanism = { mechanism: c('CKM_AES_KEY_WRAP_PAD') };
 	const findKeks = (label: string) => {
@@ -146,6 +157,7 @@ export function openPkcs11Kek(settings: Pkcs11Settings): Pkcs11Kek {
 			return run();
 		} catch (error) {
 			if (error instanceof KekUnavailableError) throw error;
+			if (LOST.includes(ckr(error))) lost = true;
 			throw new KekUnavailableError(`${what} failed on token "${settings.tokenLabel}" (${ckr(error)})`);
 		}
 	};
@@ -167,8 +179,10 @@ export function openPkcs11Kek(settings: Pkcs11Settings): Pkcs11Kek {
 				if (bytes.length !== WRAPPED_BYTES) throw new KekUnavailableError(`data key ${dataKeyId}: the wrapped form has the wrong length`);
 				const unwrapping = kek(label);
 				const raw = withObject(p11.C_UnwrapKey(session, mechanism, unwrapping, bytes, dataKeyTemplate()), (key) => {
-					const [value] = p11.C_GetAttributeValue(session, key, [{ type: c('CKA_VALUE') }]);
-					return Buffer.from(value!.value as Buffer);
+					const value = p11.C_GetAttributeValue(session, key, [{ type: c('CKA_VALUE') }])[0]!.value as Buffer;
+					const copy = Buffer.from(value);
+					value.fill(0);
+					return copy;
 				});
 				return checkUnwrapped(raw, dataKeyId);
 			}),
@@ -191,6 +205,7 @@ export function openPkcs11Kek(settings: Pkcs11Settings): Pkcs11Kek {
 				]);
 			}),
 		hasKek: async (label) => findKeks(label).length > 0,
+		usable: () => !lost,
 		close: async () => {
 			for (const step of [() => p11.C_Logout(session), () => p11.C_CloseSession(session), () => p11.C_Finalize()]) {
 				try {

@@ -21,12 +21,21 @@ export interface KekProvider {
 	readonly defaultLabel: string;
 	wrap(label: string, raw: Buffer, dataKeyId: string): Promise<string>;
 	unwrap(label: string, wrapped: string, dataKeyId: string): Promise<Buffer>;
+	/** False once the provider has lost its connection (a PKCS#11 session closed, the device gone): open a new one. */
+	usable(): boolean;
 	close(): Promise<void>;
 }
 
 /** The provider's own failures: the message names what is missing, never a key or PIN. */
 export class KekUnavailableError extends Error {
-	constructor(message: string) {
+	/**
+	 * Whether opening the provider again may help (a token plugged back in). Not after a refused PIN:
+	 * tokens lock a PIN after a few wrong tries, so it is never tried again until the process restarts.
+	 */
+	constructor(
+		message: string,
+		readonly retriable = true,
+	) {
 		super(message);
 		this.name = 'KekUnavailableError';
 	}

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { KEY_READERS_COLLECTION, KEYS_COLLECTION } from '../schema/collections.js';
+import { dialectOf } from '../lib/dialect.js';
 
 /**
  * The wrapped data keys in `credentials_keys` (beside the canaries every key has) and the instances'
@@ -41,9 +42,15 @@ export async function insertWrappedKey(db: Knex, row: { keyId: string; wrapped: 
 	await db(KEYS_COLLECTION).insert({ key_id: row.keyId, wrapped: row.wrapped, kek: row.kek, state: 'pending', canary: row.canary, created_at: db.fn.now() });
 }
 
-/** One transaction: the current key retires, the promoted one becomes current. False when no such wrapped key. */
+/**
+ * One transaction: the current key retires, the promoted one becomes current. False when no such wrapped
+ * key. The wrapped rows are locked first (PostgreSQL, MariaDB; SQLite writes one at a time), so two
+ * promotions at once cannot each retire only what their snapshot saw and leave two keys current.
+ */
 export async function promoteWrappedKey(db: Knex, keyId: string): Promise<boolean> {
 	return db.transaction(async (trx) => {
+		const wrapped = trx(KEYS_COLLECTION).whereNotNull('wrapped').select('key_id');
+		await (dialectOf(db) === 'sqlite' ? wrapped : wrapped.forUpdate());
 		const found = await trx(KEYS_COLLECTION).where('key_id', keyId).whereNotNull('wrapped').first('state');
 		if (!found) return false;
 		await trx(KEYS_COLLECTION).whereNotNull('wrapped').where('state', 'current').whereNot('key_id', keyId).update({ state: 'retired' });
@@ -61,26 +68,28 @@ export async function replaceWrapping(db: Knex, keyId: string, before: string, a
 export interface KeyReader {
 	instance: string;
 	keyIds: string[];
-	seenAt: number;
+	/** As the instance wrote it (its own clock): compared for change, and against the reader's clock only for long-gone rows. */
+	seenAt: string;
 }
 
-/** An instance says which wrapped keys it has unwrapped (upsert of its own row). */
-export async function recordReader(db: Knex, instance: string, keyIds: readonly string[]) {
+/**
+ * Reports older than this are instances that stopped long ago: removed by the other instances, ignored
+ * by a promotion (hosts' clocks are assumed within an hour of each other).
+ */
+export const FORGET_AFTER_MS = 60 * 60 * 1000;
+
+/** An instance says which wrapped keys it has unwrapped (upsert of its own row), and clears rows of instances long gone. */
+export async function recordReader(db: Knex, instance: string, keyIds: readonly string[], now = Date.now()) {
 	await db(KEY_READERS_COLLECTION)
-		.insert({ instance, key_ids: [...keyIds].sort().join(','), seen_at: new Date().toISOString() })
+		.insert({ instance, key_ids: [...keyIds].sort().join(','), seen_at: new Date(now).toISOString() })
 		.onConflict('instance')
 		.merge();
+	await db(KEY_READERS_COLLECTION).where('seen_at', '<', new Date(now - FORGET_AFTER_MS).toISOString()).delete();
 }
 
-export async function forgetReader(db: Knex, instance: string) {
-	await db(KEY_READERS_COLLECTION).where('instance', instance).delete();
-}
-
-/** Instances heard from within the window (older rows are instances that stopped without saying so). */
-export async function liveReaders(db: Knex, withinMs: number, now = Date.now()): Promise<KeyReader[]> {
-	if (!(await db.schema.hasTable(KEY_READERS_COLLECTION))) return [];
+/** Every instance's last report. Refused when setup has not made the table: a promotion must know who reads. */
+export async function readReaders(db: Knex): Promise<KeyReader[]> {
+	if (!(await db.schema.hasTable(KEY_READERS_COLLECTION))) throw new Error(`${KEY_READERS_COLLECTION} is missing: run \`credentials setup\``);
 	const rows = (await db(KEY_READERS_COLLECTION).select('instance', 'key_ids', 'seen_at')) as Record<string, unknown>[];
-	return rows
-		.map((r) => ({ instance: String(r['instance']), keyIds: String(r['key_ids'] ?? '').split(',').filter(Boolean), seenAt: Date.parse(String(r['seen_at'])) }))
-		.filter((r) => now - r.seenAt <= withinMs);
+	return rows.map((r) => ({ instance: String(r['instance']), keyIds: String(r['key_ids'] ?? '').split(',').filter(Boolean), seenAt: String(r['seen_at']) }));
 }

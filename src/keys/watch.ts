@@ -38,6 +38,7 @@ export function watchKeys(keys: WatchedKeys, database: Knex, logger: Logger): ()
 	const tick = async () => {
 		if (running) return;
 		running = true;
+		const startedAt = Date.now();
 		try {
 			if (!(await hasWrappedKeys(database))) return; // setup has not run (or is older): nothing to read
 			await keys.reload();
@@ -45,7 +46,7 @@ export function watchKeys(keys: WatchedKeys, database: Knex, logger: Logger): ()
 			if (ids !== reported || Date.now() - reportedAt >= heartbeatMs(keys.pollMs)) {
 				await recordReader(database, instance, keys.unwrappedIds());
 				reported = ids;
-				reportedAt = Date.now();
+				reportedAt = startedAt;
 			}
 		} catch (error) {
 			logger.warn(`[credentials] looking for new data keys failed: ${safeMessage(error)}`);

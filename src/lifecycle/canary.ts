@@ -29,8 +29,10 @@ export async function checkKeys(db: Knex, ring: Keyring, targets: Target[]): Pro
 	const result: KeyCheck = { errors: [], info: [], missingKeyIds: [] };
 	// Wrapped data keys (src/keys/) are loaded by the hierarchy: one this process has not loaded yet (added
 	// since it started) is not "missing", and its row — the only copy of that key — is never deleted here.
-	const wrapped = (await db.schema.hasColumn(KEYS_COLLECTION, 'wrapped')) ? new Set(((await db(KEYS_COLLECTION).whereNotNull('wrapped').pluck('key_id')) as string[]).map(String)) : new Set<string>();
-	const canaries = ((await db(KEYS_COLLECTION).select('key_id', 'canary')) as { key_id: string; canary: string }[]).filter((c) => ring.byId(c.key_id) || !wrapped.has(c.key_id));
+	// One read, so a key added between two reads cannot pass for a canary without a wrapped key.
+	const hasWrapped = await db.schema.hasColumn(KEYS_COLLECTION, 'wrapped');
+	const rows = (await db(KEYS_COLLECTION).select('key_id', 'canary', ...(hasWrapped ? ['wrapped'] : []))) as { key_id: string; canary: string; wrapped?: string | null }[];
+	const canaries = rows.filter((c) => ring.byId(c.key_id) || c.wrapped === null || c.wrapped === undefined);
 
 	if (!canaries.some((c) => c.key_id === ring.current.id)) {
 		try {
@@ -62,7 +64,8 @@ export async function checkKeys(db: Knex, ring: Keyring, targets: Target[]): Pro
 	for (const keyId of absent) {
 		const using = fields.filter((f) => f.byKeyId[keyId]).map((f) => `${f.field}: ${f.byKeyId[keyId]}`);
 		if (using.length === 0) {
-			await db(KEYS_COLLECTION).where('key_id', keyId).delete();
+			// Never a wrapped key's row, whatever was read: it is the only copy of that key.
+			await db(KEYS_COLLECTION).where('key_id', keyId).modify((q) => (hasWrapped ? q.whereNull('wrapped') : q)).delete();
 			result.info.push(`key ${keyId} is retired: no rows use it any more`);
 		} else {
 			result.missingKeyIds.push(keyId);

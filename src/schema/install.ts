@@ -5,6 +5,7 @@ import { ownerPermissions, POLICY, POLICY_NAME, ROLE, ROLE_NAME, STUDIO_POLICY, 
 import { BUILT_IN_PROTECTED_FIELDS, type FieldRef } from './protected-fields.js';
 import { installIndexes } from './indexes.js';
 import { withInstallLock } from './install-lock.js';
+import { asSetup } from './setup-context.js';
 import { isMysql, planStorage, readColumns } from './storage.js';
 
 /* Directus services are passed in by the hook context; typed loosely because @directus/api has no public types. */
@@ -29,7 +30,7 @@ export interface InstallReport {
  * one still race on a create, it re-reads and finds it done.
  */
 export async function installSchema(deps: InstallDeps, extraFields: FieldRef[] = []): Promise<InstallReport> {
-	return withInstallLock(deps.database, async () => {
+	return asSetup(() => withInstallLock(deps.database, async () => {
 		for (let attempt = 1; ; attempt++) {
 			try {
 				return await installOnce(deps, extraFields);
@@ -38,7 +39,7 @@ export async function installSchema(deps: InstallDeps, extraFields: FieldRef[] =
 				await new Promise((r) => setTimeout(r, 250 + Math.random() * 750));
 			}
 		}
-	});
+	}));
 }
 
 async function installOnce(deps: InstallDeps, extraFields: FieldRef[]): Promise<InstallReport> {

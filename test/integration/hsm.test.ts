@@ -144,7 +144,7 @@ describe('a KEK in a PKCS#11 token (SoftHSM2)', () => {
 		await revealEverything();
 	});
 
-	it('fails closed with a wrong PIN, and after a restart with the token gone (until then the server keeps what it unwrapped): "keys unavailable", writes refused, nothing changed', async () => {
+	it('fails closed with a wrong PIN, and after a restart with the token gone (until then the server keeps what it unwrapped): "keys unavailable", writes refused, nothing changed; the token plugged back in, it serves again', async () => {
 		const before = await snapshot();
 		const wrongPin = join(dir, 'wrong-pin');
 		writeFileSync(wrongPin, '000000\n');
@@ -162,6 +162,11 @@ describe('a KEK in a PKCS#11 token (SoftHSM2)', () => {
 		await expectClosed(/no token labelled \\?"creds\\?" is present/);
 		expect(await snapshot()).toEqual(before);
 		expect(directus.log()).not.toContain(token.pin);
+
+		// The token plugged back in: the server, still looking for its keys, serves again without a restart.
+		token.restore();
+		for (let i = 0; i < 50 && (await asServer(reveals[0]!.route, reveals[0]!.body)).status !== 200; i++) await new Promise((r) => setTimeout(r, 200));
+		await revealEverything();
 	});
 });
 

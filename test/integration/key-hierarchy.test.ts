@@ -145,6 +145,26 @@ describe('data keys wrapped by a key-encryption key', () => {
 		expect(await directus.db.query('select key_id from credentials_keys where key_id = ?', row!.key_id)).toHaveLength(1);
 	});
 
+	it('nor through a schema apply, which Directus runs without accountability: the keys and the audit keep their columns, the readers their table', async () => {
+		const token = directus.adminToken;
+		const snapshot = (await api('GET', '/schema/snapshot', { token })).body.data;
+		const dropped = [
+			['credentials_keys', 'wrapped'],
+			['credentials_audit', 'outcome'],
+		];
+		for (const [collection, field] of dropped) {
+			const without = { ...snapshot, fields: snapshot.fields.filter((f: { collection: string; field: string }) => !(f.collection === collection && f.field === field)) };
+			const diff = await api('POST', '/schema/diff', { token, body: without });
+			expect(diff.status, diff.text).toBe(200);
+			const apply = await api('POST', '/schema/apply', { token, body: diff.body.data });
+			expect(apply.status, `${collection}.${field}: ${apply.text}`).toBe(400);
+			expect((await api('GET', `/fields/${collection}/${field}`, { token })).status, `${collection}.${field}`).toBe(200);
+		}
+		expect((await api('DELETE', '/collections/credentials_key_readers', { token })).status).toBe(400);
+		expect(await directus.db.query('select key_id from credentials_keys where wrapped is not null')).not.toEqual([]);
+		await revealsAll();
+	});
+
 	it('after a restart with the first KEK gone, everything still reveals (every key is under the second)', async () => {
 		await directus.restart({ CREDENTIALS_KEK_LOCAL_B64: b64(kek2) });
 		await revealsAll();

@@ -183,12 +183,36 @@ describe('the key hierarchy', () => {
 		await expect(refused).rejects.toThrow(/instance-a/);
 		expect((await readWrappedKeys(db)).find((r) => r.keyId === id)?.state).toBe('pending');
 
-		// An instance silent for longer than the time to live has stopped: it holds nothing back.
-		await db('credentials_key_readers').insert({ instance: 'stopped', key_ids: '', seen_at: new Date(Date.now() - 61_000).toISOString() });
+		// A report over an hour old is an instance long gone: it holds nothing back.
+		await db('credentials_key_readers').insert({ instance: 'gone', key_ids: '', seen_at: new Date(Date.now() - 61 * 60_000).toISOString() });
+		// A new key that does not unwrap here stays out of the keyring: this instance does not report it.
+		expect(running.hierarchy.unwrappedIds()).toEqual([]);
 		// Once the instance reads it, the promotion goes through.
 		await recordReader(db, 'instance-a', [id]);
 		await promoteWhenRead(db, id, { waitMs: 0, readerTtlMs: 60_000 });
 		expect((await readWrappedKeys(db)).map((r) => r.state)).toEqual(['current']);
+	});
+
+	it('waits for an instance whose report stops changing only as long as the time to live, on its own clock (hosts’ clocks may differ)', async () => {
+		const id = await createDataKey(db, local(), label(kek1));
+		// Written an hour ahead by a host whose clock is fast: still judged by whether it changes.
+		await db('credentials_key_readers').insert({ instance: 'fast-clock', key_ids: '', seen_at: new Date(Date.now() + 3_600_000).toISOString() });
+		const started = Date.now();
+		const promoted = await promoteWhenRead(db, id, { waitMs: 5_000, readerTtlMs: 300, stepMs: 20 });
+		expect(Date.now() - started).toBeGreaterThanOrEqual(300);
+		expect(promoted.readers).toBe(0);
+		// A live one (its report changes) is waited for until it reads the key.
+		const next = await createDataKey(db, local(), label(kek1));
+		let beats = 0;
+		const heartbeat = setInterval(() => void recordReader(db, 'live', ++beats > 10 ? [next] : [], Date.now() + beats), 50);
+		try {
+			const second = await promoteWhenRead(db, next, { waitMs: 5_000, readerTtlMs: 300, stepMs: 20 });
+			expect(beats).toBeGreaterThan(10);
+			expect(second.readers).toBe(1);
+		} finally {
+			clearInterval(heartbeat);
+		}
+		expect((await readWrappedKeys(db)).find((r) => r.keyId === next)?.state).toBe('current');
 	});
 
 	it('keeps keys unwrapped at start in memory when the KEK goes away later (until restart)', async () => {

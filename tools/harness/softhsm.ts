@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 
@@ -19,12 +19,15 @@ export interface SoftHsmToken {
 	keyLabels(): string[];
 	/** Deletes a key from the token, as an operator retiring an old KEK would. */
 	deleteKey(label: string): void;
-	/** Takes the token away (its files gone): the slot is empty, as when an HSM is unplugged. */
+	/** Takes the token away (its files moved aside): the slot is empty, as when an HSM is unplugged. */
 	remove(): void;
+	/** Puts the token back, as it was. */
+	restore(): void;
 }
 
 export function softHsmToken(dir: string, label = 'creds', pin = randomPin()): SoftHsmToken {
 	const tokens = join(dir, 'softhsm-tokens');
+	const aside = join(dir, 'softhsm-unplugged');
 	mkdirSync(tokens, { recursive: true });
 	const conf = join(dir, 'softhsm2.conf');
 	writeFileSync(conf, `directories.tokendir = ${tokens}\nobjectstore.backend = file\nlog.level = ERROR\n`);
@@ -67,7 +70,11 @@ export function softHsmToken(dir: string, label = 'creds', pin = randomPin()): S
 			),
 		deleteKey: (keyLabel) => withSession((p11, session, lib) => find(p11, session, lib, keyLabel).forEach((h) => p11.C_DestroyObject(session, h))),
 		remove: () => {
-			for (const entry of readdirSync(tokens)) rmSync(join(tokens, entry), { recursive: true, force: true });
+			mkdirSync(aside, { recursive: true });
+			for (const entry of readdirSync(tokens)) renameSync(join(tokens, entry), join(aside, entry));
+		},
+		restore: () => {
+			for (const entry of readdirSync(aside)) renameSync(join(aside, entry), join(tokens, entry));
 		},
 	};
 }

@@ -4,6 +4,7 @@ import { IdentityScope } from '../../contracts/identities.js';
 import { identityTokenHash, isIdentityToken } from '../../crypto/index.js';
 import { AUDIT_COLLECTION, IDENTITIES_COLLECTION, KEY_READERS_COLLECTION, KEYS_COLLECTION } from '../../schema/collections.js';
 import { wrapMethod } from './wrap-method.js';
+import { inSetup } from '../../schema/setup-context.js';
 
 /**
  * The extension's own records, as Directus's item channels reach them (REST, GraphQL, websockets,
@@ -42,7 +43,7 @@ export function refuseRecordWrite<T>(payload: T, collection: string): T {
 }
 
 /** Tables whose shape the extension's records depend on: never dropped or reshaped through Directus. */
-const SHAPED_RECORDS = [AUDIT_COLLECTION, KEYS_COLLECTION];
+const SHAPED_RECORDS = [AUDIT_COLLECTION, KEYS_COLLECTION, KEY_READERS_COLLECTION];
 const recordShapeKept = (collection: string) =>
 	new InvalidPayloadError({ reason: `${collection} is a record of directus-extension-credentials: its table, fields and relations are not changed through Directus` });
 
@@ -52,7 +53,8 @@ function refuseOnRecord(Service: ServiceClass, names: string[], collectionOf: (f
 	return names.every((name) =>
 		wrapMethod(Service, name, (original) =>
 			async function (this: { accountability?: Accountability | null }, first: unknown, ...rest: unknown[]) {
-				const internal = allowInternal && !this.accountability;
+				// `setup` itself, marked as such: a schema apply also runs without accountability, on an admin's request.
+				const internal = allowInternal && !this.accountability && inSetup();
 				const named = collectionOf(first).map(String).find((c) => SHAPED_RECORDS.includes(c));
 				if (!internal && named) throw recordShapeKept(named);
 				return original.call(this, first, ...rest);
@@ -66,8 +68,8 @@ function refuseOnRecord(Service: ServiceClass, names: string[], collectionOf: (f
  * no delete of the collection, no change or delete of its fields, no relation from it (an ON DELETE
  * CASCADE from `identity` or `user` would delete entries with their identity or user). Refused before
  * the service starts: CollectionsService's `collections.delete` event comes after the DROP TABLE, which
- * MySQL and MariaDB commit at once. `setup` itself (no accountability) may still adjust the audit's
- * fields (MySQL's column types); users, admins included, may not.
+ * MySQL and MariaDB commit at once. `setup` itself may still adjust the audit's fields (MySQL's column
+ * types); users, admins included, may not, nor a schema apply (which runs without accountability).
  */
 export function guardAuditSchema(services: { CollectionsService?: ServiceClass; FieldsService?: ServiceClass; RelationsService?: ServiceClass }): boolean {
 	const collectionArgument = (first: unknown) => [first].flat();
