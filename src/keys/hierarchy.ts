@@ -40,10 +40,14 @@ export class KeyHierarchy {
 		private readonly token: string | null = null,
 	) {}
 
-	/** The wrapped keys in the keyring this instance serves with: what it tells `keys promote` it reads. */
+	/**
+	 * What this instance tells `keys promote` it reads: the wrapped keys of the rows its keyring was last
+	 * built from that it holds unwrapped. Not a key unwrapped while the keyring was kept as it was (the
+	 * current key did not open here), and not one that did not open. A pending key counts before any key is
+	 * current (a setup with no key in the environment: the first key must be read before it is promoted).
+	 */
 	unwrappedIds(): string[] {
-		const ring = this.state?.ok ? this.state.ring : null;
-		return this.rows.filter((r) => ring?.byId(r.keyId)).map((r) => r.keyId).sort();
+		return this.rows.filter((r) => this.raw.has(r.keyId)).map((r) => r.keyId).sort();
 	}
 
 	view(): HierarchyView {

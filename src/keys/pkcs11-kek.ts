@@ -68,8 +68,6 @@ const ckr = (error: unknown) => /CKR_[A-Z_]+/.exec(error instanceof Error ? erro
 export interface Pkcs11Kek extends KekProvider {
 	/** Makes a non-extractable AES-256 KEK in the token (wrap/unwrap only); refuses a label that exists. */
 	generateKek(label: string): Promise<void>;
-	/** Whether a KEK with this label is in the token. */
-	hasKek(label: string): Promise<boolean>;
 }
 
 /** Opens the token and logs in; every failure names what is missing (module, token, PIN refused), never the PIN. */
@@ -204,7 +202,6 @@ export function openPkcs11Kek(settings: Pkcs11Settings): Pkcs11Kek {
 					{ type: c('CKA_DECRYPT'), value: false },
 				]);
 			}),
-		hasKek: async (label) => findKeks(label).length > 0,
 		usable: () => !lost,
 		close: async () => {
 			for (const step of [() => p11.C_Logout(session), () => p11.C_CloseSession(session), () => p11.C_Finalize()]) {

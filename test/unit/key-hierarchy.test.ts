@@ -7,7 +7,8 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { keyId, makeKeyring, openEnvelope, sealValue, unwrapLocally, wrapLocally, UnwrapError, type Keyring } from '../../src/crypto/index.js';
 import { createSecretKey } from 'node:crypto';
 import { KeyHierarchy, KEYS_UNAVAILABLE } from '../../src/keys/hierarchy.js';
-import { localKekProvider, type KekProvider } from '../../src/keys/kek.js';
+import { KekUnavailableError, localKekProvider, type KekProvider } from '../../src/keys/kek.js';
+import { keySupply } from '../../src/keys/supply.js';
 import { createDataKey, promoteWhenRead, PromotionRefused, rewrapAll } from '../../src/keys/operations.js';
 import { readWrappedKeys, recordReader } from '../../src/keys/store.js';
 import { checkKeys } from '../../src/lifecycle/canary.js';
@@ -107,6 +108,18 @@ describe('the key hierarchy', () => {
 		expect(ringOf(state).current.id).toBe(keyId(direct));
 		const none = await start(local(), null);
 		expect(none.state).toEqual({ ok: false, error: 'no data key yet: run `npx directus credentials keys init`' });
+	});
+
+	it('with no key in the environment, reports the first wrapped key read while pending, so it can be promoted', async () => {
+		const running = await start(local(), null);
+		expect(running.state.ok).toBe(false);
+		const id = await createDataKey(db, local(), label(kek1));
+		const reloaded = await running.hierarchy.load(db, null);
+		expect(reloaded.state).toEqual({ ok: false, error: 'no data key yet: run `npx directus credentials keys init`' });
+		expect(running.hierarchy.unwrappedIds()).toEqual([id]);
+		await recordReader(db, 'only-instance', running.hierarchy.unwrappedIds());
+		await promoteWhenRead(db, id, { waitMs: 0, readerTtlMs: 60_000 });
+		expect(ringOf((await running.hierarchy.load(db, null)).state).current.id).toBe(id);
 	});
 
 	it('writes with a promoted wrapped key, keeps the environment’s for reading, and opens both after a restart', async () => {
@@ -234,5 +247,44 @@ describe('the key hierarchy', () => {
 		const check = await checkKeys(db, notYetLoaded, []);
 		expect(check.info.join(' ')).not.toContain(id);
 		expect(await db('credentials_keys').where('key_id', id).first()).toBeDefined();
+	});
+});
+
+describe('the KEK provider', () => {
+	const supplyWith = (openProvider: () => KekProvider | null) =>
+		keySupply({ direct: Promise.resolve({ ok: true, key: direct }), previous: [], currentName: 'x', kek: { kind: 'local', keks: [kek1] }, onKeyIds: () => undefined, openProvider });
+
+	it('is opened again after a failure that may pass (a token plugged back in), never after a refused PIN', async () => {
+		let opened = 0;
+		const missingToken = supplyWith(() => {
+			opened++;
+			throw new KekUnavailableError('no token labelled "creds" is present');
+		});
+		await expect(missingToken.kek()).rejects.toThrow(/no token/);
+		await expect(missingToken.kek()).rejects.toThrow(/no token/);
+		expect(opened).toBe(2);
+
+		let tried = 0;
+		const refusedPin = supplyWith(() => {
+			tried++;
+			throw new KekUnavailableError('the PIN for token "creds" was refused (CKR_PIN_INCORRECT)', false);
+		});
+		for (let i = 0; i < 3; i++) await expect(refusedPin.kek()).rejects.toThrow(/PIN/);
+		expect(tried).toBe(1);
+	});
+
+	it('is opened again when its session is lost, the old one closed first; a usable one is kept', async () => {
+		let lost = false;
+		let closed = 0;
+		let opened = 0;
+		const supply = supplyWith(() => {
+			opened++;
+			return { ...localKekProvider([kek1]), usable: () => !lost, close: async () => void closed++ };
+		});
+		const first = await supply.kek();
+		expect(await supply.kek()).toBe(first);
+		lost = true;
+		await supply.kek();
+		expect([opened, closed]).toEqual([2, 1]);
 	});
 });
