@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { keyringOf, type KeyringState } from '../crypto/index.js';
 import type { KekConfig } from '../keys/provider.js';
 
 export type { KeyringState } from '../crypto/index.js';
@@ -156,13 +155,17 @@ export async function directKey(source: KeySource, derive: (s: Extract<KeySource
 	}
 }
 
-/** The keyring for a source; a passphrase is derived once here, never per value. */
-export async function buildKeyring(source: KeySource, derive: (s: Extract<KeySource, { kind: 'passphrase' }>) => Promise<Buffer>): Promise<KeyringState> {
-	const direct = await directKey(source, derive);
-	if (!direct.ok) return direct;
-	if (!direct.key) return { ok: false, error: 'CREDENTIALS_ENC_KEY_B64 not set' };
-	const current = source.kind === 'raw' ? 'CREDENTIALS_ENC_KEY_B64' : 'the key derived from CREDENTIALS_MASTER_PASSPHRASE';
-	return keyringOf(direct.key, source.kind === 'invalid' ? [] : source.previous, { current, previous: (at) => `entry ${at + 1} of CREDENTIALS_ENC_PREVIOUS_KEYS_B64` });
+/**
+ * The environment's keys as the key hierarchy takes them (keys/supply.ts): the current one (derived from a
+ * passphrase once, here), the previous ones, and what messages call the current one. The hierarchy builds
+ * the keyring from these and the wrapped keys in the database.
+ */
+export function environmentKeys(source: KeySource, derive: (s: Extract<KeySource, { kind: 'passphrase' }>) => Promise<Buffer>) {
+	return {
+		direct: directKey(source, derive),
+		previous: source.kind === 'invalid' ? [] : source.previous,
+		currentName: source.kind === 'passphrase' ? 'the key derived from CREDENTIALS_MASTER_PASSPHRASE' : 'CREDENTIALS_ENC_KEY_B64',
+	};
 }
 
 const DEFAULT_FAILED_ATTEMPTS_PER_MINUTE = 30;

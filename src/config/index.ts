@@ -1,4 +1,4 @@
-import { directKey, loadConfig, type CredentialsConfig } from './env.js';
+import { environmentKeys, loadConfig, type CredentialsConfig } from './env.js';
 import { deriveKey } from './kdf.js';
 import { BUILT_IN_PROTECTED_FIELDS, ProtectedFields } from '../schema/protected-fields.js';
 import { markedFields } from '../schema/field-registry.js';
@@ -29,16 +29,13 @@ export function runtimeFor(env: Record<string, unknown>): Runtime {
 }
 
 function newRuntime(config: CredentialsConfig): Runtime {
-	const source = config.keySource;
 	const runtime: Runtime = {
 		config,
 		fields: new ProtectedFields([...BUILT_IN_PROTECTED_FIELDS, ...config.extraFields], markedFields),
 		missingKeyIds: new Set(),
 		keyIds: null,
 		...keySupply({
-			direct: directKey(source, (s) => deriveKey(s.passphrase, s.salt, s)),
-			previous: source.kind === 'invalid' ? [] : source.previous,
-			currentName: source.kind === 'passphrase' ? 'the key derived from CREDENTIALS_MASTER_PASSPHRASE' : 'CREDENTIALS_ENC_KEY_B64',
+			...environmentKeys(config.keySource, (s) => deriveKey(s.passphrase, s.salt, s)),
 			kek: config.kek,
 			onKeyIds: (ids) => (runtime.keyIds = ids),
 		}),

@@ -19,9 +19,15 @@ export interface WrappedKeyRow {
 
 const STATES: readonly string[] = ['pending', 'current', 'retired'];
 
-/** Whether setup has given `credentials_keys` its wrapped-key columns (an older install has canaries only). */
+/** Databases known to have the columns: once added they stay (the schema guards keep them from being dropped). */
+const known = new WeakSet<Knex>();
+
+/** Whether setup has given `credentials_keys` its wrapped-key columns (an older install has canaries only). Asked every poll: a yes is remembered. */
 export async function hasWrappedKeys(db: Knex): Promise<boolean> {
-	return (await db.schema.hasTable(KEYS_COLLECTION)) && (await db.schema.hasColumn(KEYS_COLLECTION, 'wrapped'));
+	if (known.has(db)) return true;
+	const has = (await db.schema.hasTable(KEYS_COLLECTION)) && (await db.schema.hasColumn(KEYS_COLLECTION, 'wrapped'));
+	if (has) known.add(db);
+	return has;
 }
 
 export async function readWrappedKeys(db: Knex): Promise<WrappedKeyRow[]> {

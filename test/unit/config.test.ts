@@ -1,12 +1,35 @@
 import { randomBytes } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
-import { buildKeyring, loadConfig } from '../../src/config/env.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import knex, { type Knex } from 'knex';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { environmentKeys, loadConfig, type KeySource } from '../../src/config/env.js';
 import { keyId } from '../../src/crypto/index.js';
+import { keySupply } from '../../src/keys/supply.js';
 import { collidingKeyPair } from './helpers.js';
 
 const b64 = (n: number) => randomBytes(n).toString('base64');
 const fakeDerive = async () => Buffer.alloc(32, 7);
-const keysOf = (env: Record<string, unknown>) => buildKeyring(loadConfig(env).keySource, fakeDerive);
+
+// The keyring is built as the server builds it: the environment's keys through the key hierarchy, over a
+// database with no wrapped keys (an SQLite file with no keys table).
+let dir: string;
+let db: Knex;
+beforeAll(() => {
+	dir = mkdtempSync(join(tmpdir(), 'config-'));
+	db = knex({ client: 'sqlite3', connection: { filename: join(dir, 'empty.db') }, useNullAsDefault: true });
+});
+afterAll(async () => {
+	await db.destroy();
+	rmSync(dir, { recursive: true, force: true });
+});
+function keyringFor(source: KeySource, derive: Parameters<typeof environmentKeys>[1] = fakeDerive) {
+	const supply = keySupply({ ...environmentKeys(source, derive), kek: { kind: 'none' }, onKeyIds: () => undefined });
+	supply.attach(db, { error: () => undefined, info: () => undefined });
+	return supply.keys();
+}
+const keysOf = (env: Record<string, unknown>) => keyringFor(loadConfig(env).keySource);
 
 describe('configuration', () => {
 	it('fails closed with a message that names the setting, never the value', async () => {
@@ -38,7 +61,7 @@ describe('configuration', () => {
 		const salt = b64(16);
 		const source = loadConfig({ CREDENTIALS_MASTER_PASSPHRASE: 'correct horse', CREDENTIALS_KDF_SALT_B64: salt }).keySource;
 		expect(source).toMatchObject({ kind: 'passphrase', memoryKiB: 262144, iterations: 3 });
-		const keys = await buildKeyring(source, fakeDerive);
+		const keys = await keyringFor(source);
 		expect(keys.ok && keys.ring.current.id).toBe(keyId(Buffer.alloc(32, 7)));
 		expect(await keysOf({ CREDENTIALS_MASTER_PASSPHRASE: 'p', CREDENTIALS_ENC_KEY_B64: b64(32), CREDENTIALS_KDF_SALT_B64: salt })).toEqual({
 			ok: false,
@@ -47,7 +70,7 @@ describe('configuration', () => {
 		expect(await keysOf({ CREDENTIALS_MASTER_PASSPHRASE: 'p' })).toEqual({ ok: false, error: 'CREDENTIALS_KDF_SALT_B64 not set' });
 		expect((await keysOf({ CREDENTIALS_MASTER_PASSPHRASE: 'p', CREDENTIALS_KDF_SALT_B64: b64(8) })).ok).toBe(false);
 		expect((await keysOf({ CREDENTIALS_MASTER_PASSPHRASE: 'p', CREDENTIALS_KDF_SALT_B64: salt, CREDENTIALS_KDF_MEMORY_KIB: '12' })).ok).toBe(false);
-		const failing = await buildKeyring(source, async () => {
+		const failing = await keyringFor(source, async () => {
 			throw new Error('no argon2');
 		});
 		expect(failing.ok).toBe(false);

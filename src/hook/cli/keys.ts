@@ -128,7 +128,7 @@ export function registerKeyCommands(credentials: Command, deps: CliDeps) {
 		.option('--json', 'print one JSON summary line')
 		.action((opts: { json?: boolean }) =>
 			run(deps, opts.json, async () => {
-				const wrapped = (await hasWrappedKeys(deps.database)) ? await readWrappedKeys(deps.database) : [];
+				const wrapped = await readWrappedKeys(deps.database);
 				const state = await deps.runtime.keys();
 				const schema = await deps.getSchema({ database: deps.database });
 				const rowsByKey: Record<string, number> = {};
