@@ -114,7 +114,9 @@ export function sealValue(ring: Keyring, value: unknown, ctx: ValueContext): str
 	const iv = nextIv();
 	const cipher = createCipheriv('aes-256-gcm', secret, iv, { authTagLength: TAG_BYTES });
 	cipher.setAAD(additionalData(id, ctx));
-	const ciphertext = Buffer.concat([cipher.update(json, 'utf8'), cipher.final()]);
+	// GCM is a stream mode: update returns every byte, final none (only the tag is computed there).
+	const ciphertext = cipher.update(json, 'utf8');
+	cipher.final();
 	const tag = cipher.getAuthTag();
 	return `${ENVELOPE_PREFIX}${id}:${iv.toString('base64url')}:${tag.toString('base64url')}:${ciphertext.toString('base64url')}`;
 }
@@ -155,7 +157,9 @@ function decrypt(secret: Keyring['current']['secret'], parsed: ParsedEnvelope, a
 		const decipher = createDecipheriv('aes-256-gcm', secret, parsed.iv, { authTagLength: TAG_BYTES });
 		decipher.setAAD(aad);
 		decipher.setAuthTag(parsed.tag);
-		return Buffer.concat([decipher.update(parsed.ciphertext), decipher.final()]).toString('utf8');
+		const plain = decipher.update(parsed.ciphertext);
+		decipher.final(); // throws unless the tag authenticates; returns no bytes in GCM
+		return plain.toString('utf8');
 	} catch {
 		return null;
 	}

@@ -96,6 +96,24 @@ async function planBatch(mode: RewriteMode, ring: Keyring, target: Target, batch
 	return changes;
 }
 
+/** Batches written at once on a database with a connection pool: one more connection's worth of the database's cores. */
+const WRITES_IN_FLIGHT = 2;
+
+/** Rows sealed between two turns of the event loop: a write in flight gets its next statement sent meanwhile. */
+const PLAN_SLICE = 100;
+
+/** Opens and re-seals a batch slice by slice; adds the time spent sealing (not the turns between) to the report. */
+async function planInSlices(mode: RewriteMode, ring: Keyring, target: Target, batch: StoredRow[], report: RewriteReport, failures: FailureLog, secret: string | null): Promise<Change[]> {
+	const changes: Change[] = [];
+	for (let start = 0; start < batch.length; start += PLAN_SLICE) {
+		if (start > 0) await new Promise((resolve) => setImmediate(resolve));
+		const started = performance.now();
+		changes.push(...(await planBatch(mode, ring, target, batch.slice(start, start + PLAN_SLICE), report, failures, secret)));
+		report.timings.cryptoMs += performance.now() - started;
+	}
+	return changes;
+}
+
 export async function rewriteTargets(
 	db: Knex,
 	ring: Keyring,
@@ -103,7 +121,12 @@ export async function rewriteTargets(
 	failures: FailureLog,
 	options: { mode: RewriteMode; dryRun?: boolean; batchSize?: number; batchBytes?: number; onProgress?: Progress; directusSecret?: string | null },
 ) {
-	const limit = { rows: options.batchSize ?? 500, bytes: options.batchBytes ?? BATCH_BYTES };
+	// Batches are written while the next is read and sealed (below). PostgreSQL and MariaDB write on cores of their own:
+	// two writes in flight, on two connections. SQLite's single connection (or any pool of one) writes one at a time, off
+	// the main thread. By default the batches held at once share one byte budget, so memory stays what one batch took.
+	const single = (db.client.pool?.max ?? 1) <= 1;
+	const writesInFlight = single ? 1 : WRITES_IN_FLIGHT;
+	const limit = { rows: options.batchSize ?? 500, bytes: options.batchBytes ?? Math.floor(BATCH_BYTES / (writesInFlight + 1)) };
 	const total = (await Promise.all(targets.map((t) => countRows(db, t)))).reduce((a, b) => a + b, 0);
 	let done = 0;
 	const reports: RewriteReport[] = [];
@@ -121,35 +144,49 @@ export async function rewriteTargets(
 			done += rows;
 			options.onProgress?.(Math.min(done, total), total);
 		};
-		// While one batch is written, the next is read and sealed: PostgreSQL and MariaDB write on a core of their
-		// own. One write in flight: memory holds two batches. With a single connection (SQLite's, or a pool of
-		// one) the read would only queue behind the write, and time out behind a slow one: no overlap there.
-		const overlap = (db.client.pool?.max ?? 1) > 1;
-		let writing: Promise<void> | undefined;
 		// Adopting reads only the values Directus's special wrote (the database compares the prefix).
 		const secret = directusSecretFor(target, options.directusSecret ?? null);
 		const only = options.mode === 'adopt-encrypt-special' ? directusEncryptedOnly(db, target.field) : undefined;
 		const batches = scanColumn(db, target, limit, only)[Symbol.asyncIterator]();
+		const read = async () => {
+			const started = performance.now();
+			const next = await batches.next();
+			report.timings.readMs += performance.now() - started;
+			if (next.done) return null;
+			report.batches++;
+			return next.value;
+		};
+		const plan = (rows: StoredRow[]) => planInSlices(options.mode, ring, target, rows, report, failures, secret);
+		const writing: Promise<void>[] = [];
 		try {
-			for (;;) {
-				let started = performance.now();
-				const next = await batches.next();
-				report.timings.readMs += performance.now() - started;
-				if (next.done) break;
-				report.batches++;
-				started = performance.now();
-				const changes = await planBatch(options.mode, ring, target, next.value, report, failures, secret);
-				report.timings.cryptoMs += performance.now() - started;
-				await writing;
-				writing = write(changes, next.value.length);
-				// Awaited at the next batch or the end; until then a failure must not count as unhandled.
-				writing.catch(() => undefined);
-				if (!overlap) await writing;
+			let rows = await read();
+			let changes = rows ? await plan(rows) : [];
+			while (rows) {
+				let following: StoredRow[] | null = null;
+				if (single) {
+					try {
+						// Read before the write takes the connection; sealed while SQLite writes on its own thread.
+						following = await read();
+					} catch (error) {
+						// The batch already sealed is still written, as it would have been had reads come after writes.
+						await write(changes, rows.length);
+						throw error;
+					}
+				}
+				const started = write(changes, rows.length);
+				// Awaited below; until then a failure must not count as unhandled.
+				started.catch(() => undefined);
+				writing.push(started);
+				if (!single) following = await read();
+				const followingChanges = following ? await plan(following) : [];
+				// The oldest write settles (or fails the run) before another starts.
+				if (writing.length >= writesInFlight) await writing.shift();
+				[rows, changes] = [following, followingChanges];
 			}
-			await writing;
+			await Promise.all(writing);
 		} finally {
-			// A read that failed while a write was in flight: the write finishes (or fails) before the error goes up.
-			await writing?.catch(() => undefined);
+			// A read or write that failed while others were in flight: they finish (or fail) before the error goes up.
+			await Promise.allSettled(writing);
 		}
 		reports.push(report);
 	}

@@ -100,7 +100,7 @@ export interface BatchLimit {
 	bytes: number;
 }
 
-/** 8 MiB of stored text per batch: with one batch written while the next is read and sealed, a few tens of MiB in memory. */
+/** 8 MiB of stored text for the batches a walk holds at once (rewrite shares it among the batches in flight): a few tens of MiB in memory with their sealed copies. */
 export const BATCH_BYTES = 8 * 1024 * 1024;
 
 /** How many of these values, in order, fit in `budget` bytes: at least one, so a walk always moves on. */

@@ -165,7 +165,30 @@ describe('compare-and-swap on SQLite', () => {
 		expect((await db('plain').where('_rowid_', read!.rowid!).first()).v).toBe(read!.text);
 	});
 
-	it('on its single connection, a read that fails comes after the batch before it was written', async () => {
+	it('on its single connection, reads the next batch before a write takes it, and rotates every row once', async () => {
+		const [oldKey, newKey] = [Buffer.alloc(32, 1), Buffer.alloc(32, 2)];
+		const ctx = (pk: string) => ({ collection: 'plain', field: 'v', pk });
+		await db('plain').delete();
+		const ids = Array.from({ length: 45 }, () => randomUUID());
+		await db('plain').insert(ids.map((id, i) => ({ id, v: sealValue(makeKeyring(oldKey), { i }, ctx(id)) })));
+		const order: string[] = [];
+		// A batch's read is the walk's sized select; a write, an UPDATE.
+		const log = (query: { sql: string }) => order.push(/^\s*update/i.test(query.sql) ? 'write' : /case when/i.test(query.sql) ? 'read' : 'other');
+		db.on('query', log);
+		const ring = makeKeyring(newKey, [oldKey]);
+		const [report] = await rewriteTargets(db, ring, [target('plain')], failureLog(), { mode: 'rotate', batchSize: 10 }).finally(() => db.off('query', log));
+		expect(report).toMatchObject({ scanned: 45, rewritten: 45, failed: 0, batches: 5 });
+		for (const row of await db('plain').select('id', 'v')) {
+			const opened = openStoredValue(ring, row.v, ctx(row.id));
+			expect(opened).toMatchObject({ value: { i: ids.indexOf(row.id) }, outdated: false });
+		}
+		// Batch 2 is read before batch 1's UPDATE (and sealed while it runs), not queued behind it.
+		const reads = order.flatMap((kind, at) => (kind === 'read' ? [at] : []));
+		expect(order.filter((kind) => kind === 'write')).toHaveLength(5);
+		expect(reads[1]).toBeLessThan(order.indexOf('write'));
+	});
+
+	it('on its single connection, a read that fails still lets the batch sealed before it be written', async () => {
 		const [oldKey, newKey] = [Buffer.alloc(32, 1), Buffer.alloc(32, 2)];
 		const ctx = (pk: string) => ({ collection: 'plain', field: 'v', pk });
 		await db('plain').delete();

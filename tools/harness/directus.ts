@@ -27,6 +27,8 @@ export interface Instance {
 	spawnCli(args: string[]): ChildProcess;
 	/** Stops the server and starts it again with changed settings (undefined removes one). */
 	restart(changes?: Record<string, string | undefined>): Promise<void>;
+	/** Stops the server only (its database stays; restart starts it again): a test that must be the database's only writer. */
+	pause(): Promise<void>;
 	log(): string;
 	/** The server process id (for memory readings). */
 	pid(): number | undefined;
@@ -209,6 +211,7 @@ export async function startDirectus(options: StartOptions = {}): Promise<Instanc
 			env = applyChanges(env, changes);
 			await launch();
 		},
+		pause: () => stopChild(),
 		log: () => readFileSync(logFile, 'utf8'),
 		pid: () => child?.pid,
 		async stop() {

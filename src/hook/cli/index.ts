@@ -156,14 +156,14 @@ export function registerCli(program: Command, deps: CliDeps) {
 			.option('--json', 'print one JSON summary line')
 			.option('--dry-run', 'count what would change, change nothing')
 			.option('--batch-size <n>', 'rows per transaction', String(batchSize))
-			.option('--batch-bytes <n>', 'bytes of stored values per batch (a larger value goes alone)', String(BATCH_BYTES))
+			.option('--batch-bytes <n>', `bytes of stored values per batch (a larger value goes alone); default: ${BATCH_BYTES} shared by the batches in memory at once`)
 			.option('--collection <collection>', 'only this collection')
 			.option('--failures-file <file>', 'write every undecryptable row to this file, one JSON line each (the output lists the first 1,000)')
 			.action((opts: RewriteOptions) =>
 				run(deps, opts.json, async () => {
 					const ring = await ringOf(deps);
 					const rows = wholeNumber('--batch-size', opts.batchSize, batchSize, 100_000);
-					const batchBytes = wholeNumber('--batch-bytes', opts.batchBytes, BATCH_BYTES, 1024 ** 3);
+					const batchBytes = opts.batchBytes === undefined ? undefined : wholeNumber('--batch-bytes', opts.batchBytes, BATCH_BYTES, 1024 ** 3);
 					const prelude: Prelude = before ? await before(opts) : { lines: [], summary: {}, refused: 0 };
 					const bar = progressBar(name);
 					const started = Date.now();
