@@ -158,6 +158,7 @@ export async function rewriteTargets(
 		};
 		const plan = (rows: StoredRow[]) => planInSlices(options.mode, ring, target, rows, report, failures, secret);
 		const writing: Promise<void>[] = [];
+		let failed: { error: unknown } | undefined;
 		try {
 			let rows = await read();
 			let changes = rows ? await plan(rows) : [];
@@ -173,9 +174,11 @@ export async function rewriteTargets(
 						throw error;
 					}
 				}
+				// A write that failed meanwhile ends the run here: no further batch is started after it.
+				if (failed) throw failed.error;
 				const started = write(changes, rows.length);
 				// Awaited below; until then a failure must not count as unhandled.
-				started.catch(() => undefined);
+				started.catch((error: unknown) => (failed ??= { error }));
 				writing.push(started);
 				if (!single) following = await read();
 				const followingChanges = following ? await plan(following) : [];

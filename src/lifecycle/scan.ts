@@ -126,7 +126,7 @@ function byteLengthOf(db: Knex, column: string): Knex.Raw {
  * A batch is bounded by rows and by bytes: one query reads every row's size and the text of those
  * no larger than their share of the budget (all of them, for values of usual size); a batch ends
  * where the budget does, and larger values within it are read by key afterwards. So a table of
- * 100 KB values is read ~80 rows a batch, not 1,000. `only` narrows the walk to the rows it selects.
+ * 100 KB values is read a few dozen rows a batch, not 1,000. `only` narrows the walk to the rows it selects.
  */
 export async function* scanColumn(db: Knex, target: Target, limit: BatchLimit, only?: (query: Knex.QueryBuilder) => void): AsyncGenerator<StoredRow[]> {
 	const walk = await walkColumn(db, target);

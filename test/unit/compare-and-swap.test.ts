@@ -211,4 +211,56 @@ describe('compare-and-swap on SQLite', () => {
 		const outdated = rows.map((row) => openStoredValue(ring, row.v, ctx(row.id)).outdated);
 		expect(outdated).toEqual([...Array(10).fill(false), ...Array(20).fill(true)]);
 	});
+
+	it('with a pool, keeps two writes in flight; a write that failed stops the run before another batch is written', async () => {
+		const [oldKey, newKey] = [Buffer.alloc(32, 1), Buffer.alloc(32, 2)];
+		const ctx = (pk: string) => ({ collection: 'plain', field: 'v', pk });
+		const ring = makeKeyring(newKey, [oldKey]);
+		const outdated = async () => (await db('plain').select('id', 'v').orderBy('_rowid_')).map((row) => openStoredValue(ring, row.v, ctx(row.id)).outdated);
+		const seed = async () => {
+			await db('plain').delete();
+			const ids = Array.from({ length: 40 }, () => randomUUID());
+			await db('plain').insert(ids.map((id) => ({ id, v: sealValue(makeKeyring(oldKey), { id }, ctx(id)) })));
+		};
+		const pooled = knex({ client: 'sqlite3', connection: { filename: join(dir, 'data.db') }, pool: { min: 1, max: 2 }, useNullAsDefault: true });
+		/** The pool with its transactions watched: how many ran at once at most, and the first one failing at once when asked. */
+		const watch = (failFirst: boolean) => {
+			const seen = { transactions: 0, inFlight: 0, most: 0 };
+			const watched = new Proxy(pooled, {
+				get(knexFn, prop, receiver) {
+					if (prop !== 'transaction') return Reflect.get(knexFn, prop, receiver);
+					return async (work: (trx: Knex.Transaction) => Promise<number>) => {
+						seen.transactions++;
+						if (failFirst && seen.transactions === 1) throw new Error('write failed');
+						seen.most = Math.max(seen.most, ++seen.inFlight);
+						try {
+							// Each write takes a while, so the next batch is read and sealed, and its write started, meanwhile.
+							await new Promise((resolve) => setTimeout(resolve, 50));
+							return await knexFn.transaction(work);
+						} finally {
+							seen.inFlight--;
+						}
+					};
+				},
+			});
+			return { watched, seen };
+		};
+		try {
+			await seed();
+			const smooth = watch(false);
+			const [report] = await rewriteTargets(smooth.watched, ring, [target('plain')], failureLog(), { mode: 'rotate', batchSize: 10 });
+			expect(report).toMatchObject({ scanned: 40, rewritten: 40, failed: 0, batches: 4 });
+			expect(smooth.seen.most).toBe(2);
+			expect(await outdated()).toEqual(Array(40).fill(false));
+
+			await seed();
+			const failing = watch(true);
+			await expect(rewriteTargets(failing.watched, ring, [target('plain')], failureLog(), { mode: 'rotate', batchSize: 10 })).rejects.toThrow('write failed');
+			// The first write failed while the second batch was read: that batch was not written after it.
+			expect(failing.seen.transactions).toBe(1);
+			expect(await outdated()).toEqual(Array(40).fill(true));
+		} finally {
+			await pooled.destroy();
+		}
+	});
 });

@@ -6,9 +6,9 @@ import { runInNewContext } from 'node:vm';
  * the garbage it sees: left alone, rotating 2 GB of 100 KB values peaked at ~500 MiB above the
  * command's idle RSS, and 1M small rows at ~330 MiB, though each batch holds only a few MiB.
  * Called once a batch; when the heap has grown by `slack` since the last full collection, it runs
- * one (a few dozen ms, every 64 MiB of garbage: about a second per 2 GB walked).
+ * one (a few dozen ms, every 48 MiB of garbage: about a second and a half per 2 GB walked).
  */
-export function heapKeeper(slack = 64 * 1024 * 1024): () => void {
+export function heapKeeper(slack = 48 * 1024 * 1024): () => void {
 	const collect = fullCollection();
 	if (!collect) return () => undefined;
 	const used = () => {
