@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { KekConfig } from '../keys/provider.js';
+import type { DirectKey } from '../keys/supply.js';
 
 export type { KeyringState } from '../crypto/index.js';
 export type { KekConfig } from '../keys/provider.js';
@@ -144,7 +145,7 @@ export function loadKekConfig(env: RawEnv, readFile: (path: string) => string = 
 }
 
 /** The key of a direct source (raw, or derived from a passphrase once, here); null when the environment has none. */
-export async function directKey(source: KeySource, derive: (s: Extract<KeySource, { kind: 'passphrase' }>) => Promise<Buffer>): Promise<{ ok: true; key: Buffer | null } | { ok: false; error: string }> {
+export async function directKey(source: KeySource, derive: (s: Extract<KeySource, { kind: 'passphrase' }>) => Promise<Buffer>): Promise<DirectKey> {
 	if (source.kind === 'invalid') return { ok: false, error: source.error };
 	if (source.kind === 'none') return { ok: true, key: null };
 	if (source.kind === 'raw') return { ok: true, key: source.current };
