@@ -296,12 +296,17 @@ async function rotation(directus: Instance) {
 	await directus.restart({ CREDENTIALS_ENC_KEY_B64: newKeyB64(), CREDENTIALS_ENC_PREVIOUS_KEYS_B64: keyA });
 	const { summary, peak } = await rotateWatched(directus, ['--batch-size', '1000']);
 	if (!summary.ok) throw new Error(`rotate failed: ${summary.error ?? 'no summary'}`);
-	const rowsPerSecond = summary.rewritten / (summary.durationMs / 1000);
-	const spent = (key: string) => (summary.fields as { timings: Record<string, number> }[]).reduce((ms, f) => ms + f.timings[key]!, 0) / 1000;
+	// The seeded field alone: in a full run the earlier measures' rows (sessions of ~10 KB each among them) are rotated too,
+	// and would turn a figure for ~300-byte values into one for a mix of sizes.
+	const field = summary.fields.find((f) => f.field === 'platform_connections.encrypted_credentials');
+	if (!field) throw new Error('rotate reported no platform_connections.encrypted_credentials');
+	const rowsPerSecond = field.rewritten / (field.durationMs / 1000);
+	const spent = (key: string) => field.timings[key]! / 1000;
 	const timings = `read ${spent('readMs').toFixed(1)} s, open+seal ${spent('cryptoMs').toFixed(1)} s, write ${spent('writeMs').toFixed(1)} s`;
+	const others = summary.rewritten - field.rewritten;
 	// The performance issue's goals for ~300-byte values: 40,000 rows/s on SQLite, 25,000 on PostgreSQL and MariaDB.
 	const goal = (process.env.HARNESS_DB ?? 'sqlite') === 'sqlite' ? 40_000 : 25_000;
-	rows.push({ measure: ROTATION_MEASURE, extension: `${rowsPerSecond.toFixed(0)} rows/s (${summary.rewritten} rewritten in ${(summary.durationMs / 1000).toFixed(1)} s, ${envelopeBytes}-byte envelopes: ${timings})`, baseline: `goal: ${goal.toLocaleString('en')} rows/s`, ratio: rowsPerSecond / goal, goal: 1 });
+	rows.push({ measure: ROTATION_MEASURE, extension: `${rowsPerSecond.toFixed(0)} rows/s (${field.rewritten} rewritten in ${(field.durationMs / 1000).toFixed(1)} s, ${envelopeBytes}-byte envelopes: ${timings}${others ? `; the run's ${others} other rows not counted` : ''})`, baseline: `goal: ${goal.toLocaleString('en')} rows/s`, ratio: rowsPerSecond / goal, goal: 1 });
 	rows.push({ measure: 'Memory', extension: `server RSS with ${ROTATION_ROWS.toLocaleString('en')} stored rows: ${serverRss.toFixed(0)} MiB`, baseline: `rotate process peak RSS: ${peak.toFixed(0)} MiB (streams in batches of 1,000)`, ratio: null, goal: null });
 	console.error(`  rotation: ${rowsPerSecond.toFixed(0)} rows/s (${timings})`);
 }
@@ -312,7 +317,7 @@ interface RotateSummary {
 	rewritten: number;
 	failed: number;
 	durationMs: number;
-	fields: { timings: Record<string, number> }[];
+	fields: { field: string; rewritten: number; durationMs: number; timings: Record<string, number> }[];
 }
 
 /** Runs `credentials rotate --json` as its own process, sampling its RSS every 100 ms. */

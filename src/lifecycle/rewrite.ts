@@ -34,6 +34,8 @@ export interface RewriteReport {
 	batches: number;
 	/** Where the time went, in milliseconds: reading batches, opening and sealing, writing them back (a write overlaps the next batch's read and sealing). */
 	timings: { readMs: number; cryptoMs: number; writeMs: number };
+	/** Wall time for this field, from its first read to its last write. */
+	durationMs: number;
 }
 
 type Plan = { plain: unknown } | { skip: true } | { directus: string };
@@ -131,7 +133,8 @@ export async function rewriteTargets(
 	let done = 0;
 	const reports: RewriteReport[] = [];
 	for (const target of targets) {
-		const report: RewriteReport = { field: `${target.collection}.${target.field}`, scanned: 0, rewritten: 0, changedConcurrently: 0, failed: 0, batches: 0, timings: { readMs: 0, cryptoMs: 0, writeMs: 0 } };
+		const report: RewriteReport = { field: `${target.collection}.${target.field}`, scanned: 0, rewritten: 0, changedConcurrently: 0, failed: 0, batches: 0, timings: { readMs: 0, cryptoMs: 0, writeMs: 0 }, durationMs: 0 };
+		const fieldStarted = performance.now();
 		const write = async (changes: Change[], rows: number) => {
 			const started = performance.now();
 			if (options.dryRun) report.rewritten += changes.length;
@@ -191,6 +194,7 @@ export async function rewriteTargets(
 			// A read or write that failed while others were in flight: they finish (or fail) before the error goes up.
 			await Promise.allSettled(writing);
 		}
+		report.durationMs = Math.round(performance.now() - fieldStarted);
 		reports.push(report);
 	}
 	return reports;
