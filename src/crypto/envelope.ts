@@ -110,12 +110,17 @@ function nextIv(): Buffer {
 export function sealValue(ring: Keyring, value: unknown, ctx: ValueContext): string {
 	const json = JSON.stringify(value);
 	if (json === undefined) throw new TypeError('value is not JSON-serialisable');
+	return sealPlaintext(ring, json, ctx);
+}
+
+/** Seals JSON text (or its UTF-8 bytes, as openEnvelopeBytes returns them) under the current key, bound to this row. */
+export function sealPlaintext(ring: Keyring, json: string | Buffer, ctx: ValueContext): string {
 	const { id, secret } = ring.current;
 	const iv = nextIv();
 	const cipher = createCipheriv('aes-256-gcm', secret, iv, { authTagLength: TAG_BYTES });
 	cipher.setAAD(additionalData(id, ctx));
 	// GCM is a stream mode: update returns every byte, final none (only the tag is computed there).
-	const ciphertext = cipher.update(json, 'utf8');
+	const ciphertext = typeof json === 'string' ? cipher.update(json, 'utf8') : cipher.update(json);
 	cipher.final();
 	const tag = cipher.getAuthTag();
 	return `${ENVELOPE_PREFIX}${id}:${iv.toString('base64url')}:${tag.toString('base64url')}:${ciphertext.toString('base64url')}`;
@@ -139,27 +144,37 @@ export interface OpenedEnvelope {
  * envelope as text or already parsed (classifyStored parses it to learn its key id).
  */
 export function openEnvelopeBinding(ring: Keyring, envelope: string | ParsedEnvelope, ctx: ValueContext): OpenedEnvelope {
+	const { plain, canonical } = openEnvelopeBytes(ring, envelope, ctx);
+	return { value: parseJson(plain.toString('utf8')), canonical };
+}
+
+/**
+ * openEnvelopeBinding's plaintext as the UTF-8 bytes of its JSON, not parsed: what re-sealing needs
+ * (rotate hands them to sealPlaintext as they are — a third less work per value than parsing and
+ * serialising them again). Only sealValue's own JSON authenticates, so these bytes are that JSON.
+ */
+export function openEnvelopeBytes(ring: Keyring, envelope: string | ParsedEnvelope, ctx: ValueContext): { plain: Buffer; canonical: boolean } {
 	const parsed = typeof envelope === 'string' ? parseEnvelope(envelope) : envelope;
 	const key = ring.byId(parsed.keyId);
 	if (!key) throw new DecryptError('unknown-key', `value is encrypted under key ${parsed.keyId}, which is not configured`);
-	const json = decrypt(key.secret, parsed, additionalData(parsed.keyId, ctx));
-	if (json !== null) return { value: parseJson(json), canonical: true };
+	const plain = decrypt(key.secret, parsed, additionalData(parsed.keyId, ctx));
+	if (plain !== null) return { plain, canonical: true };
 	for (const spelling of earlierBindings(ctx.pk)) {
 		const earlier = decrypt(key.secret, parsed, additionalData(parsed.keyId, ctx, spelling));
-		if (earlier !== null) return { value: parseJson(earlier), canonical: false };
+		if (earlier !== null) return { plain: earlier, canonical: false };
 	}
 	throw new DecryptError('authentication-failed', 'value does not authenticate for this row and field');
 }
 
-/** The plaintext, or null when the tag does not authenticate under this key and binding. */
-function decrypt(secret: Keyring['current']['secret'], parsed: ParsedEnvelope, aad: Buffer): string | null {
+/** The plaintext bytes, or null when the tag does not authenticate under this key and binding. */
+function decrypt(secret: Keyring['current']['secret'], parsed: ParsedEnvelope, aad: Buffer): Buffer | null {
 	try {
 		const decipher = createDecipheriv('aes-256-gcm', secret, parsed.iv, { authTagLength: TAG_BYTES });
 		decipher.setAAD(aad);
 		decipher.setAuthTag(parsed.tag);
 		const plain = decipher.update(parsed.ciphertext);
 		decipher.final(); // throws unless the tag authenticates; returns no bytes in GCM
-		return plain.toString('utf8');
+		return plain;
 	} catch {
 		return null;
 	}

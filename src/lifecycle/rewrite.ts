@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { classifyStored, DecryptError, earlierBindings, openStoredValue, openStoredValueAsync, sealForColumn, type Keyring } from '../crypto/index.js';
+import { classifyStored, DecryptError, earlierBindings, openEnvelopeBytes, openStoredValue, openStoredValueAsync, sealForColumn, sealPlaintext, type Keyring } from '../crypto/index.js';
 import type { FailureLog } from './failures.js';
 import { directusSecretFor } from '../schema/protected-fields.js';
 import type { Progress } from './inventory.js';
@@ -38,7 +38,8 @@ export interface RewriteReport {
 	durationMs: number;
 }
 
-type Plan = { plain: unknown } | { skip: true } | { directus: string };
+/** What to write for one value: a plaintext to seal (or store), an envelope already sealed, nothing, or a value of Directus's special to open first. */
+type Plan = { plain: unknown } | { envelope: string } | { skip: true } | { directus: string };
 
 function planValue(mode: RewriteMode, ring: Keyring, target: Target, pk: string | number, value: unknown): Plan {
 	const stored = classifyStored(value);
@@ -54,9 +55,16 @@ function planValue(mode: RewriteMode, ring: Keyring, target: Target, pk: string 
 	// Opened asynchronously, a batch's values at once (one scrypt derivation each, on libuv's threads).
 	if (stored.format === 'directus-encrypt') return { directus: stored.sealed! };
 	if (mode === 'adopt-encrypt-special' || stored.format === 'empty' || stored.format === 'plaintext') return { skip: true };
-	// A current value under a key with a single spelling is known current without decrypting it; a UUID key's binding is only known by opening.
-	if (stored.format === 'v2' && stored.keyId === ring.current.id && earlierBindings(pk).length === 0) return { skip: true };
-	const opened = openStoredValue(ring, value, { collection: target.collection, field: target.field, pk }, stored);
+	const ctx = { collection: target.collection, field: target.field, pk };
+	if (stored.format === 'v2' && stored.parsed) {
+		// A current value under a key with a single spelling is known current without decrypting it; a UUID key's binding is only known by opening.
+		if (stored.keyId === ring.current.id && earlierBindings(pk).length === 0) return { skip: true };
+		// Re-sealed as the bytes it holds: its JSON is not parsed and written out again.
+		const opened = openEnvelopeBytes(ring, stored.parsed, ctx);
+		return opened.canonical && stored.keyId === ring.current.id ? { skip: true } : { envelope: sealPlaintext(ring, opened.plain, ctx) };
+	}
+	// Legacy formats (and a broken envelope, which fails here).
+	const opened = openStoredValue(ring, value, ctx, stored);
 	return opened.outdated ? { plain: opened.value } : { skip: true };
 }
 
@@ -90,6 +98,7 @@ async function planBatch(mode: RewriteMode, ring: Keyring, target: Target, batch
 						.catch((error: unknown) => fail(row, error)),
 				);
 			} else if ('plain' in plan) reseal(text, plan.plain);
+			else if ('envelope' in plan) changes.push({ pk: row.pk, rowid: row.rowid, old: row.text, next: columnText(target.json ? { enc: plan.envelope } : plan.envelope) });
 		} catch (error) {
 			fail(row, error);
 		}

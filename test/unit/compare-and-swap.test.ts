@@ -10,6 +10,7 @@ import { BATCH_BYTES, rowsWithin, scanColumn, walkColumn, type StoredRow, type T
 import { rewriteTargets } from '../../src/lifecycle/rewrite.js';
 import { failureLog } from '../../src/lifecycle/failures.js';
 import { makeKeyring, openStoredValue, sealValue } from '../../src/crypto/index.js';
+import { sealWithBinding } from './helpers.js';
 
 /**
  * The set-based compare-and-swap on a real SQLite file (PostgreSQL and MariaDB run the same
@@ -188,6 +189,26 @@ describe('compare-and-swap on SQLite', () => {
 		const reads = order.flatMap((kind, at) => (kind === 'read' ? [at] : []));
 		expect(order.filter((kind) => kind === 'write')).toHaveLength(5);
 		expect(reads[1]).toBeLessThan(order.indexOf('write'));
+	});
+
+	it("rotate re-seals a previous key's value and a current one bound the old way, and leaves a value in today's form byte for byte", async () => {
+		const [oldKey, newKey] = [Buffer.alloc(32, 1), Buffer.alloc(32, 2)];
+		const ring = makeKeyring(newKey, [oldKey]);
+		const ctx = (pk: string) => ({ collection: 'plain', field: 'v', pk });
+		await db('plain').delete();
+		const [previous, oldBinding, current] = [randomUUID(), randomUUID(), randomUUID()];
+		const today = sealValue(ring, { p: 'current' }, ctx(current));
+		await db('plain').insert([
+			{ id: previous, v: sealValue(makeKeyring(oldKey), { p: 'previous' }, ctx(previous)) },
+			{ id: oldBinding, v: sealWithBinding(newKey, { p: 'old binding' }, ctx(oldBinding), oldBinding.toUpperCase()) },
+			{ id: current, v: today },
+		]);
+		const [report] = await rewriteTargets(db, ring, [target('plain')], failureLog(), { mode: 'rotate' });
+		expect(report).toMatchObject({ scanned: 3, rewritten: 2, failed: 0 });
+		const stored = new Map((await db('plain').select('id', 'v')).map((r: { id: string; v: string }) => [r.id, r.v]));
+		expect(stored.get(current)).toBe(today);
+		expect(openStoredValue(ring, stored.get(previous), ctx(previous))).toEqual({ value: { p: 'previous' }, outdated: false, earlierBinding: false });
+		expect(openStoredValue(ring, stored.get(oldBinding), ctx(oldBinding))).toEqual({ value: { p: 'old binding' }, outdated: false, earlierBinding: false });
 	});
 
 	it('on its single connection, a read that fails still lets the batch sealed before it be written', async () => {

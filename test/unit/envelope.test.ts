@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DecryptError, ENVELOPE_PREFIX, keyId, openEnvelope, parseEnvelope, sealValue, type ValueContext } from '../../src/crypto/index.js';
+import { DecryptError, ENVELOPE_PREFIX, keyId, makeKeyring, openEnvelope, openEnvelopeBytes, parseEnvelope, sealPlaintext, sealValue, type ValueContext } from '../../src/crypto/index.js';
 import { rawKey, ring } from './helpers.js';
 
 const ctx: ValueContext = { collection: 'platform_connections', field: 'encrypted_credentials', pk: 'a1b2c3d4-e5f6-7890-abcd-ef1234567890' };
@@ -28,6 +28,20 @@ describe('envelope', () => {
 	it.each(values)('round-trips a %s value with its type', (_name, value) => {
 		const r = ring();
 		expect(openEnvelope(r, sealValue(r, value, ctx), ctx)).toEqual(value);
+	});
+
+	it.each(values)("re-seals a %s value's bytes under the current key as rotate does: the same value, bound to the same row", (_name, value) => {
+		const oldKey = rawKey();
+		const before = sealValue(ring(oldKey), value, ctx);
+		const r = makeKeyring(rawKey(), [oldKey]);
+		const opened = openEnvelopeBytes(r, before, ctx);
+		expect(opened).toMatchObject({ canonical: true });
+		// The bytes are the JSON sealValue wrote, unparsed.
+		expect(opened.plain.toString('utf8')).toBe(JSON.stringify(value));
+		const after = sealPlaintext(r, opened.plain, ctx);
+		expect(parseEnvelope(after).keyId).toBe(r.current.id);
+		expect(openEnvelope(r, after, ctx)).toEqual(value);
+		expect(failure(() => openEnvelope(r, after, { ...ctx, pk: 'another-row' }))).toBe('authentication-failed');
 	});
 
 	it('uses a fresh IV per value and names the key id, never the key', () => {
