@@ -135,8 +135,10 @@ export async function openStoredValueAsync(ring: Keyring, stored: unknown, ctx: 
 	return { value: plain, outdated: true, earlierBinding: false };
 }
 
-/** The column value to write: the bare envelope for text columns, `{ enc }` for JSON ones. */
+/** The column value for an envelope: the bare envelope for text columns, `{ enc }` for JSON ones. */
+export const columnForm = (envelope: string, jsonColumn: boolean): string | { enc: string } => (jsonColumn ? { enc: envelope } : envelope);
+
+/** Seals a value into the column value to write (see columnForm). */
 export function sealForColumn(ring: Keyring, value: unknown, ctx: ValueContext, jsonColumn: boolean): string | { enc: string } {
-	const envelope = sealValue(ring, value, ctx);
-	return jsonColumn ? { enc: envelope } : envelope;
+	return columnForm(sealValue(ring, value, ctx), jsonColumn);
 }

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { classifyStored, DecryptError, earlierBindings, openEnvelopeBytes, openStoredValue, openStoredValueAsync, sealForColumn, sealPlaintext, type Keyring } from '../crypto/index.js';
+import { classifyStored, columnForm, DecryptError, earlierBindings, openEnvelopeBytes, openStoredValue, openStoredValueAsync, sealForColumn, sealPlaintext, type Keyring } from '../crypto/index.js';
 import type { FailureLog } from './failures.js';
 import { directusSecretFor } from '../schema/protected-fields.js';
 import type { Progress } from './inventory.js';
@@ -79,10 +79,9 @@ async function planBatch(mode: RewriteMode, ring: Keyring, target: Target, batch
 		report.failed++;
 		failures.add({ collection: target.collection, field: target.field, id: row.pk, reason: error instanceof DecryptError ? `${error.reason}: ${error.message}` : 'unexpected error' });
 	};
-	const reseal = (row: StoredRow & { text: string }, plain: unknown) => {
-		const next = mode === 'decrypt-field' ? plainText(plain, target.json) : columnText(sealForColumn(ring, plain, { collection: target.collection, field: target.field, pk: row.pk }, target.json));
-		changes.push({ pk: row.pk, rowid: row.rowid, old: row.text, next });
-	};
+	const push = (row: StoredRow & { text: string }, next: string) => void changes.push({ pk: row.pk, rowid: row.rowid, old: row.text, next });
+	const reseal = (row: StoredRow & { text: string }, plain: unknown) =>
+		push(row, mode === 'decrypt-field' ? plainText(plain, target.json) : columnText(sealForColumn(ring, plain, { collection: target.collection, field: target.field, pk: row.pk }, target.json)));
 	const pending: Promise<void>[] = [];
 	for (const row of batch) {
 		report.scanned++;
@@ -98,7 +97,7 @@ async function planBatch(mode: RewriteMode, ring: Keyring, target: Target, batch
 						.catch((error: unknown) => fail(row, error)),
 				);
 			} else if ('plain' in plan) reseal(text, plan.plain);
-			else if ('envelope' in plan) changes.push({ pk: row.pk, rowid: row.rowid, old: row.text, next: columnText(target.json ? { enc: plan.envelope } : plan.envelope) });
+			else if ('envelope' in plan) push(text, columnText(columnForm(plan.envelope, target.json)));
 		} catch (error) {
 			fail(row, error);
 		}
