@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { classifyStored, ENVELOPE_PREFIX, isKeyId, namedKeyId } from '../crypto/index.js';
+import { censusHead, ensureCensusStatistics, KEY_ID_CHARS } from './census-statistics.js';
 import { BATCH_BYTES, binaryTextOf, scanColumn, storedValue, type Target } from './scan.js';
 
 /**
@@ -19,14 +20,14 @@ export interface Census {
 	plaintext: number;
 }
 
-const KEY_ID_CHARS = 8;
+type Shape = { prefix: string; keyIdAt: number };
 
 /**
  * The shapes a well-formed envelope takes in the column's text, and where its key id starts (1-based,
  * as SQL's substr counts). JSON columns hold `{"enc":"<envelope>"}`; PostgreSQL's jsonb prints a space
  * after the colon. Any other spelling is left to the one-by-one pass, which reads it exactly.
  */
-export function envelopeShapes(json: boolean): { prefix: string; keyIdAt: number }[] {
+export function envelopeShapes(json: boolean): Shape[] {
 	const prefixes = json ? [`{"enc":"${ENVELOPE_PREFIX}`, `{"enc": "${ENVELOPE_PREFIX}`] : [ENVELOPE_PREFIX];
 	return prefixes.map((prefix) => ({ prefix, keyIdAt: prefix.length + 1 }));
 }
@@ -37,7 +38,7 @@ export function envelopeShapes(json: boolean): { prefix: string; keyIdAt: number
  * case-insensitive collation too), a `:` after the key id, and for JSON an object with the one
  * member `enc` (four double quotes in all, closing with `"}`: an envelope holds no quote).
  */
-function shapeSql(db: Knex, target: Target, shape: { prefix: string; keyIdAt: number }): Knex.Raw {
+function shapeSql(db: Knex, target: Target, shape: Shape): Knex.Raw {
 	const text = binaryTextOf(db, target.field);
 	const parts = ['substr(?, 1, ?) = ?', 'substr(?, ?, 1) = ?'];
 	const bindings: unknown[] = [text, shape.prefix.length, shape.prefix, text, shape.keyIdAt + KEY_ID_CHARS, ':'];
@@ -53,14 +54,39 @@ export function sealedCount(census: Census): number {
 	return Object.values(census.byKeyId).reduce((sum, n) => sum + n, 0) + census.legacy + census.directusEncrypt;
 }
 
-export async function censusOf(db: Knex, target: Target, batchSize = 1000): Promise<Census> {
-	const shapes = envelopeShapes(target.json).map((shape) => ({ ...shape, sql: shapeSql(db, target, shape) }));
+/**
+ * One row per form the column's values take: `empty`, a key id, or `other` (not plainly an envelope).
+ * A text column is grouped in two steps: by its first characters up to the key id's closing `:` (a
+ * plain substr the database can group in parallel: PostgreSQL does once it has statistics on that
+ * expression, see census-statistics.ts), then those few groups are classified the way shapeSql does.
+ * A JSON column's shape needs the whole text (its closing `"}` and quote count): one grouped CASE.
+ */
+async function groupedForms(db: Knex, target: Target, shapes: (Shape & { sql: Knex.Raw })[]): Promise<{ form: string; n: number | string }[]> {
+	if (!target.json) {
+		const { prefix, keyIdAt } = shapes[0]!;
+		const form = db.raw(`CASE WHEN k IS NULL THEN 'empty' WHEN substr(k, 1, ?) = ? AND substr(k, ?, 1) = ? THEN substr(k, ?, ?) ELSE 'other' END`, [
+			prefix.length,
+			prefix,
+			keyIdAt + KEY_ID_CHARS,
+			':',
+			keyIdAt,
+			KEY_ID_CHARS,
+		]);
+		const heads = db(target.collection).select({ k: censusHead(db, target.field) }).count({ n: '*' }).groupByRaw('1');
+		return db.from(heads.as('heads')).select({ form }).sum({ n: 'n' }).groupByRaw('1');
+	}
 	const text = binaryTextOf(db, target.field);
 	const form = db.raw(
 		`CASE WHEN ?? IS NULL THEN 'empty' ${shapes.map(() => 'WHEN ? THEN substr(?, ?, ?)').join(' ')} ELSE 'other' END`,
 		[target.field, ...shapes.flatMap((s) => [s.sql, text, s.keyIdAt, KEY_ID_CHARS])],
 	);
-	const groups = (await db(target.collection).select({ form }).count({ n: '*' }).groupByRaw('1')) as { form: string; n: number | string }[];
+	return db(target.collection).select({ form }).count({ n: '*' }).groupByRaw('1');
+}
+
+export async function censusOf(db: Knex, target: Target, batchSize = 1000): Promise<Census> {
+	const shapes = envelopeShapes(target.json).map((shape) => ({ ...shape, sql: shapeSql(db, target, shape) }));
+	if (!target.json) await ensureCensusStatistics(db, target);
+	const groups = await groupedForms(db, target, shapes);
 	const census: Census = { rows: 0, empty: 0, byKeyId: {}, legacy: 0, directusEncrypt: 0, plaintext: 0 };
 	for (const { form: kind, n } of groups) {
 		const count = Number(n);

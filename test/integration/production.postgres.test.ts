@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import knex from 'knex';
 import { keyId } from '../../src/crypto/index.js';
+import { censusHead, statisticsName } from '../../src/lifecycle/census-statistics.js';
 import { client, createCredentialsUser } from '../../tools/harness/api.js';
 import { databaseExists } from '../../scripts/local-env.mjs';
 import { createTestDatabase } from '../../tools/harness/database.js';
@@ -215,5 +217,33 @@ describe('npm start pointed at PostgreSQL (DB_CLIENT=pg)', () => {
 		}
 		// One that cannot be reached is never taken for new.
 		expect(await databaseExists({ ...a.env, DB_DATABASE: `creds_absent_${randomBytes(4).toString('hex')}`, CONFIG_PATH: '/dev/null' })).toBe('unknown');
+	});
+});
+
+describe('status on a large PostgreSQL table', () => {
+	it('gives the planner statistics on what the census groups by, so it counts in parallel: a few groups, not one per row', async () => {
+		const collection = `census_${randomBytes(3).toString('hex')}`;
+		const id = { field: 'id', type: 'uuid', meta: { hidden: true, readonly: true, special: ['uuid'] }, schema: { is_primary_key: true, length: 36 } };
+		expect((await apiA('POST', '/collections', { token: a.adminToken, body: { collection, meta: {}, schema: {}, fields: [id] } })).status).toBe(200);
+		expect((await apiA('POST', `/fields/${collection}`, { token: a.adminToken, body: { field: 'token', type: 'text', meta: { interface: 'input' }, schema: {} } })).status).toBe(200);
+		const current = keyId(Buffer.from(keyOne, 'base64'));
+		// Envelope-shaped values, each distinct, as a table of sealed secrets is (the census reads their prefix only).
+		await a.db.execute(`insert into "${collection}" (id, token) select gen_random_uuid(), 'cred:v2:' || ? || ':' || md5(i::text) from generate_series(1, 3000) i`, current);
+		await a.db.execute(`analyze "${collection}"`);
+		const head = censusHead(knex({ client: 'pg' }), 'token').toQuery();
+		const estimatedGroups = async () => {
+			const [row] = await a.db.query<{ 'QUERY PLAN': [{ Plan: { 'Plan Rows': number } }] }>(`explain (format json) select ${head} as k, count(*) from "${collection}" group by 1`);
+			return row!['QUERY PLAN'][0].Plan['Plan Rows'];
+		};
+		// What the planner assumes without them: every value a group of its own (and so it counts on one core).
+		expect(await estimatedGroups()).toBeGreaterThan(1000);
+
+		expect((await apiA('PATCH', `/fields/${collection}/token`, { token: a.adminToken, body: { meta: { interface: 'credentials-secret' } } })).status).toBe(200);
+		const status = await apiA('GET', '/credentials/status', { token: a.adminToken });
+		expect(status.status, status.text).toBe(200);
+		const field = (status.body.fields as { field: string; byKeyId: Record<string, number> }[]).find((f) => f.field === `${collection}.token`);
+		expect(field?.byKeyId).toEqual({ [current]: 3000 });
+		expect(await a.db.query('select stxname from pg_statistic_ext where stxname = ?', statisticsName({ collection, field: 'token' }))).toHaveLength(1);
+		expect(await estimatedGroups()).toBeLessThan(10);
 	});
 });
