@@ -125,6 +125,9 @@ export async function startDirectus(options: StartOptions = {}): Promise<Instanc
 	let env: Record<string, string> = {
 		PATH: process.env.PATH ?? '',
 		HOME: process.env.HOME ?? dir,
+		// Every CLI call and start loads Directus's few thousand modules again: V8's code cache on disk
+		// saves about a sixth of each (~0.8 s of ~5 s here), which a suite of a few hundred starts feels.
+		NODE_COMPILE_CACHE: process.env.NODE_COMPILE_CACHE ?? join(tmpdir(), 'creds-node-compile-cache'),
 		...db.env,
 		KEY: randomBytes(16).toString('hex'),
 		SECRET: randomBytes(32).toString('hex'),
