@@ -4,11 +4,9 @@ import { safeMessage } from '../lib/error-message.js';
 import { KeyHierarchy, KEYS_UNAVAILABLE } from './hierarchy.js';
 import { kekProviderFor } from './kek.js';
 import { KekUnavailableError, type KekConfig, type KekProvider } from './provider.js';
+import type { Logger as FullLogger } from '../lib/logger.js';
 
-interface Logger {
-	error(message: string): void;
-	info(message: string): void;
-}
+type Logger = Pick<FullLogger, 'error' | 'info'>;
 
 /** The key from the environment (raw, or derived from a passphrase once), null when it has none, or why it is unusable. */
 export type DirectKey = { ok: true; key: Buffer | null } | { ok: false; error: string };

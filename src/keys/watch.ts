@@ -3,10 +3,9 @@ import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
 import { hasWrappedKeys, recordReader } from './store.js';
 import { safeMessage } from '../lib/error-message.js';
+import type { Logger as FullLogger } from '../lib/logger.js';
 
-interface Logger {
-	warn(message: string): void;
-}
+type Logger = Pick<FullLogger, 'warn'>;
 
 /** Heartbeats are written when what an instance reads changes, and at least every poll (once a second at most). */
 export const heartbeatMs = (pollMs: number) => Math.max(pollMs, 1000);

@@ -3,12 +3,7 @@ import type { Knex } from 'knex';
 import type { Runtime } from '../../config/index.js';
 import { checkKeys } from '../../lifecycle/canary.js';
 import { resolveTargets } from '../../lifecycle/scan.js';
-
-interface Logger {
-	error(message: string): void;
-	info(message: string): void;
-	warn(message: string): void;
-}
+import type { Logger } from '../../lib/logger.js';
 
 /** Runs the key check once the server is up; never throws (a failed check is logged, not fatal). */
 export async function checkKeysAtStart(runtime: Runtime, database: Knex, getSchema: (o?: { database?: Knex }) => Promise<SchemaOverview>, logger: Logger) {
