@@ -10,7 +10,7 @@ const databases = (process.env.TEST_DB ?? '').split(',').map((name) => name.trim
 const postgres = databases.includes('postgres');
 const mysql = databases.includes('mysql');
 /**
- * PostgreSQL and MariaDB/MySQL run the whole suite but the Data Studio test, which runs on SQLite:
+ * PostgreSQL runs the whole suite but the Data Studio test, which runs on SQLite (MariaDB/MySQL: see below):
  * what it adds (the browser side) does not depend on the database, and it is one of the slowest
  * files (about 2 minutes); the figures it shows come from routes the other files cover on each database.
  */
@@ -21,18 +21,30 @@ const STUDIO = 'test/integration/studio.test.ts';
  */
 /**
  * The HSM test proves the PKCS#11 provider (a token, its PIN, KEK rotation), not a database: the key
- * hierarchy's database side (wrapped keys, promotion, rewrap) runs on every database in key-hierarchy.test.ts.
+ * hierarchy's database side (wrapped keys, promotion, rewrap) runs in key-hierarchy.test.ts on SQLite and PostgreSQL (see below).
  */
 const SQLITE_ONLY = [STUDIO, 'test/integration/local-instance.test.ts', 'test/integration/install.test.ts', 'test/integration/hsm.test.ts'];
-const NOT_ON_MYSQL = ['test/integration/**/*.postgres.test.ts', ...SQLITE_ONLY];
+/**
+ * MariaDB/MySQL run the files whose outcome depends on what it does differently: limits, dates, collations
+ * and locks (storage), key case (binding), its UPDATE … JOIN compare-and-swap (rotation, lifecycle,
+ * adopt-encrypt-special), its error texts (hostile, plaintext), every route (api), the vault and the audit
+ * (vault, identities). These run on SQLite and PostgreSQL only: the isolation suites (matrix, isolation)
+ * and the hook's paths (foundation, field-registry), whose guards act on Directus's queries before any SQL is
+ * built; and the key hierarchy, whose one database-specific step (the key row's SELECT … FOR UPDATE) is
+ * PostgreSQL's and MariaDB's alike. MariaDB commits slowly here (a flush per commit): each of these files
+ * takes it 1.3–2× PostgreSQL's time, which CI's time limit cannot carry for what they would not add.
+ */
+const SERVER_SQL_ALIKE = ['matrix', 'isolation', 'foundation', 'field-registry', 'key-hierarchy'].map((name) => `test/integration/${name}.test.ts`);
+const NOT_ON_MYSQL = ['test/integration/**/*.postgres.test.ts', ...SQLITE_ONLY, ...SERVER_SQL_ALIKE];
 /**
  * The Directus 11 smoke run (`npm run test:directus-11`, with CREDENTIALS_DIRECTUS_HOST naming the folder
  * Directus 11 is installed in): the routes, the hook's write and read paths, isolation on every channel,
- * plaintext at every door, the key lifecycle and the key hierarchy, machine identities and the audit, and the Data Studio, on SQLite. The rest (storage limits per
- * database, rotation at scale, several instances, the install) depends on the database or the package, not
- * on the major, and runs on 12.
+ * plaintext at every door, the key lifecycle, and the Data Studio (machine identities made in it included), on
+ * SQLite. The rest (storage limits per database, rotation at scale, several instances, the install, the key
+ * hierarchy and the identities' routes, which are the extension's own tables and code) depends on the
+ * database or the package, not on the major, and runs on 12.
  */
-const DIRECTUS_11_SMOKE = ['api', 'foundation', 'isolation', 'plaintext', 'lifecycle', 'key-hierarchy', 'identities', 'studio'].map((name) => `test/integration/${name}.test.ts`);
+const DIRECTUS_11_SMOKE = ['api', 'foundation', 'isolation', 'plaintext', 'lifecycle', 'studio'].map((name) => `test/integration/${name}.test.ts`);
 
 export default defineConfig({
 	test: {
