@@ -18,6 +18,10 @@ const IV_BYTES = 12;
 const TAG_BYTES = 16;
 const B64URL_CHARS = /^[A-Za-z0-9_-]*$/;
 const KEY_ID = /^[0-9a-f]{8}$/;
+/** A key id's length: eight lower-case hex digits. */
+export const KEY_ID_CHARS = 8;
+/** An envelope's head: its prefix, the key id and the `:` after it (what a count by key id reads). */
+export const ENVELOPE_HEAD_CHARS = ENVELOPE_PREFIX.length + KEY_ID_CHARS + 1;
 
 /** Where a value lives. The primary key is part of it (in its canonical form): every row gets its own binding. */
 export interface ValueContext {
@@ -47,8 +51,8 @@ export const isKeyId = (value: string): boolean => KEY_ID.test(value);
  * well formed: what a count by key id goes by. Whether it opens is for verify to say.
  */
 export function namedKeyId(envelope: string): string | undefined {
-	const keyId = envelope.slice(ENVELOPE_PREFIX.length, ENVELOPE_PREFIX.length + 8);
-	return envelope.startsWith(ENVELOPE_PREFIX) && envelope[ENVELOPE_PREFIX.length + 8] === ':' && KEY_ID.test(keyId) ? keyId : undefined;
+	const keyId = envelope.slice(ENVELOPE_PREFIX.length, ENVELOPE_PREFIX.length + KEY_ID_CHARS);
+	return envelope.startsWith(ENVELOPE_PREFIX) && envelope[ENVELOPE_HEAD_CHARS - 1] === ':' && KEY_ID.test(keyId) ? keyId : undefined;
 }
 
 export function isEnvelopeString(value: unknown): value is string {

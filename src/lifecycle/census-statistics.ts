@@ -1,19 +1,15 @@
 import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
-import { ENVELOPE_PREFIX } from '../crypto/index.js';
+import { ENVELOPE_HEAD_CHARS } from '../crypto/index.js';
 import { dialectOf } from '../lib/dialect.js';
 import { binaryTextOf, type Target } from './scan.js';
 
-export const KEY_ID_CHARS = 8;
-/** A text column's envelope prefix, its key id and the `:` after it: what the census groups by. */
-const HEAD_CHARS = ENVELOPE_PREFIX.length + KEY_ID_CHARS + 1;
-
 /**
- * The expression the census groups a text column by. Its numbers are part of the SQL, not bound:
+ * The expression the census groups a text column by: the envelope's head (prefix, key id, `:`). Its numbers are part of the SQL, not bound:
  * PostgreSQL uses statistics on an expression only for a query that spells the same expression.
  */
 export function censusHead(db: Knex, column: string): Knex.Raw {
-	return db.raw(`substr(?, 1, ${HEAD_CHARS})`, [binaryTextOf(db, column)]);
+	return db.raw(`substr(?, 1, ${ENVELOPE_HEAD_CHARS})`, [binaryTextOf(db, column)]);
 }
 
 /** Deterministic per column and short enough for PostgreSQL's 63-character names. */

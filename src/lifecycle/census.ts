@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
-import { classifyStored, ENVELOPE_PREFIX, isKeyId, namedKeyId } from '../crypto/index.js';
-import { censusHead, ensureCensusStatistics, KEY_ID_CHARS } from './census-statistics.js';
+import { classifyStored, ENVELOPE_PREFIX, isKeyId, KEY_ID_CHARS, namedKeyId } from '../crypto/index.js';
+import { censusHead, ensureCensusStatistics } from './census-statistics.js';
 import { BATCH_BYTES, binaryTextOf, scanColumn, storedValue, type Target } from './scan.js';
 
 /**
@@ -38,11 +38,12 @@ export function envelopeShapes(json: boolean): Shape[] {
  * case-insensitive collation too), a `:` after the key id, and for JSON an object with the one
  * member `enc` (four double quotes in all, closing with `"}`: an envelope holds no quote).
  */
-function shapeSql(db: Knex, target: Target, shape: Shape): Knex.Raw {
-	const text = binaryTextOf(db, target.field);
+type Text = Knex.Raw | Knex.Ref<string, object>;
+
+function shapeSql(db: Knex, text: Text, json: boolean, shape: Shape): Knex.Raw {
 	const parts = ['substr(?, 1, ?) = ?', 'substr(?, ?, 1) = ?'];
 	const bindings: unknown[] = [text, shape.prefix.length, shape.prefix, text, shape.keyIdAt + KEY_ID_CHARS, ':'];
-	if (target.json) {
+	if (json) {
 		parts.push('substr(?, length(?) - 1, 2) = ?', `length(?) - length(replace(?, '"', '')) = 4`);
 		bindings.push(text, text, '"}', text, text);
 	}
@@ -61,32 +62,26 @@ export function sealedCount(census: Census): number {
  * expression, see census-statistics.ts), then those few groups are classified the way shapeSql does.
  * A JSON column's shape needs the whole text (its closing `"}` and quote count): one grouped CASE.
  */
-async function groupedForms(db: Knex, target: Target, shapes: (Shape & { sql: Knex.Raw })[]): Promise<{ form: string; n: number | string }[]> {
+async function groupedForms(db: Knex, target: Target): Promise<{ form: string; n: number | string }[]> {
 	if (!target.json) {
-		const { prefix, keyIdAt } = shapes[0]!;
-		const form = db.raw(`CASE WHEN k IS NULL THEN 'empty' WHEN substr(k, 1, ?) = ? AND substr(k, ?, 1) = ? THEN substr(k, ?, ?) ELSE 'other' END`, [
-			prefix.length,
-			prefix,
-			keyIdAt + KEY_ID_CHARS,
-			':',
-			keyIdAt,
-			KEY_ID_CHARS,
-		]);
 		const heads = db(target.collection).select({ k: censusHead(db, target.field) }).count({ n: '*' }).groupByRaw('1');
-		return db.from(heads.as('heads')).select({ form }).sum({ n: 'n' }).groupByRaw('1');
+		return db.from(heads.as('heads')).select({ form: formOf(db, db.ref('k'), false) }).sum({ n: 'n' }).groupByRaw('1');
 	}
-	const text = binaryTextOf(db, target.field);
-	const form = db.raw(
-		`CASE WHEN ?? IS NULL THEN 'empty' ${shapes.map(() => 'WHEN ? THEN substr(?, ?, ?)').join(' ')} ELSE 'other' END`,
-		[target.field, ...shapes.flatMap((s) => [s.sql, text, s.keyIdAt, KEY_ID_CHARS])],
-	);
-	return db(target.collection).select({ form }).count({ n: '*' }).groupByRaw('1');
+	return db(target.collection).select({ form: formOf(db, binaryTextOf(db, target.field), true) }).count({ n: '*' }).groupByRaw('1');
+}
+
+/** `empty`, the key id a well-formed envelope names, or `other`, for a column's text (or its head). */
+function formOf(db: Knex, text: Text, json: boolean): Knex.Raw {
+	const shapes = envelopeShapes(json);
+	return db.raw(`CASE WHEN ? IS NULL THEN 'empty' ${shapes.map(() => 'WHEN ? THEN substr(?, ?, ?)').join(' ')} ELSE 'other' END`, [
+		text,
+		...shapes.flatMap((shape) => [shapeSql(db, text, json, shape), text, shape.keyIdAt, KEY_ID_CHARS]),
+	]);
 }
 
 export async function censusOf(db: Knex, target: Target, batchSize = 1000): Promise<Census> {
-	const shapes = envelopeShapes(target.json).map((shape) => ({ ...shape, sql: shapeSql(db, target, shape) }));
 	if (!target.json) await ensureCensusStatistics(db, target);
-	const groups = await groupedForms(db, target, shapes);
+	const groups = await groupedForms(db, target);
 	const census: Census = { rows: 0, empty: 0, byKeyId: {}, legacy: 0, directusEncrypt: 0, plaintext: 0 };
 	for (const { form: kind, n } of groups) {
 		const count = Number(n);
@@ -99,7 +94,8 @@ export async function censusOf(db: Knex, target: Target, batchSize = 1000): Prom
 	if (!groups.some((g) => g.form === 'other')) return census;
 	const notAnEnvelope = (query: Knex.QueryBuilder) => {
 		query.whereNotNull(target.field);
-		for (const shape of shapes) query.whereRaw('NOT ?', [shape.sql]);
+		const text = binaryTextOf(db, target.field);
+		for (const shape of envelopeShapes(target.json)) query.whereRaw('NOT ?', [shapeSql(db, text, target.json, shape)]);
 	};
 	for await (const batch of scanColumn(db, target, { rows: batchSize, bytes: BATCH_BYTES }, notAnEnvelope)) {
 		for (const row of batch) tallyStored(census, storedValue(target, row.text));
