@@ -26,8 +26,11 @@ function writerFor(database: Knex, table: string) {
 	if (!byTable) writers.set(database, (byTable = new Map()));
 	let write = byTable.get(table);
 	if (!write) {
-		// A plain insert: ItemsService would run the whole item pipeline for a row only we write.
-		write = groupCommit<AuditRow>(async (rows) => void (await database(table).insert(rows)), MAX_ROWS_PER_INSERT);
+		// A plain insert: ItemsService would run the whole item pipeline for a row only we write. The
+		// batch is taken once a connection is held (see groupCommit): on SQLite's one connection the
+		// insert waits behind the reads of the reveals arriving meanwhile, which then share its commit.
+		const connection = { acquire: () => database.client.acquireConnection(), release: (held: unknown) => void database.client.releaseConnection(held) };
+		write = groupCommit<AuditRow, unknown>(async (rows, held) => void (await database(table).insert(rows).connection(held)), MAX_ROWS_PER_INSERT, connection);
 		byTable.set(table, write);
 	}
 	return write;

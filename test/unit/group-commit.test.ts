@@ -70,3 +70,69 @@ describe('groupCommit', () => {
 		await expect(second).resolves.toBeUndefined();
 	});
 });
+
+describe('groupCommit with a lease', () => {
+	/** A lease (one connection) the test hands out when it says so. */
+	function controlledLease(fails = false) {
+		const waiting: (() => void)[] = [];
+		let held = 0;
+		let released = 0;
+		const lease = {
+			acquire: () =>
+				new Promise<string>((resolve, reject) => {
+					waiting.push(() => (fails ? reject(new Error('no connection')) : resolve(`connection ${++held}`)));
+				}),
+			release: () => void released++,
+		};
+		const grant = async () => {
+			await new Promise((r) => setImmediate(r));
+			waiting.shift()?.();
+			await new Promise((r) => setImmediate(r));
+		};
+		return { lease, grant, counts: () => ({ held, released }) };
+	}
+
+	it('takes the batch once the lease is held: items that arrive while it waits join that write', async () => {
+		const w = controlledWrite();
+		const l = controlledLease();
+		const seen: string[] = [];
+		const enqueue = groupCommit<number, string>((items, held) => (seen.push(held), w.write(items)), 100, l.lease);
+		const all = [enqueue(1)];
+		await new Promise((r) => setImmediate(r));
+		// Still waiting for the connection: what arrives now is part of the first write.
+		all.push(enqueue(2), enqueue(3));
+		expect(w.batches).toEqual([]);
+		await l.grant();
+		expect(w.batches).toEqual([[1, 2, 3]]);
+		await w.finishNext();
+		await Promise.all(all);
+		expect(seen).toEqual(['connection 1']);
+		expect(l.counts()).toEqual({ held: 1, released: 1 });
+	});
+
+	it('releases the lease when the write fails, and retries the items one by one on the same lease', async () => {
+		const w = controlledWrite((n) => n === 2);
+		const l = controlledLease();
+		const enqueue = groupCommit<number, string>((items) => w.write(items), 100, l.lease);
+		const outcomes = [enqueue(1), enqueue(2)].map((p) => p.then(() => 'written', (e: Error) => e.message));
+		await l.grant();
+		for (let i = 0; i < 3; i++) await w.finishNext();
+		expect(await Promise.all(outcomes)).toEqual(['written', 'failed 2']);
+		expect(w.batches).toEqual([[1, 2], [1], [2]]);
+		expect(l.counts()).toEqual({ held: 1, released: 1 });
+	});
+
+	it('a lease that cannot be had fails the batch that waited for it, and the next items try again', async () => {
+		const failing = controlledLease(true);
+		const w = controlledWrite();
+		const enqueue = groupCommit<number, string>((items) => w.write(items), 100, failing.lease);
+		const first = enqueue(1).catch((e: Error) => e.message);
+		await failing.grant();
+		expect(await first).toBe('no connection');
+		expect(w.batches).toEqual([]);
+		const second = enqueue(2).catch((e: Error) => e.message);
+		await failing.grant();
+		expect(await second).toBe('no connection');
+		expect(failing.counts()).toEqual({ held: 0, released: 0 });
+	});
+});
