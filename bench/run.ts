@@ -24,7 +24,7 @@ const onlyAt = process.argv.indexOf('--only');
 const only = onlyAt >= 0 ? (process.argv[onlyAt + 1] ?? '').toLowerCase().split(',').filter(Boolean) : null;
 const wanted = (measureName: string) => !only || only.some((word) => measureName.toLowerCase().includes(word));
 if (process.env.BENCH_DB === 'postgres' || process.env.BENCH_DB === 'mysql') process.env.HARNESS_DB = process.env.BENCH_DB;
-const DURATION = quick ? 3 : 10;
+const DURATION = quick ? 3 : 5;
 const WARMUP = quick ? 1 : 3;
 const CONNECTIONS = 10;
 // Quick mode still rotates enough rows that start-up costs (first queries, JIT) do not decide its rows/s.
@@ -50,6 +50,8 @@ interface Row {
 	goal: number | null;
 	p99DeltaMs?: number;
 	note?: string;
+	/** Each round's req/s, extension and baseline, and their ratio: the figure is the median round's. */
+	rounds?: { extension: number; baseline: number; ratio: number }[];
 }
 const rows: Row[] = [];
 
@@ -69,7 +71,7 @@ interface Target {
 	body?: unknown;
 	uniqueField?: string;
 }
-async function measure(target: Target): Promise<Load> {
+async function measure(target: Target, warmup: number): Promise<Load> {
 	const options = {
 		url: target.url,
 		method: target.method,
@@ -78,41 +80,45 @@ async function measure(target: Target): Promise<Load> {
 		uniqueField: target.uniqueField,
 		connections: CONNECTIONS,
 	};
-	await runLoad({ ...options, duration: WARMUP }); // warm-up, not counted
+	await runLoad({ ...options, duration: warmup }); // not counted
 	const result = await runLoad({ ...options, duration: DURATION });
 	if (result.errors > 0) throw new Error(`${target.method} ${target.url}: ${result.errors} failed requests`);
 	return result;
 }
 
-/** Extension and baseline alternate (A B A B…) so that drift on a shared machine hits both alike. */
-const ROUNDS = quick ? 1 : 2;
-const mean = (loads: Load[]): Load => ({
-	requestsPerSecond: loads.reduce((n, l) => n + l.requestsPerSecond, 0) / loads.length,
-	p50: Math.max(...loads.map((l) => l.p50)),
-	p99: Math.max(...loads.map((l) => l.p99)),
-	errors: loads.reduce((n, l) => n + l.errors, 0),
-	total: loads.reduce((n, l) => n + l.total, 0),
-});
+/**
+ * Extension and baseline alternate in rounds (A B A B…) so that drift on a shared machine hits both
+ * alike, and the figure is the median round's: on this VM a neighbour's burst often slows one slot of
+ * a few seconds by a third (reveal against GET in five rounds: 0.93 0.96 0.93 0.58 1.34), which with
+ * two rounds and a mean decided the whole figure. The warm-up is the first round's; later rounds only
+ * open their connections.
+ */
+const ROUNDS = quick ? 1 : 5;
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
 async function compare(measureName: string, ext: Target, base: Target, goal: number | null, labels: [string, string]) {
 	if (!wanted(measureName)) return;
-	const es: Load[] = [];
-	const bs: Load[] = [];
+	const rounds: { e: Load; b: Load }[] = [];
 	for (let round = 0; round < ROUNDS; round++) {
-		es.push(await measure(ext));
-		bs.push(await measure(base));
+		const warmup = round === 0 ? WARMUP : 1;
+		rounds.push({ e: await measure(ext, warmup), b: await measure(base, warmup) });
 	}
-	const [e, b] = [mean(es), mean(bs)];
-	const ratio = e.requestsPerSecond / b.requestsPerSecond;
+	const ratio = median(rounds.map(({ e, b }) => e.requestsPerSecond / b.requestsPerSecond));
+	const side = (pick: (r: { e: Load; b: Load }) => Load) => ({
+		rps: median(rounds.map((r) => pick(r).requestsPerSecond)),
+		p99: median(rounds.map((r) => pick(r).p99)),
+	});
+	const [e, b] = [side((r) => r.e), side((r) => r.b)];
 	rows.push({
 		measure: measureName,
-		extension: `${labels[0]}: ${e.requestsPerSecond.toFixed(0)} req/s, p99 ${e.p99} ms`,
-		baseline: `${labels[1]}: ${b.requestsPerSecond.toFixed(0)} req/s, p99 ${b.p99} ms`,
+		extension: `${labels[0]}: ${e.rps.toFixed(0)} req/s, p99 ${e.p99} ms`,
+		baseline: `${labels[1]}: ${b.rps.toFixed(0)} req/s, p99 ${b.p99} ms`,
 		ratio,
 		goal,
 		p99DeltaMs: e.p99 - b.p99,
+		rounds: rounds.map(({ e, b }) => ({ extension: Math.round(e.requestsPerSecond), baseline: Math.round(b.requestsPerSecond), ratio: Number((e.requestsPerSecond / b.requestsPerSecond).toFixed(3)) })),
 	});
-	console.error(`  ${measureName}: ratio ${ratio.toFixed(2)}`);
+	console.error(`  ${measureName}: ratio ${ratio.toFixed(2)} (rounds ${rows.at(-1)!.rounds!.map((r) => r.ratio.toFixed(2)).join(' ')})`);
 }
 
 const rssMiB = (pid: number | undefined) => {
@@ -495,7 +501,7 @@ async function main() {
 	}
 
 	const table = [
-		`Machine: ${machine.cores} cores (${machine.cpu}), Node ${machine.node}, Directus ${machine.directus}, ${machine.database}; ${CONNECTIONS} connections, ${DURATION} s per measure after ${WARMUP} s warm-up.`,
+		`Machine: ${machine.cores} cores (${machine.cpu}), Node ${machine.node}, Directus ${machine.directus}, ${machine.database}; ${CONNECTIONS} connections; ${ROUNDS} alternating round${ROUNDS > 1 ? 's' : ''} of ${DURATION} s per side after ${WARMUP} s warm-up, the median round's figures.`,
 		'',
 		'| Measure | Extension | Baseline (same run) | Ratio | Goal |',
 		'| --- | --- | --- | --- | --- |',
