@@ -10,7 +10,10 @@ const server: Caller = { kind: 'server', user: null, identity: null, ip: '127.0.
 const event = { route: 'reveal', collection: 'platform_connections', item: 'asked-for' };
 
 /** Until setup has made credentials_audit, reveals go to directus_activity: a knex-shaped sink for that insert. */
-const auditDatabase = () => Object.assign(() => ({ insert: async () => undefined }), {});
+const auditDatabase = () =>
+	Object.assign(() => ({ insert: () => Object.assign(Promise.resolve(), { connection: () => Promise.resolve() }) }), {
+		client: { acquireConnection: async () => ({}), releaseConnection: async () => undefined },
+	});
 
 function withReports() {
 	const reports: RevealReport[] = [];

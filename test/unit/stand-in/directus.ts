@@ -73,11 +73,19 @@ export class StandIn {
 				return key;
 			}
 		}
-		// knex, as far as the services use it: the audit's insert and selects by equality, null and key lists.
-		const database = ((name: string) => ({
-			insert: async (rows: Row | Row[]) => void standIn.table(name).push(...[rows].flat()),
-			select: (...fields: (string | string[])[]) => selection(name, fields.flat()),
-		})) as unknown as ServiceDeps['database'];
+		// knex, as far as the services use it: the audit's insert (on a connection it holds) and selects by equality, null and key lists.
+		const insert = (name: string, rows: Row | Row[]) => {
+			const done = Promise.resolve().then(() => void standIn.table(name).push(...[rows].flat()));
+			return Object.assign(done, { connection: () => done });
+		};
+		const client = { acquireConnection: async () => ({}), releaseConnection: async () => undefined };
+		const database = Object.assign(
+			(name: string) => ({
+				insert: (rows: Row | Row[]) => insert(name, rows),
+				select: (...fields: (string | string[])[]) => selection(name, fields.flat()),
+			}),
+			{ client },
+		) as unknown as ServiceDeps['database'];
 		const selection = (name: string, fields: string[]) => {
 			const tests: ((row: Row) => boolean)[] = [];
 			let order: string | null = null;
