@@ -32,14 +32,15 @@ export function envelopeShapes(json: boolean): Shape[] {
 	return prefixes.map((prefix) => ({ prefix, keyIdAt: prefix.length + 1 }));
 }
 
+/** A column's text, or a derived table's column holding part of it. */
+type Text = Knex.Raw | Knex.Ref<string, object>;
+
 /**
  * SQL that is true exactly for the texts that classifyStored reads as a `cred:v2` envelope with the
  * key id at `keyIdAt`: the prefix compared byte for byte (a `CRED:V2:` plaintext is no envelope, on a
  * case-insensitive collation too), a `:` after the key id, and for JSON an object with the one
  * member `enc` (four double quotes in all, closing with `"}`: an envelope holds no quote).
  */
-type Text = Knex.Raw | Knex.Ref<string, object>;
-
 function shapeSql(db: Knex, text: Text, json: boolean, shape: Shape): Knex.Raw {
 	const parts = ['substr(?, 1, ?) = ?', 'substr(?, ?, 1) = ?'];
 	const bindings: unknown[] = [text, shape.prefix.length, shape.prefix, text, shape.keyIdAt + KEY_ID_CHARS, ':'];
