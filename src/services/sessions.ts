@@ -1,12 +1,12 @@
 import type { GetPlatformSessionInput, RevokePlatformSessionInput, StorePlatformSessionInput } from '../contracts/sessions.js';
 import { NotFoundError } from '../errors.js';
-import { isoOrNull } from '../lib/dates.js';
+import { isoOrNull, msOrNull } from '../lib/dates.js';
 import type { Caller, UserCaller } from './caller.js';
 import { itemsService, ring, type ServiceDeps } from './deps.js';
 import { mayReachPlatform, mayReadCollection } from './identity-scope.js';
 import { reporting, revealRow } from './reveal.js';
 import { keySpellings } from '../crypto/index.js';
-import { assertCallerMayTouch, readRaw, type RawRow } from './rows.js';
+import { assertCallerMayTouch, type RawRow } from './rows.js';
 
 const COLLECTION = 'platform_sessions';
 const FIELD = 'encrypted_cookies';
@@ -27,34 +27,44 @@ export async function storePlatformSession(deps: ServiceDeps, caller: UserCaller
 const ANSWERED = ['platform', 'captured_at', 'expires_at', 'user_agent'];
 
 // Expiry is compared here, in one clock, rather than in SQL where each database stores timestamps its own way.
-const isActive = (now: number) => (s: Record<string, unknown>) => s['expires_at'] === null || new Date(s['expires_at'] as string).getTime() > now;
+const isActive = (now: number) => (s: Record<string, unknown>) => {
+	const expires = msOrNull(s['expires_at']);
+	return expires === null || expires > now;
+};
 
 /**
  * The newest session of one spelling of the profile's key that is neither revoked nor expired. The
  * newest one nearly always is, so it is read whole (its value too): one query, one range of the
- * platform_sessions_newest_by_profile index.
- * Past it, pages of ids and expiries, so a profile with thousands of old sessions costs small reads.
+ * platform_sessions_newest_by_profile index. Past it, pages of ids and expiries, so a profile with
+ * thousands of old sessions costs small reads.
+ * Plain SELECTs as the system, as reveal reads its row (rows.ts): no permissions or hooks apply here,
+ * so ItemsService's query pipeline (AST, permission checks, payload processing) is work for nothing.
+ * Dates come back as each database hands them over (a Date, text, SQLite's milliseconds): every
+ * reader of them goes through lib/dates.
  */
 async function newestActiveOf(deps: ServiceDeps, profile: string, platform: string, now: number): Promise<RawRow | undefined> {
-	const read = async (fields: string[], limit: number, page: number) =>
-		(await itemsService(deps, COLLECTION, null).readByQuery(
-			{
-				filter: { _and: [{ creator_profile_id: { _eq: profile } }, { platform: { _eq: platform } }, { revoked_at: { _null: true } }] },
-				fields,
-				sort: ['-captured_at', '-id'],
-				limit,
-				page,
-			},
-			{ emitEvents: false },
-		)) as Record<string, unknown>[];
-	const [newest] = await read(['id', FIELD, ...ANSWERED], 1, 1);
+	const unrevoked = () =>
+		deps
+			.database(COLLECTION)
+			.where({ creator_profile_id: profile, platform })
+			.whereNull('revoked_at')
+			.orderBy([
+				{ column: 'captured_at', order: 'desc' },
+				{ column: 'id', order: 'desc' },
+			]);
+	const whole = ['id', FIELD, ...ANSWERED];
+	const asRaw = (row: Record<string, unknown>): RawRow => ({ key: String(row['id']), row });
+	const [newest] = (await unrevoked().select(whole).limit(1)) as Record<string, unknown>[];
 	if (!newest) return undefined;
-	if (isActive(now)(newest)) return { key: String(newest['id']), row: newest };
+	if (isActive(now)(newest)) return asRaw(newest);
 	const PAGE = 20;
-	for (let page = 1; ; page++) {
-		const candidates = await read(['id', 'expires_at'], PAGE, page);
-		const active = candidates.find(isActive(now));
-		if (active) return readRaw(deps, COLLECTION, String(active['id']), [FIELD, ...ANSWERED]);
+	for (let offset = 1; ; offset += PAGE) {
+		const candidates = (await unrevoked().select('id', 'expires_at').limit(PAGE).offset(offset)) as Record<string, unknown>[];
+		// One revoked or deleted since its page was read is passed over, as if it had never been there.
+		for (const { id } of candidates.filter(isActive(now))) {
+			const [row] = (await deps.database(COLLECTION).select(whole).where({ id }).whereNull('revoked_at')) as Record<string, unknown>[];
+			if (row) return asRaw(row);
+		}
 		if (candidates.length < PAGE) return undefined;
 	}
 }

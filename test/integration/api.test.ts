@@ -290,6 +290,9 @@ describe('platform sessions', () => {
 		await new Promise((r) => setTimeout(r, 1100)); // captured_at has second precision on SQLite
 		const expired = await asUser(userA.token, 'store-platform-session', { creator_profile_id: conn, platform: 'tiktok', cookies: [seedCookie], expires_at: '2020-01-01T00:00:00Z' });
 		expect(expired.status).toBe(200);
+		// More expired sessions than one page of the search past the newest (20): the live one is on its second page.
+		for (let i = 0; i < 21; i++)
+			expect((await asUser(userA.token, 'store-platform-session', { creator_profile_id: conn, platform: 'tiktok', cookies: [seedCookie], expires_at: '2021-01-01T00:00:00Z' })).status).toBe(200);
 		const got = await asServer('get-platform-session', { creator_profile_id: conn, platform: 'tiktok' });
 		expect(got.body).toMatchObject({ id: live.body.id, cookies: [{ ...seedCookie, value: 'live' }], expires_at: '2099-01-01T00:00:00.000Z' });
 		expect(await reveals(live.body.id)).toHaveLength(1);
