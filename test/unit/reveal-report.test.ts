@@ -4,16 +4,15 @@ import { AuditUnavailableError, ForbiddenError, NotFoundError, UndecryptableErro
 import type { Caller } from '../../src/services/caller.js';
 import type { ServiceDeps } from '../../src/services/deps.js';
 import { reporting } from '../../src/services/reveal.js';
+import { makeKeyring } from '../../src/crypto/index.js';
+import { StandIn } from './stand-in/directus.js';
 
 /** How a reveal ended, as `credentials.reveal` tells it: after the answer (or the failure), never the value. */
 const server: Caller = { kind: 'server', user: null, identity: null, ip: '127.0.0.1', userAgent: 'test' };
 const event = { route: 'reveal', collection: 'platform_connections', item: 'asked-for' };
 
-/** Until setup has made credentials_audit, reveals go to directus_activity: a knex-shaped sink for that insert. */
-const auditDatabase = () =>
-	Object.assign(() => ({ insert: () => Object.assign(Promise.resolve(), { connection: () => Promise.resolve() }) }), {
-		client: { acquireConnection: async () => ({}), releaseConnection: async () => undefined },
-	});
+/** The audit's insert goes to the stand-in's knex (until setup has made credentials_audit, into directus_activity). */
+const auditDatabase = () => new StandIn().deps(makeKeyring(Buffer.alloc(32, 7))).database;
 
 function withReports() {
 	const reports: RevealReport[] = [];

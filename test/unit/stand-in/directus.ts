@@ -73,39 +73,48 @@ export class StandIn {
 				return key;
 			}
 		}
-		// knex, as far as the services use it: the audit's insert (on a connection it holds) and selects by equality, null and key lists.
+		// knex, as far as the services use it: the audit's insert (on a connection it holds), and selects by
+		// equality, null and key lists, in order, paged; a query runs when it is awaited, as knex's do.
 		const insert = (name: string, rows: Row | Row[]) => {
 			const done = Promise.resolve().then(() => void standIn.table(name).push(...[rows].flat()));
 			return Object.assign(done, { connection: () => done });
 		};
-		const client = { acquireConnection: async () => ({}), releaseConnection: async () => undefined };
-		const database = Object.assign(
-			(name: string) => ({
-				insert: (rows: Row | Row[]) => insert(name, rows),
-				select: (...fields: (string | string[])[]) => selection(name, fields.flat()),
-			}),
-			{ client },
-		) as unknown as ServiceDeps['database'];
-		const selection = (name: string, fields: string[]) => {
+		type Order = { column: string; order?: 'asc' | 'desc' };
+		const query = (name: string) => {
 			const tests: ((row: Row) => boolean)[] = [];
-			let order: string | null = null;
-			const run = (n: number) => {
+			let fields: string[] = [];
+			let orders: Order[] = [];
+			let limit = Infinity;
+			let offset = 0;
+			const compare = (a: Row, b: Row) => {
+				for (const { column, order } of orders) {
+					const by = String(a[column] ?? '').localeCompare(String(b[column] ?? ''));
+					if (by !== 0) return order === 'desc' ? -by : by;
+				}
+				return 0;
+			};
+			const run = () => {
 				standIn.reads.select++;
-				let rows = standIn.table(name).filter((row) => tests.every((test) => test(row)));
-				if (order) rows = [...rows].sort((a, b) => String(a[order!] ?? '').localeCompare(String(b[order!] ?? '')));
-				return rows.slice(0, n).map((row) => Object.fromEntries(fields.map((f) => [f, row[f] ?? null])));
+				const rows = standIn.table(name).filter((row) => tests.every((test) => test(row)));
+				return [...rows].sort(compare).slice(offset, offset + limit).map((row) => Object.fromEntries(fields.map((f) => [f, row[f] ?? null])));
 			};
 			const chain = {
+				insert: (rows: Row | Row[]) => insert(name, rows),
+				select: (...wanted: (string | string[])[]) => ((fields = wanted.flat()), chain),
 				where: (conditions: Row) => (tests.push((row) => Object.entries(conditions).every(([f, v]) => row[f] === v)), chain),
 				andWhere: (field: string, value: unknown) => (tests.push((row) => row[field] === value), chain),
 				whereNull: (field: string) => (tests.push((row) => (row[field] ?? null) === null), chain),
 				whereIn: (field: string, values: unknown[]) => (tests.push((row) => values.includes(row[field])), chain),
-				orderBy: (field: string) => ((order = field), chain),
-				limit: async (n: number) => run(n),
-				first: async () => run(1)[0],
+				orderBy: (by: string | Order[]) => ((orders = typeof by === 'string' ? [{ column: by }] : by), chain),
+				limit: (n: number) => ((limit = n), chain),
+				offset: (n: number) => ((offset = n), chain),
+				first: async () => ((limit = 1), run()[0]),
+				then: <T>(resolve: (rows: Row[]) => T, reject: (error: unknown) => T) => Promise.resolve().then(run).then(resolve, reject),
 			};
 			return chain;
 		};
+		const client = { acquireConnection: async () => ({}), releaseConnection: async () => undefined };
+		const database = Object.assign(query, { client }) as unknown as ServiceDeps['database'];
 		return { services: { ItemsService }, database, schema: schemaOf(), keys: { ok: true, ring }, fields: new ProtectedFields([...BUILT_IN_PROTECTED_FIELDS]), directusSecret: null };
 	}
 }
