@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ARTIFACTS, launchChromium, recordResponses, signIn, studioControls } from '../../tools/harness/browser.js';
+import { ARTIFACTS, launchChromium, recordResponses, studioControls, studioSessions } from '../../tools/harness/browser.js';
 import type { Instance } from '../../tools/harness/directus.js';
 import { createCollection, useDirectus, type Api, type TestUser } from './fixture.js';
 import type { FieldHealth } from '../../src/contracts/studio.js';
@@ -124,8 +124,10 @@ describe('setup and the interface', () => {
 
 describe('the Data Studio, in headless Chromium', () => {
 	let browser: Browser;
+	let signIn: ReturnType<typeof studioSessions>;
 	beforeAll(async () => {
 		browser = await launchChromium();
+		signIn = studioSessions(browser, directus);
 		// Studio sign-in for this one user: the Credentials Studio policy (an app seat), on top of the role.
 		const policy = (await api('GET', `/policies?filter[name][_eq]=${encodeURIComponent('Credentials Studio')}`, { token: directus.adminToken })).body.data[0].id;
 		expect((await api('POST', '/access', { token: directus.adminToken, body: { user: userA.id, policy } })).status).toBe(200);
@@ -153,7 +155,7 @@ describe('the Data Studio, in headless Chromium', () => {
 
 	it('lets a Credentials User replace a secret without the page ever holding the plaintext', async () => {
 		const before = await storedText(connection);
-		const { context, page } = await signIn(browser, directus, userA.email, userA.password);
+		const { page, close } = await signIn(userA.email, userA.password);
 		const responses = recordResponses(page);
 		await page.goto(`${directus.url}/admin/content/${C}/${connection}`);
 		expect(await waitForStatus(page, /^Set · updated .+ · key [0-9a-f]{8}$/)).toContain(`key ${before.split(':')[2]}`);
@@ -189,7 +191,7 @@ describe('the Data Studio, in headless Chromium', () => {
 			expect(dom).not.toContain(secret);
 			expect(responses.filter((r) => r.body.includes(secret)).map((r) => r.url)).toEqual([]);
 		}
-		await context.close();
+		await close();
 
 		const after = await storedText(connection);
 		// The Studio's save stamps the new secret as /store does.
@@ -202,12 +204,12 @@ describe('the Data Studio, in headless Chromium', () => {
 	});
 
 	it('renders in the dark theme too', async () => {
-		const { context, page } = await signIn(browser, directus, userA.email, userA.password, { colorScheme: 'dark' });
+		const { page, close } = await signIn(userA.email, userA.password, { colorScheme: 'dark' });
 		await page.goto(`${directus.url}/admin/content/${C}/${connection}`);
 		await waitForStatus(page, /^Set · /);
 		await page.locator(`.field[data-field="${F}"]`).screenshot({ path: join(ARTIFACTS, 'interface-dark.png') });
 		expect(await page.content()).not.toContain(NEW_SECRET);
-		await context.close();
+		await close();
 	});
 
 	it('disables Replace and Clear, with the reason, while the value\'s key is not configured', async () => {
@@ -216,7 +218,7 @@ describe('the Data Studio, in headless Chromium', () => {
 		// Sealed for this very row, under a key this instance does not have (a previous key dropped too early).
 		const lost = makeKeyring(randomBytes(32));
 		await directus.db.execute(`update ${C} set ${F} = ? where id = ?`, sealValue(lost, { api_key: 'lost' }, { collection: C, field: F, pk: orphaned }), orphaned);
-		const { context, page } = await signIn(browser, directus, userA.email, userA.password);
+		const { page, close } = await signIn(userA.email, userA.password);
 		await page.goto(`${directus.url}/admin/content/${C}/${orphaned}`);
 		expect(await waitForStatus(page, /undecryptable$/)).toContain(`key ${lost.current.id}`);
 		const disabled = (testId: string) => page.getByTestId(testId).evaluate((el) => ((el.matches('button') ? el : el.querySelector('button')) as HTMLButtonElement).disabled);
@@ -226,14 +228,14 @@ describe('the Data Studio, in headless Chromium', () => {
 			`Sealed under key ${lost.current.id}, which is not configured: it can be neither replaced nor cleared until that key is back in CREDENTIALS_ENC_PREVIOUS_KEYS_B64.`,
 		);
 		await page.locator(`.field[data-field="${F}"]`).screenshot({ path: join(ARTIFACTS, 'interface-key-missing.png') });
-		await context.close();
+		await close();
 		expect((await fieldStatus(userA.token, { collection: C, field: F, id: orphaned })).body).toMatchObject({ key_id: lost.current.id, key_configured: false, decryptable: false });
 		// Gone again before the key-health test, which counts every row.
 		await directus.db.execute(`delete from ${C} where id = ?`, orphaned);
 	});
 
 	it('clears a secret on "save and stay", and then says "Not set"', async () => {
-		const { context, page } = await signIn(browser, directus, userA.email, userA.password);
+		const { page, close } = await signIn(userA.email, userA.password);
 		await page.goto(`${directus.url}/admin/content/${C}/${connection}`);
 		await waitForStatus(page, /^Set · /);
 		await page.getByTestId('credentials-secret-clear').click();
@@ -254,7 +256,7 @@ describe('the Data Studio, in headless Chromium', () => {
 		expect(await waitForStatus(page, /^Not set$/)).toBe('Not set');
 		expect(page.url()).toContain(`/content/${C}/${connection}`);
 		expect((await directus.db.query(`select ${F} as v from ${C} where id = ?`, connection))[0]!.v).toBeNull();
-		await context.close();
+		await close();
 	});
 
 	it('shows an admin the key-health panel with the figures `status` prints', async () => {
@@ -274,7 +276,7 @@ describe('the Data Studio, in headless Chromium', () => {
 		const plainRow = (await api('POST', `/items/${vault}`, { token, body: { token: 'held-before-protection' } })).body.data.id;
 		expect((await api('PATCH', `/fields/${vault}/token`, { token, body: { meta: { interface: 'credentials-secret' } } })).status).toBe(200);
 
-		const { context, page } = await signIn(browser, directus, directus.admin.email, directus.admin.password);
+		const { page, close } = await signIn(directus.admin.email, directus.admin.password);
 		await page.goto(`${directus.url}/admin/insights/${dashboard}`);
 				const table = page.getByTestId('credentials-key-health');
 		await table.locator('tbody tr').first().waitFor({ timeout: 30_000 });
@@ -299,7 +301,7 @@ describe('the Data Studio, in headless Chromium', () => {
 		await expect.poll(async () => (await vaultRow.locator('[data-cell="plaintext"]').textContent())!.trim()).toBe('0');
 		expect(await vaultRow.getByTestId('credentials-key-health-encrypt').count()).toBe(0);
 		expect((await directus.db.query(`select token as v from ${vault} where id = ?`, plainRow))[0]!.v).toMatch(/^cred:v2:/);
-		await context.close();
+		await close();
 	});
 
 	it('reads the key-health panel at its default size, and scrolls what does not fit', async () => {
@@ -308,7 +310,7 @@ describe('the Data Studio, in headless Chromium', () => {
 		// The size the Studio gives a new panel of this type: its minimum (src/app/panel/index.ts), 24 × 16.
 		const panel = { dashboard, type: 'credentials-key-health', name: 'Key health', icon: 'key', show_header: true, position_x: 1, position_y: 1, width: 24, height: 16, options: {} };
 		expect((await api('POST', '/panels', { token, body: panel })).status).toBe(200);
-		const { context, page } = await signIn(browser, directus, directus.admin.email, directus.admin.password);
+		const { page, close } = await signIn(directus.admin.email, directus.admin.password);
 		await page.goto(`${directus.url}/admin/insights/${dashboard}`);
 				const health = page.getByTestId('credentials-key-health');
 		const rows = health.locator('tbody tr');
@@ -331,11 +333,11 @@ describe('the Data Studio, in headless Chromium', () => {
 		const last = (await rows.last().locator('[data-cell="keys"]').boundingBox())!;
 		expect(last.y + last.height).toBeLessThanOrEqual(frame.y + frame.height + 1);
 		expect(await fits(rows.last())).toBe(true);
-		await context.close();
+		await close();
 	});
 
 	it('lets an admin create a machine identity in the Studio: its token made in the browser, shown once, stored as its digest', async () => {
-		const { context, page } = await signIn(browser, directus, directus.admin.email, directus.admin.password);
+		const { page, close } = await signIn(directus.admin.email, directus.admin.password);
 		const responses = recordResponses(page);
 		await page.goto(`${directus.url}/admin/content/credentials_identities/+`);
 		await page.locator('.field[data-field="name"] input').fill('made-in-the-studio');
@@ -360,7 +362,7 @@ describe('the Data Studio, in headless Chromium', () => {
 		await page.goto(`${directus.url}/admin/content/credentials_identities/${created.id}`);
 		await expect.poll(async () => (await page.getByTestId('credentials-identity-token').textContent()) ?? '', { timeout: 15_000 }).toContain('cannot be shown again');
 		expect(await page.content()).not.toContain(token.slice(4));
-		await context.close();
+		await close();
 	});
 
 	it('shows an admin the "Credential reveals" panel: over time, by caller and route, the latest entries, with filters', async () => {
@@ -380,7 +382,7 @@ describe('the Data Studio, in headless Chromium', () => {
 		// The size the Studio gives a new panel of this type (src/app/audit-panel/index.ts): 24 × 18.
 		const panel = { dashboard, type: 'credentials-reveals', name: 'Credential reveals', icon: 'policy', show_header: true, position_x: 1, position_y: 1, width: 24, height: 18, options: { days: 30 } };
 		expect((await api('POST', '/panels', { token, body: panel })).status).toBe(200);
-		const { context, page } = await signIn(browser, directus, directus.admin.email, directus.admin.password);
+		const { page, close } = await signIn(directus.admin.email, directus.admin.password);
 		await page.goto(`${directus.url}/admin/insights/${dashboard}`);
 		const reveals = page.getByTestId('credentials-reveals');
 		await reveals.getByTestId('credentials-reveals-entry').first().waitFor({ timeout: 30_000 });
@@ -409,12 +411,12 @@ describe('the Data Studio, in headless Chromium', () => {
 			await expect.poll(async () => (await reveals.getByTestId('credentials-reveals-page').textContent())!.trim()).toBe(`Page 2 of ${Math.ceil(all.total / 10)}`);
 		}
 		expect(await reveals.textContent()).not.toContain('sk-PANEL-CANARY');
-		await context.close();
+		await close();
 	});
 
 	it('says in the data model whether choosing "Encrypted secret" will protect a field, and why not when it will be refused', async () => {
 		const token = directus.adminToken;
-		const { context, page } = await signIn(browser, directus, directus.admin.email, directus.admin.password);
+		const { page, close } = await signIn(directus.admin.email, directus.admin.password);
 		/** The field's drawer, its Interface tab, the current interface deselected and ours chosen: the notice's text. */
 		const chooseSecretInterface = async (collection: string) => {
 			await page.goto(`${directus.url}/admin/settings/data-model/${collection}/token`);
@@ -447,6 +449,6 @@ describe('the Data Studio, in headless Chromium', () => {
 		expect(await chooseSecretInterface(vault)).toMatch(/^Saving protects this field: every value is encrypted for its row/);
 		expect(await save(vault)).toBe(200);
 		expect(await special(vault)).toEqual(['credentials-protected']);
-		await context.close();
+		await close();
 	});
 });

@@ -51,6 +51,26 @@ export async function signIn(
 	return { context, page };
 }
 
+/**
+ * Signed-in sessions for one file: a user signs in once, and each later page of theirs opens in that
+ * warm context (its session cookie, its HTTP cache) instead of a new sign-in and a cold load of the
+ * app — about half of each Studio test's time on a 2-core machine. A page in the dark theme
+ * emulates the colour scheme, as a context made dark would.
+ */
+export function studioSessions(browser: Browser, instance: Instance) {
+	const contexts = new Map<string, Promise<BrowserContext>>();
+	return async (email: string, password: string, options: { colorScheme?: 'light' | 'dark' } = {}): Promise<{ page: Page; close: () => Promise<void> }> => {
+		let context = contexts.get(email);
+		if (!context) {
+			context = signIn(browser, instance, email, password).then(async ({ context, page }) => (await page.close(), context));
+			contexts.set(email, context);
+		}
+		const page = await (await context).newPage();
+		if (options.colorScheme) await page.emulateMedia({ colorScheme: options.colorScheme });
+		return { page, close: () => page.close() };
+	};
+}
+
 /** Controls of Directus's own Studio that differ between majors: 11's icon buttons have no accessible name. */
 export const studioControls = {
 	/** The item page's save menu (Save and Stay, Save as Copy…). */
