@@ -31,15 +31,9 @@ export function recordResponses(page: Page): { url: string; body: string }[] {
 }
 
 /** A browser context signed in to the Data Studio, with the licence pop-ups dismissed. */
-export async function signIn(
-	browser: Browser,
-	instance: Instance,
-	email: string,
-	password: string,
-	options: { colorScheme?: 'light' | 'dark'; width?: number } = {},
-): Promise<{ context: BrowserContext; page: Page }> {
-	// A common laptop screen by default: the README's screenshots show what most people see.
-	const context = await browser.newContext({ viewport: { width: options.width ?? 1366, height: 768 }, colorScheme: options.colorScheme ?? 'light' });
+async function signIn(browser: Browser, instance: Instance, email: string, password: string): Promise<BrowserContext> {
+	// A common laptop screen: the README's screenshots show what most people see.
+	const context = await browser.newContext({ viewport: { width: 1366, height: 768 }, colorScheme: 'light' });
 	await context.addCookies(
 		['license-onboarding-dismissed', 'license-banner-dismissed', 'license-login-modal-dismissed'].map((name) => ({ name, value: 'true', url: instance.url })),
 	);
@@ -48,7 +42,8 @@ export async function signIn(
 	await page.fill('input[type="email"]', email);
 	await page.fill('input[type="password"]', password);
 	await Promise.all([page.waitForURL((u) => u.pathname.startsWith('/admin/') && !u.pathname.startsWith('/admin/login')), page.click('button[type="submit"]')]);
-	return { context, page };
+	await page.close();
+	return context;
 }
 
 /**
@@ -62,7 +57,7 @@ export function studioSessions(browser: Browser, instance: Instance) {
 	return async (email: string, password: string, options: { colorScheme?: 'light' | 'dark' } = {}): Promise<{ page: Page; close: () => Promise<void> }> => {
 		let context = contexts.get(email);
 		if (!context) {
-			context = signIn(browser, instance, email, password).then(async ({ context, page }) => (await page.close(), context));
+			context = signIn(browser, instance, email, password);
 			contexts.set(email, context);
 		}
 		const page = await (await context).newPage();
